@@ -1,0 +1,29 @@
+// passes/eliminate_dead_code.cpp
+#include "passes/eliminate_dead_code.h"
+
+#include <unordered_set>
+
+namespace ptx::passes {
+
+bool eliminate_dead_code(ir::Graph& graph) {
+  // One backward sweep: a node is live if a live node or the output reads one of its values.
+  std::unordered_set<const ir::Value*> live(graph.outputs().begin(), graph.outputs().end());
+  std::unordered_set<const ir::Node*> dead;
+  const auto& nodes = graph.nodes();
+  for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {
+    const ir::Node& n = **it;
+    if (n.kind() != ir::NodeKind::kCall) continue;
+    bool used = false;
+    for (const ir::Value* v : n.outputs()) used = used || live.count(v);
+    if (!used) {
+      dead.insert(&n);
+      continue;
+    }
+    for (const ir::Value* v : n.input_values()) live.insert(v);
+  }
+  if (dead.empty()) return false;
+  graph.remove_nodes_if([&](const ir::Node& n) { return dead.count(&n) > 0; });
+  return true;
+}
+
+}  // namespace ptx::passes

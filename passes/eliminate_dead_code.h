@@ -1,0 +1,13 @@
+// passes/eliminate_dead_code.h
+#pragma once
+
+#include "ir/graph.h"
+
+namespace ptx::passes {
+
+/// Removes call nodes none of whose outputs is read. All ATen calls in our graphs are functional
+/// (mutations were rewritten by the frontend), so every unread call is removable; placeholders and
+/// the graph's outputs are never removed. Returns true if the graph changed.
+bool eliminate_dead_code(ir::Graph& graph);
+
+}  // namespace ptx::passes

@@ -1,0 +1,100 @@
+// shapes/shape_env.h: the symbols of one export, their ranges and sample values (hints), and the
+// guards that tracing the model on the sample required, each with its provenance.
+//
+// The frontend asks questions about symbolic sizes ("is s0 == 1?"). ShapeEnv answers them from
+// the hints, the way torch's ShapeEnv does while tracing, and records the answer as a guard unless
+// it holds for every value the symbols' ranges allow. The constraint checker (shapes/checker.h)
+// later decides, with Z3, whether the user's spec implies every recorded guard.
+//
+// Note [Equal samples]: two symbols whose hints are equal are never assumed equal; only a guard
+// (e.g. from broadcasting) can relate them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "shapes/sym.h"
+
+namespace ptx::shapes {
+
+/// An inclusive range of integers; no max means unbounded above (torch's int_oo).
+struct Range {
+  int64_t min = 0;
+  std::optional<int64_t> max;
+  bool contains(int64_t v) const { return v >= min && (!max || v <= *max); }
+  std::string str() const;  // "[2, 1024]", "[0, int_oo]"
+};
+
+/// Why a guard exists: the op that needed it, its node, the model's source line, a reason.
+struct Provenance {
+  std::string op;        // "aten::view"
+  std::string node;      // IR node name, "view_3" (may be empty)
+  std::string source;    // "model.py:41" (file:line; may be empty)
+  std::string code;      // the source line's text (may be empty)
+  std::string reason;    // "element counts must match"
+  std::string str() const;  // "aten::view at model.py:41 (element counts must match)"
+};
+
+struct Guard {
+  SymBool cond;
+  Provenance origin;
+};
+
+/// How the user marked a dimension (torch's Dim / Dim.DYNAMIC / Dim.AUTO).
+enum class DimHint : uint8_t {
+  kNamed,    // a named Dim with a range: any guard that restricts it is a violation
+  kDynamic,  // Dim.DYNAMIC: ranges are refined freely, but specialization to a constant is an error
+  kAuto,     // Dim.AUTO: anything goes, specialization is reported, not an error
+};
+
+struct SymbolInfo {
+  SymExpr sym;                       // the symbol (s0, s1, ...)
+  std::string user_name;             // "batch"; for hints, the first source ("x.size()[0]")
+  int64_t hint = 0;                  // the sample value
+  Range requested;                   // what the user asked for
+  DimHint kind = DimHint::kNamed;
+  std::vector<std::string> sources;  // every input dim bound to it: "x.size()[0]", "y.size()[0]"
+};
+
+class ShapeEnv {
+ public:
+  /// A new symbol named s<N>, N counting this env's symbols from 0. `source` is "x.size()[0]".
+  SymExpr create_symbol(const std::string& user_name, int64_t hint, Range requested, DimHint kind,
+                        const std::string& source);
+  /// Records another input dimension bound to an existing symbol (for messages).
+  void add_source(SymExpr sym, const std::string& source);
+
+  const std::vector<SymbolInfo>& symbols() const { return symbols_; }
+  const SymbolInfo* find_symbol(SymExpr sym) const;
+  const SymbolInfo* find_symbol(const std::string& user_name) const;
+
+  /// The sample values of all symbols.
+  const Assignment& hints() const { return hints_; }
+  /// The value of `e` on the sample. InternalError if `e` has a symbol this env does not know.
+  int64_t hint_of(SymExpr e) const;
+
+  /// Decides `cond` on the sample and returns that value. Unless the answer holds for every value
+  /// allowed by the ranges (cheap reasoning, no Z3 here), records the guard `cond` or its negation.
+  bool guard_bool(const SymBool& cond, const Provenance& why);
+  /// Specializes `e` to its sample value, recording Eq(e, value) unless `e` is already constant.
+  int64_t guard_int(SymExpr e, const Provenance& why);
+  /// True when `cond` holds for every value the ranges allow, by cheap reasoning (no guard).
+  bool statically_true(const SymBool& cond) const;
+  /// Records a guard directly (deduplicated).
+  void add_guard(const SymBool& cond, const Provenance& why);
+
+  const std::vector<Guard>& guards() const { return guards_; }
+
+  /// The range assumed while tracing: the requested range (torch assumes >= 2 only for
+  /// unbounded Dim.DYNAMIC/AUTO dims; we assume exactly what the user said).
+  Range range_of(SymExpr sym) const;
+
+ private:
+  std::vector<SymbolInfo> symbols_;
+  Assignment hints_;
+  std::vector<Guard> guards_;
+};
+
+}  // namespace ptx::shapes

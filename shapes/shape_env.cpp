@@ -1,0 +1,113 @@
+// shapes/shape_env.cpp: symbols, hints and guard recording (see shape_env.h).
+#include "shapes/shape_env.h"
+
+#include <algorithm>
+
+#include "shapes/error.h"
+#include "shapes/interval.h"
+
+namespace ptx::shapes {
+
+std::string Range::str() const {
+  return "[" + std::to_string(min) + ", " + (max ? std::to_string(*max) : std::string("int_oo")) +
+         "]";
+}
+
+std::string Provenance::str() const {
+  std::string out = op.empty() ? node : op;
+  if (!source.empty()) out += (out.empty() ? "" : " at ") + source;
+  if (!reason.empty()) out += (out.empty() ? "" : " ") + ("(" + reason + ")");
+  return out;
+}
+
+SymExpr ShapeEnv::create_symbol(const std::string& user_name, int64_t hint, Range requested,
+                                DimHint kind, const std::string& source) {
+  PTX_INTERNAL_CHECK(!requested.max || requested.min <= *requested.max)
+      << "symbol " << user_name << " has an empty range " << requested.str();
+  SymExpr sym = SymExpr::new_symbol("s" + std::to_string(symbols_.size()));
+  SymbolInfo info;
+  info.sym = sym;
+  info.user_name = user_name.empty() ? source : user_name;
+  info.hint = hint;
+  info.requested = requested;
+  info.kind = kind;
+  if (!source.empty()) info.sources.push_back(source);
+  symbols_.push_back(std::move(info));
+  hints_[sym.symbol_id()] = hint;
+  return sym;
+}
+
+void ShapeEnv::add_source(SymExpr sym, const std::string& source) {
+  for (SymbolInfo& info : symbols_) {
+    if (info.sym == sym) {
+      if (std::find(info.sources.begin(), info.sources.end(), source) == info.sources.end()) {
+        info.sources.push_back(source);
+      }
+      return;
+    }
+  }
+  throw InternalError("add_source: " + sym.str() + " is not a symbol of this shape env");
+}
+
+const SymbolInfo* ShapeEnv::find_symbol(SymExpr sym) const {
+  for (const SymbolInfo& info : symbols_) {
+    if (info.sym == sym) return &info;
+  }
+  return nullptr;
+}
+
+const SymbolInfo* ShapeEnv::find_symbol(const std::string& user_name) const {
+  for (const SymbolInfo& info : symbols_) {
+    if (info.user_name == user_name) return &info;
+  }
+  return nullptr;
+}
+
+int64_t ShapeEnv::hint_of(SymExpr e) const {
+  auto v = evaluate(e, hints_);
+  PTX_INTERNAL_CHECK(v.has_value()) << e.str() << " has a symbol unknown to this shape env, or "
+                                    << "divides by zero on the sample";
+  return *v;
+}
+
+Range ShapeEnv::range_of(SymExpr sym) const {
+  const SymbolInfo* info = find_symbol(sym);
+  PTX_INTERNAL_CHECK(info != nullptr) << sym.str() << " is not a symbol of this shape env";
+  return info->requested;
+}
+
+bool ShapeEnv::statically_true(const SymBool& cond) const {
+  auto bounds = [this](SymExpr s) {
+    const SymbolInfo* info = find_symbol(s);
+    if (!info) return Interval::all();
+    return Interval{info->requested.min, info->requested.max};
+  };
+  return decide_by_bounds(cond, bounds) == std::optional<bool>(true);
+}
+
+bool ShapeEnv::guard_bool(const SymBool& cond, const Provenance& why) {
+  if (auto k = cond.as_const()) return *k;
+  auto v = cond.evaluate(hints_);
+  PTX_INTERNAL_CHECK(v.has_value()) << cond.str() << " cannot be decided on the sample";
+  SymBool holds = *v ? cond : cond.negated();
+  if (!statically_true(holds)) add_guard(holds, why);
+  return *v;
+}
+
+int64_t ShapeEnv::guard_int(SymExpr e, const Provenance& why) {
+  if (auto k = e.as_const()) return *k;
+  int64_t v = hint_of(e);
+  SymBool eq = sym_eq(e, SymExpr(v));
+  if (!statically_true(eq)) add_guard(eq, why);
+  return v;
+}
+
+void ShapeEnv::add_guard(const SymBool& cond, const Provenance& why) {
+  if (cond.as_const() == std::optional<bool>(true)) return;
+  for (const Guard& g : guards_) {
+    if (g.cond == cond) return;
+  }
+  guards_.push_back(Guard{cond, why});
+}
+
+}  // namespace ptx::shapes

@@ -1,0 +1,38 @@
+// lib/frontend.h: TorchScript module + sample inputs -> ir::ExportedProgram with symbolic shapes.
+//
+// The frontend interprets the module's method graph (after inlining calls; attributes are read
+// through their GetAttr chains so parameters keep their names) on the sample inputs. Each node is
+// executed for real on the sample (so every value has a concrete "hint"), and tensors also carry
+// symbolic sizes computed by the shape rules of shapes/rules.h, whose results are checked against
+// the concrete sizes. Ints derived from sizes stay symbolic; `prim::If` / `prim::Loop` on them are
+// decided on the sample and recorded as guards in the ShapeEnv. Conditions on tensor data stop the
+// export with exit 4 naming the source line. ATen calls become ir call nodes, in-place calls their
+// functional forms; parameters, buffers and tensor constants are lifted to placeholders.
+//
+// An op with no shape rule does not stop tracing: its outputs take the sample's (static) sizes, and
+// at the end every such op is reported at once (exit 4) with its count and first source line.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "ir/program.h"
+#include "lib/inputs.h"
+#include "lib/model.h"
+#include "shapes/shape_env.h"
+
+namespace ptx {
+
+struct TraceResult {
+  ir::ExportedProgram program;
+  shapes::ShapeEnv env;
+  std::vector<std::string> warnings;  // e.g. a sample size of 0 or 1 in a dynamic dimension
+  int script_nodes = 0;               // TorchScript nodes interpreted (after inlining)
+};
+
+/// Traces `inputs.sets[0]` through `model.module`'s `inputs.method`. Throws UserError:
+/// kExportFailed (data-dependent control flow, unsupported construct, ops without shape rules),
+/// kInput (the model raises on the sample, or a symbol's sample sizes disagree), kUsage.
+TraceResult trace_module(const LoadedModel& model, const Inputs& inputs);
+
+}  // namespace ptx

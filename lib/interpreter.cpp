@@ -1,0 +1,260 @@
+// lib/interpreter.cpp
+#include "lib/interpreter.h"
+
+#include <ATen/Functions.h>
+#include <ATen/core/dispatch/Dispatcher.h>
+
+#include <unordered_map>
+
+#include "lib/torch_convert.h"
+#include "shapes/error.h"
+
+namespace ptx {
+namespace {
+
+using shapes::SymExpr;
+
+/// Binds symbols from the inputs' sizes: each dim of a user input whose size is a*s+b with one
+/// symbol gives s. Returns the assignment; relations are checked by check_inputs.
+shapes::Assignment bind_symbols(const ir::ExportedProgram& p, const std::vector<at::Tensor>& inputs) {
+  shapes::Assignment values;
+  const auto phs = user_input_values(p);
+  for (size_t i = 0; i < phs.size() && i < inputs.size(); ++i) {
+    const auto& sizes = phs[i]->meta().sizes;
+    for (size_t d = 0; d < sizes.size() && d < static_cast<size_t>(inputs[i].dim()); ++d) {
+      const auto syms = shapes::free_symbols(sizes[d]);
+      if (syms.size() != 1 || values.count(syms[0].symbol_id())) continue;
+      const int id = syms[0].symbol_id();
+      const auto at0 = shapes::evaluate(sizes[d], {{id, 0}});
+      const auto at1 = shapes::evaluate(sizes[d], {{id, 1}});
+      if (!at0 || !at1 || *at1 - *at0 <= 0) continue;
+      const int64_t a = *at1 - *at0, b = *at0, v = inputs[i].size(static_cast<int64_t>(d));
+      if ((v - b) % a == 0) values[id] = (v - b) / a;
+    }
+  }
+  return values;
+}
+
+int64_t sym_int(const ir::SymIntArg& a, const std::unordered_map<const ir::Value*, c10::IValue>& env) {
+  if (const auto* c = std::get_if<int64_t>(&a)) return *c;
+  return env.at(std::get<ir::Value*>(a)).toInt();
+}
+
+c10::IValue to_ivalue(const ir::ArgValue& v, const std::unordered_map<const ir::Value*, c10::IValue>& env) {
+  return std::visit(
+      [&](const auto& x) -> c10::IValue {
+        using T = std::decay_t<decltype(x)>;
+        if constexpr (std::is_same_v<T, ir::NoneArg>) {
+          return c10::IValue();
+        } else if constexpr (std::is_same_v<T, bool> || std::is_same_v<T, int64_t> || std::is_same_v<T, double> ||
+                             std::is_same_v<T, std::string>) {
+          return c10::IValue(x);
+        } else if constexpr (std::is_same_v<T, ir::Value*>) {
+          return env.at(x);
+        } else if constexpr (std::is_same_v<T, std::vector<ir::SymIntArg>>) {
+          std::vector<int64_t> out;
+          for (const auto& e : x) out.push_back(sym_int(e, env));
+          return c10::IValue(out);
+        } else if constexpr (std::is_same_v<T, std::vector<ir::Value*>>) {
+          std::vector<at::Tensor> out;
+          for (const ir::Value* e : x) out.push_back(env.at(e).toTensor());
+          return c10::IValue(out);
+        } else if constexpr (std::is_same_v<T, std::vector<std::optional<ir::Value*>>>) {
+          c10::List<std::optional<at::Tensor>> out;
+          for (const auto& e : x) out.push_back(e ? std::optional<at::Tensor>(env.at(*e).toTensor()) : std::nullopt);
+          return c10::IValue(out);
+        } else if constexpr (std::is_same_v<T, std::vector<double>>) {
+          return c10::IValue(x);
+        } else if constexpr (std::is_same_v<T, std::vector<bool>>) {
+          c10::List<bool> out;
+          for (bool b : x) out.push_back(b);
+          return c10::IValue(out);
+        } else if constexpr (std::is_same_v<T, ir::DTypeArg>) {
+          return c10::IValue(static_cast<int64_t>(x.v));
+        } else if constexpr (std::is_same_v<T, ir::LayoutArg> || std::is_same_v<T, ir::MemoryFormatArg>) {
+          return c10::IValue(static_cast<int64_t>(x.v));
+        } else if constexpr (std::is_same_v<T, ir::DeviceArg>) {
+          return c10::IValue(c10::Device(x.v));
+        }
+      },
+      v);
+}
+
+int64_t floordiv(int64_t a, int64_t b) {
+  const int64_t q = a / b;
+  return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/// Python-level ops on SymInts (sym_size, _operator.*, torch.sym_min/max, _assert_scalar).
+bool run_sym_op(const ir::Node& n, std::unordered_map<const ir::Value*, c10::IValue>& env) {
+  const std::string& t = n.target();
+  auto arg_int = [&](size_t i) -> int64_t {
+    const ir::ArgValue& a = n.inputs().at(i).value;
+    if (const auto* c = std::get_if<int64_t>(&a)) return *c;
+    if (const auto* b = std::get_if<bool>(&a)) return *b;
+    const c10::IValue& v = env.at(std::get<ir::Value*>(a));
+    return v.isBool() ? v.toBool() : v.toInt();
+  };
+  c10::IValue out;
+  if (t == "aten::sym_size.int") {
+    const at::Tensor& x = env.at(std::get<ir::Value*>(n.inputs()[0].value)).toTensor();
+    out = x.size(arg_int(1));
+  } else if (t == "_operator.add") {
+    out = arg_int(0) + arg_int(1);
+  } else if (t == "_operator.sub") {
+    out = arg_int(0) - arg_int(1);
+  } else if (t == "_operator.mul") {
+    out = arg_int(0) * arg_int(1);
+  } else if (t == "_operator.floordiv") {
+    out = floordiv(arg_int(0), arg_int(1));
+  } else if (t == "_operator.mod") {
+    const int64_t a = arg_int(0), b = arg_int(1);
+    out = a - floordiv(a, b) * b;
+  } else if (t == "torch.sym_min") {
+    out = std::min(arg_int(0), arg_int(1));
+  } else if (t == "torch.sym_max") {
+    out = std::max(arg_int(0), arg_int(1));
+  } else if (t == "_operator.eq") {
+    out = arg_int(0) == arg_int(1);
+  } else if (t == "_operator.ne") {
+    out = arg_int(0) != arg_int(1);
+  } else if (t == "_operator.ge") {
+    out = arg_int(0) >= arg_int(1);
+  } else if (t == "_operator.gt") {
+    out = arg_int(0) > arg_int(1);
+  } else if (t == "_operator.le") {
+    out = arg_int(0) <= arg_int(1);
+  } else if (t == "_operator.lt") {
+    out = arg_int(0) < arg_int(1);
+  } else if (t == "aten::_assert_scalar.default") {
+    if (!arg_int(0)) {
+      std::string msg = n.inputs().size() > 1 ? std::get<std::string>(n.inputs()[1].value) : "";
+      PTX_USER_FAIL(ExitCode::kInput, "E_RUNTIME_ASSERT") << "input violates a runtime assertion: " << msg;
+    }
+    return true;
+  } else {
+    return false;
+  }
+  env[n.outputs().at(0)] = out;
+  return true;
+}
+
+}  // namespace
+
+std::vector<const ir::Value*> user_input_values(const ir::ExportedProgram& p) {
+  std::vector<const ir::Value*> out;
+  const auto& phs = p.graph->placeholders();
+  for (size_t i = 0; i < phs.size() && i < p.input_specs.size(); ++i) {
+    if (p.input_specs[i].kind == ir::InputKind::kUserInput) out.push_back(phs[i]);
+  }
+  return out;
+}
+
+void check_inputs(const ir::ExportedProgram& p, const std::vector<at::Tensor>& inputs) {
+  const auto phs = user_input_values(p);
+  PTX_USER_CHECK(inputs.size() == phs.size(), ExitCode::kInput, "E_INPUT_COUNT")
+      << "the artifact takes " << phs.size() << " tensor inputs, got " << inputs.size();
+  const shapes::Assignment values = bind_symbols(p, inputs);
+  for (const auto& [id, v] : values) {
+    (void)id;
+    (void)v;
+  }
+  for (size_t i = 0; i < phs.size(); ++i) {
+    const ir::TensorMeta& m = phs[i]->meta();
+    const at::Tensor& t = inputs[i];
+    const std::string& name = phs[i]->name();
+    PTX_USER_CHECK(t.dim() == static_cast<int64_t>(m.sizes.size()), ExitCode::kInput, "E_INPUT_RANK")
+        << "input " << name << ": expected " << m.sizes.size() << " dimensions, got " << t.dim();
+    PTX_USER_CHECK(to_dtype(t.scalar_type()) == m.dtype, ExitCode::kInput, "E_INPUT_DTYPE")
+        << "input " << name << ": expected dtype " << ir::dtype_name(m.dtype) << ", got "
+        << ir::dtype_name(to_dtype(t.scalar_type()));
+    for (size_t d = 0; d < m.sizes.size(); ++d) {
+      const int64_t actual = t.size(static_cast<int64_t>(d));
+      const auto want = shapes::evaluate(m.sizes[d], values);
+      PTX_USER_CHECK(want.has_value(), ExitCode::kInput, "E_INPUT_SHAPE")
+          << "input " << name << ".size()[" << d << "]: cannot determine " << m.sizes[d].str() << " from the inputs";
+      PTX_USER_CHECK(*want == actual, ExitCode::kInput, "E_INPUT_SHAPE")
+          << "input " << name << ".size()[" << d << "] is " << actual << ", expected " << m.sizes[d].str() << " = "
+          << *want;
+      for (const SymExpr& s : shapes::free_symbols(m.sizes[d])) {
+        auto r = p.range_constraints.find(s.str());
+        if (r == p.range_constraints.end()) continue;
+        const int64_t v = values.at(s.symbol_id());
+        PTX_USER_CHECK(r->second.contains(v), ExitCode::kInput, "E_INPUT_RANGE")
+            << "input " << name << ".size()[" << d << "] is " << actual << ", so " << s.str() << " = " << v
+            << ", outside its range " << r->second.str();
+      }
+    }
+  }
+}
+
+std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vector<at::Tensor>& user_inputs) {
+  check_inputs(p, user_inputs);
+  std::unordered_map<const ir::Value*, c10::IValue> env;
+  const auto& phs = p.graph->placeholders();
+  size_t next_user = 0;
+  for (size_t i = 0; i < phs.size(); ++i) {
+    const ir::InputSpec& spec = p.input_specs.at(i);
+    switch (spec.kind) {
+      case ir::InputKind::kUserInput:
+        env[phs[i]] = user_inputs.at(next_user++);
+        break;
+      case ir::InputKind::kParameter:
+        env[phs[i]] = p.parameters.at(spec.target);
+        break;
+      case ir::InputKind::kBuffer:
+        env[phs[i]] = p.buffers.at(spec.target);
+        break;
+      case ir::InputKind::kConstantTensor:
+        env[phs[i]] = p.constants.at(spec.target);
+        break;
+    }
+  }
+  auto& dispatcher = c10::Dispatcher::singleton();
+  for (const auto& node_ptr : p.graph->nodes()) {
+    const ir::Node& n = *node_ptr;
+    if (n.kind() != ir::NodeKind::kCall) continue;
+    if (run_sym_op(n, env)) continue;
+    const std::string& target = n.target();
+    const auto dot = target.rfind('.');
+    PTX_INTERNAL_CHECK(dot != std::string::npos) << "target without overload: " << target;
+    std::string name = target.substr(0, dot), overload = target.substr(dot + 1);
+    if (overload == "default") overload = "";
+    auto op = dispatcher.findSchema({name, overload});
+    PTX_USER_CHECK(op.has_value(), ExitCode::kInput, "E_UNKNOWN_OP")
+        << "node " << n.name() << ": unknown operator " << target;
+    const c10::FunctionSchema& schema = op->schema();
+    torch::jit::Stack stack;
+    for (const c10::Argument& a : schema.arguments()) {
+      const ir::NamedArg* given = nullptr;
+      for (const ir::NamedArg& na : n.inputs()) {
+        if (na.name == a.name()) given = &na;
+      }
+      if (given != nullptr) {
+        stack.push_back(to_ivalue(given->value, env));
+      } else {
+        PTX_USER_CHECK(a.default_value().has_value(), ExitCode::kInput, "E_MISSING_ARG")
+            << "node " << n.name() << ": " << target << " needs argument '" << a.name() << "'";
+        stack.push_back(*a.default_value());
+      }
+    }
+    op->callBoxed(stack);
+    const auto& outs = n.outputs();
+    if (n.returns_list()) {
+      const auto list = stack.at(0).toTensorVector();
+      for (size_t i = 0; i < outs.size() && i < list.size(); ++i) env[outs[i]] = list[i];
+    } else {
+      for (size_t i = 0; i < outs.size() && i < stack.size(); ++i) env[outs[i]] = stack[i];
+    }
+  }
+  std::vector<at::Tensor> results;
+  for (size_t i = 0; i < p.graph->outputs().size(); ++i) {
+    const ir::Value* v = p.graph->outputs()[i];
+    if (i < p.output_specs.size() && p.output_specs[i].kind != ir::OutputKind::kUserOutput) continue;
+    const c10::IValue& iv = env.at(v);
+    results.push_back(iv.isTensor() ? iv.toTensor() : at::scalar_tensor(iv.toInt(), at::kLong));
+  }
+  return results;
+}
+
+}  // namespace ptx

@@ -1,0 +1,89 @@
+// lib/model.cpp
+#include "lib/model.h"
+
+#include <torch/csrc/jit/serialization/import.h>
+#include <zip.h>
+
+#include <fstream>
+#include <vector>
+
+#include "shapes/error.h"
+
+namespace ptx {
+namespace {
+
+/// The entry names of a zip archive, or an empty list with `why` set when it is not a readable zip.
+std::vector<std::string> zip_entries(const std::filesystem::path& file, std::string& why) {
+  int err = 0;
+  zip_t* z = zip_open(file.c_str(), ZIP_RDONLY, &err);
+  if (z == nullptr) {
+    zip_error_t ze;
+    zip_error_init_with_code(&ze, err);
+    why = zip_error_strerror(&ze);
+    zip_error_fini(&ze);
+    return {};
+  }
+  std::vector<std::string> names;
+  const zip_int64_t n = zip_get_num_entries(z, 0);
+  for (zip_int64_t i = 0; i < n; ++i) {
+    if (const char* name = zip_get_name(z, static_cast<zip_uint64_t>(i), 0)) names.emplace_back(name);
+  }
+  zip_close(z);
+  return names;
+}
+
+bool has_entry_part(const std::vector<std::string>& names, const std::string& part) {
+  for (const auto& n : names) {
+    if (n.find(part) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+LoadedModel load_model(const std::filesystem::path& file) {
+  std::error_code ec;
+  PTX_USER_CHECK(std::filesystem::exists(file, ec), ExitCode::kInput, "E_MODEL_MISSING")
+      << file.string() << ": no such file";
+  PTX_USER_CHECK(std::filesystem::is_regular_file(file, ec), ExitCode::kInput, "E_MODEL_NOT_FILE")
+      << file.string() << ": not a regular file";
+  {
+    std::ifstream in(file, std::ios::binary);
+    char magic[4] = {0, 0, 0, 0};
+    in.read(magic, 4);
+    PTX_USER_CHECK(in.gcount() == 4 && magic[0] == 'P' && magic[1] == 'K', ExitCode::kInput, "E_MODEL_NOT_ZIP")
+        << file.string()
+        << ": not a model archive (expected a zip written by torch.jit.save or torch.save; "
+           "legacy non-zip torch.save files are not supported)";
+  }
+  std::string why;
+  const auto names = zip_entries(file, why);
+  PTX_USER_CHECK(!names.empty(), ExitCode::kInput, "E_MODEL_BAD_ZIP")
+      << file.string() << ": unreadable zip archive (" << (why.empty() ? "no entries" : why)
+      << "); the file may be truncated";
+  const bool torchscript = has_entry_part(names, "/code/") || has_entry_part(names, "/constants.pkl");
+  if (!torchscript) {
+    PTX_USER_CHECK(!has_entry_part(names, "/data.pkl"), ExitCode::kInput, "E_MODEL_PICKLED")
+        << file.string()
+        << ": a torch.save'd module; loading pickled modules is not supported yet. Save it as "
+           "TorchScript instead: torch.jit.script(model).save('model.pt')";
+    PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_NOT_TORCH")
+        << file.string() << ": a zip archive, but neither TorchScript (no code/ folder) nor torch.save (no data.pkl)";
+  }
+  LoadedModel out;
+  out.file = file;
+  out.kind = "torchscript";
+  try {
+    out.module = torch::jit::load(file.string());
+  } catch (const c10::Error& e) {
+    std::string msg = e.what_without_backtrace();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_LOAD") << file.string() << ": cannot load TorchScript: " << msg;
+  } catch (const std::exception& e) {
+    PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_LOAD") << file.string() << ": cannot load TorchScript: " << e.what();
+  }
+  out.module.eval();
+  return out;
+}
+
+}  // namespace ptx

@@ -1,0 +1,63 @@
+// lib/torch_convert.cpp
+#include "lib/torch_convert.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "shapes/error.h"
+
+namespace ptx {
+
+std::vector<int64_t> evaluate_shape(const shapes::SymShape& shape, const shapes::Assignment& values) {
+  std::vector<int64_t> out;
+  out.reserve(shape.size());
+  for (const shapes::SymExpr& e : shape) {
+    const auto v = shapes::evaluate(e, values);
+    PTX_INTERNAL_CHECK(v.has_value()) << "cannot evaluate size " << e.str();
+    out.push_back(*v);
+  }
+  return out;
+}
+
+shapes::SymShape symbolic_strides(const shapes::SymShape& sizes, const at::Tensor& sample) {
+  const size_t n = sizes.size();
+  shapes::SymShape strides(n, shapes::SymExpr(1));
+  if (n == 0) return strides;
+  // Memory order: outermost (largest stride) first; ties keep the logical order.
+  std::vector<size_t> order(n);
+  std::iota(order.begin(), order.end(), 0);
+  const auto s = sample.strides();
+  const auto sz = sample.sizes();
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
+    // size-1 dims do not constrain the order: keep them where the contiguous order puts them.
+    if (sz[a] == 1 || sz[b] == 1) return false;
+    return s[a] > s[b];
+  });
+  if (sample.is_contiguous()) std::iota(order.begin(), order.end(), 0);
+  shapes::SymExpr running(1);
+  for (size_t k = n; k-- > 0;) {
+    strides[order[k]] = running;
+    running = running * sizes[order[k]];
+  }
+  return strides;
+}
+
+ir::TensorMeta make_meta(const at::Tensor& sample, const shapes::SymShape& sizes) {
+  ir::TensorMeta m;
+  m.dtype = to_dtype(sample.scalar_type());
+  m.sizes = sizes;
+  m.strides = symbolic_strides(sizes, sample);
+  m.storage_offset = shapes::SymExpr(0);
+  m.device = sample.device().str();
+  m.requires_grad = sample.requires_grad();
+  return m;
+}
+
+std::string meta_str(const ir::TensorMeta& meta) {
+  static const char* kShort[] = {"u8", "i8", "i16", "i32", "i64", "f16", "f32", "f64", "c32", "c64", "c128", "b8"};
+  const int t = static_cast<int>(meta.dtype);
+  std::string out = (t >= 0 && t < 12) ? kShort[t] : ir::dtype_name(meta.dtype);
+  return out + shapes::to_string(meta.sizes);
+}
+
+}  // namespace ptx

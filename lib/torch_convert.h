@@ -1,0 +1,32 @@
+// lib/torch_convert.h: conversions between ptexport's types and LibTorch's.
+#pragma once
+
+#include <ATen/core/Tensor.h>
+
+#include <string>
+#include <vector>
+
+#include "ir/graph.h"
+#include "shapes/sym.h"
+
+namespace ptx {
+
+inline c10::ScalarType to_scalar_type(ir::DType t) { return static_cast<c10::ScalarType>(t); }
+inline ir::DType to_dtype(c10::ScalarType t) { return static_cast<ir::DType>(t); }
+
+/// Concrete sizes of `shape` under `values`; InternalError if a symbol has no value.
+std::vector<int64_t> evaluate_shape(const shapes::SymShape& shape, const shapes::Assignment& values);
+
+/// Symbolic strides for a tensor whose symbolic sizes are `sizes` and whose sample is `sample`:
+/// dense strides in the sample's memory order (contiguous, channels-last, a transpose ...).
+/// Non-dense samples (a slice of a larger tensor) get the dense strides of their order too;
+/// torch.export records the same for its outputs.
+shapes::SymShape symbolic_strides(const shapes::SymShape& sizes, const at::Tensor& sample);
+
+/// A tensor meta from a sample tensor and its symbolic sizes.
+ir::TensorMeta make_meta(const at::Tensor& sample, const shapes::SymShape& sizes);
+
+/// "f32[s0, 64]"-style text of a meta, as ptexport prints tensors.
+std::string meta_str(const ir::TensorMeta& meta);
+
+}  // namespace ptx

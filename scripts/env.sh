@@ -68,6 +68,7 @@ setup() {
     rm -rf "$ROOT_DIR.partial"; mkdir -p "$(dirname "$ROOT_DIR")"
     debootstrap --variant=minbase --include=ca-certificates sid "$ROOT_DIR.partial" "$m" \
         > "$(dirname "$ROOT_DIR")/debootstrap.log" 2>&1 \
+      || { rm -rf "$ROOT_DIR.partial"; false; } \
       || fail "debootstrap sid" "see $(dirname "$ROOT_DIR")/debootstrap.log; check that $m is reachable (set PTEXPORT_MIRROR)"
     # The mirror's sid Release file can be past its Valid-Until date.
     echo 'Acquire::Check-Valid-Until "false";' > "$ROOT_DIR.partial/etc/apt/apt.conf.d/99ptexport-no-valid-until"

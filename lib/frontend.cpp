@@ -709,13 +709,17 @@ void Tracer::set_meta(ir::Node* node, jit::Node* n) {
   };
   std::string fn = "forward";
   std::string path;
+  // torch.export's form: the root module first ("L__self__", path "", its type), then one frame
+  // per submodule call ("L__self__layer1_0", "layer1.0", "torch.nn.modules.container.Sequential").
+  const auto root_type = model_.module.type()->name();
+  m.nn_module_stack.push_back({"L__self__", "", root_type ? strip_mangle(root_type->qualifiedName()) : ""});
   if (auto cs = n->callstack()) {
     for (const auto& entry : (*cs)->vec()) {
       frame(std::get<1>(entry), fn);
       const auto& info = std::get<2>(entry);
       if (info && info->class_type()) {
         path = path.empty() ? info->instance_name() : path + "." + info->instance_name();
-        std::string key = "L__self___" + path;
+        std::string key = "L__self__" + path;
         std::replace(key.begin(), key.end(), '.', '_');
         m.nn_module_stack.push_back({key, path, strip_mangle(info->class_type()->name()->qualifiedName())});
       }

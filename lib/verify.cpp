@@ -1,0 +1,276 @@
+// lib/verify.cpp
+#include "lib/verify.h"
+
+#include <ATen/ATen.h>
+#include <ATen/core/Generator.h>
+#include <ATen/CPUGeneratorImpl.h>
+
+#include <algorithm>
+#include <cmath>
+#include <random>
+
+#include "lib/interpreter.h"
+#include "lib/torch_convert.h"
+#include "shapes/error.h"
+
+namespace ptx {
+namespace {
+
+using shapes::SymExpr;
+
+int64_t input_elements(const ir::ExportedProgram& p, const shapes::Assignment& values) {
+  int64_t total = 0;
+  for (const ir::Value* v : user_input_values(p)) {
+    int64_t n = 1;
+    for (const SymExpr& e : v->meta().sizes) {
+      const auto s = shapes::evaluate(e, values);
+      n *= s ? std::max<int64_t>(*s, 0) : 0;
+    }
+    total += n;
+  }
+  return total;
+}
+
+bool guards_hold(const shapes::ShapeEnv& env, const shapes::Assignment& values) {
+  for (const shapes::Guard& g : env.guards()) {
+    const auto v = g.cond.evaluate(values);
+    if (v.has_value() && !*v) return false;
+  }
+  return true;
+}
+
+at::Tensor remake(const at::Tensor& sample, at::IntArrayRef sizes, at::Generator& gen) {
+  const auto opts = sample.options();
+  if (sample.scalar_type() == at::kBool) return at::randint(0, 2, sizes, gen, opts.dtype(at::kLong)).to(at::kBool);
+  if (at::isIntegralType(sample.scalar_type(), /*includeBool=*/false)) {
+    int64_t lo = 0, hi = 1;
+    if (sample.numel() > 0) {
+      lo = sample.min().item<int64_t>();
+      hi = sample.max().item<int64_t>();
+    }
+    return at::randint(lo, hi + 1, sizes, gen, opts);
+  }
+  if (at::isFloatingType(sample.scalar_type())) {
+    return at::normal(0.0, 1.0, sizes, gen, opts.dtype(at::kFloat)).to(sample.scalar_type());
+  }
+  return at::zeros(sizes, opts);
+}
+
+c10::IValue rebuild(const c10::IValue& v, std::vector<at::Tensor>& fresh, size_t& next) {
+  if (v.isTensor()) return fresh.at(next++);
+  if (v.isTensorList()) {
+    std::vector<at::Tensor> out;
+    for (size_t i = 0; i < v.toTensorVector().size(); ++i) out.push_back(fresh.at(next++));
+    return out;
+  }
+  if (v.isList()) {
+    auto list = v.toList();
+    c10::impl::GenericList out(list.elementType());
+    for (const c10::IValue& e : list.vec()) out.push_back(rebuild(e, fresh, next));
+    return out;
+  }
+  if (v.isTuple()) {
+    std::vector<c10::IValue> out;
+    for (const c10::IValue& e : v.toTupleRef().elements()) out.push_back(rebuild(e, fresh, next));
+    return c10::ivalue::Tuple::create(std::move(out));
+  }
+  if (v.isGenericDict()) {
+    auto d = v.toGenericDict();
+    c10::impl::GenericDict out(d.keyType(), d.valueType());
+    for (const auto& kv : d) out.insert(kv.key(), rebuild(kv.value(), fresh, next));
+    return out;
+  }
+  return v;
+}
+
+void flatten(const c10::IValue& v, std::vector<at::Tensor>& out) {
+  if (v.isTensor()) {
+    out.push_back(v.toTensor());
+  } else if (v.isTensorList()) {
+    for (const at::Tensor& t : v.toTensorVector()) out.push_back(t);
+  } else if (v.isList()) {
+    for (const c10::IValue& e : v.toList().vec()) flatten(e, out);
+  } else if (v.isTuple()) {
+    for (const c10::IValue& e : v.toTupleRef().elements()) flatten(e, out);
+  } else if (v.isGenericDict()) {
+    for (const auto& kv : v.toGenericDict()) flatten(kv.value(), out);
+  } else if (v.isInt()) {
+    out.push_back(at::scalar_tensor(v.toInt(), at::kLong));
+  }
+}
+
+}  // namespace
+
+bool VerifyResult::ok() const {
+  return std::all_of(cases.begin(), cases.end(), [](const VerifyCase& c) { return c.ok || c.skipped; });
+}
+
+nlohmann::json VerifyResult::to_json() const {
+  nlohmann::json out = nlohmann::json::array();
+  for (const VerifyCase& c : cases) {
+    out.push_back({{"label", c.point.label},
+                   {"sizes", c.point.values},
+                   {"ok", c.ok},
+                   {"skipped", c.skipped},
+                   {"note", c.note},
+                   {"max_abs_err", c.max_abs_err},
+                   {"max_rel_err", c.max_rel_err},
+                   {"needed_atol", c.needed_atol}});
+  }
+  return out;
+}
+
+MadeInputs make_inputs(const ir::ExportedProgram& program, const SampleSet& set, const shapes::Assignment& values,
+                       uint64_t seed) {
+  const auto phs = user_input_values(program);
+  // The sample's tensors in the same depth-first order as the placeholders.
+  std::vector<at::Tensor> samples;
+  for (const c10::IValue& a : set.args) flatten(a, samples);
+  PTX_INTERNAL_CHECK(samples.size() >= phs.size()) << "inputs and placeholders disagree";
+  at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
+  std::vector<at::Tensor> fresh;
+  for (size_t i = 0; i < phs.size(); ++i) {
+    const std::vector<int64_t> sizes = evaluate_shape(phs[i]->meta().sizes, values);
+    if (at::IntArrayRef(sizes) == samples[i].sizes()) {
+      fresh.push_back(samples[i].clone());
+    } else {
+      fresh.push_back(remake(samples[i], sizes, gen));
+    }
+  }
+  MadeInputs out;
+  size_t next = 0;
+  for (const c10::IValue& a : set.args) out.args.push_back(rebuild(a, fresh, next));
+  out.flat = fresh;
+  return out;
+}
+
+std::vector<VerifyPoint> choose_points(const shapes::ShapeEnv& env, const std::map<std::string, shapes::Range>& ranges,
+                                       const ir::ExportedProgram& program, int64_t element_budget) {
+  std::vector<VerifyPoint> points;
+  points.push_back({"sample", {}});
+  std::mt19937_64 rng(0);
+  for (const shapes::SymbolInfo& s : env.symbols()) {
+    const std::string name = s.sym.str();
+    shapes::Range r = s.requested;
+    if (auto it = ranges.find(name); it != ranges.end()) r = it->second;
+    const int64_t lo = std::max<int64_t>(r.min, 0);
+    int64_t hi = r.max ? *r.max : std::max<int64_t>(s.hint * 4, lo + 16);
+    hi = std::max(hi, lo);
+    // The largest value whose inputs fit the budget (sizes grow with the symbol): binary search.
+    auto fits = [&](int64_t v) {
+      shapes::Assignment a = env.hints();
+      a[s.sym.symbol_id()] = v;
+      return input_elements(program, a) <= element_budget;
+    };
+    if (!fits(hi)) {
+      int64_t good = lo, bad = hi;
+      while (bad - good > 1) {
+        const int64_t mid = good + (bad - good) / 2;
+        (fits(mid) ? good : bad) = mid;
+      }
+      hi = good;
+    }
+    auto adjust = [&](int64_t v, int step) -> std::optional<int64_t> {
+      for (int k = 0; k < 256; ++k, v += step) {
+        if (v < lo || v > hi) return std::nullopt;
+        shapes::Assignment a = env.hints();
+        a[s.sym.symbol_id()] = v;
+        if (guards_hold(env, a)) return v;
+      }
+      return std::nullopt;
+    };
+    std::uniform_int_distribution<int64_t> dist(lo, hi);
+    const int64_t interior = (hi - lo > 2) ? std::clamp<int64_t>(dist(rng), lo + 1, hi - 1) : lo;
+    for (auto [label, v, step] : {std::tuple<const char*, int64_t, int>{"min", lo, +1},
+                                  {"max", hi, -1},
+                                  {"interior", interior, +1}}) {
+      VerifyPoint p;
+      p.label = std::string(label) + " " + name;
+      if (auto ok = adjust(v, step)) {
+        p.values[name] = *ok;
+      } else {
+        p.values[name] = v;  // verify_program notes that no value near it satisfies the guards
+      }
+      points.push_back(p);
+    }
+  }
+  return points;
+}
+
+VerifyResult verify_program(const ir::ExportedProgram& program, const LoadedModel& model, const Inputs& inputs,
+                            const shapes::ShapeEnv& env, const std::vector<VerifyPoint>& points,
+                            const VerifyOptions& opts) {
+  VerifyResult result;
+  auto method = model.module.find_method(inputs.method);
+  PTX_INTERNAL_CHECK(method.has_value()) << "no method " << inputs.method;
+  uint64_t seed = opts.seed;
+  for (const VerifyPoint& point : points) {
+    VerifyCase c;
+    c.point = point;
+    shapes::Assignment values = env.hints();
+    for (const auto& [name, v] : point.values) {
+      for (const shapes::SymbolInfo& s : env.symbols()) {
+        if (s.sym.str() == name) values[s.sym.symbol_id()] = v;
+      }
+    }
+    if (!guards_hold(env, values)) {
+      c.skipped = true;
+      c.note = "no value near this point satisfies the guards";
+      result.cases.push_back(c);
+      continue;
+    }
+    if (input_elements(program, values) > opts.element_budget) {
+      c.skipped = true;
+      c.note = "inputs exceed the verification element budget (" + std::to_string(opts.element_budget) + ")";
+      result.cases.push_back(c);
+      continue;
+    }
+    const MadeInputs made = make_inputs(program, inputs.sets.at(0), values, seed++);
+    // Eager first, on copies (the model may mutate its inputs).
+    std::vector<c10::IValue> eager_args;
+    for (const c10::IValue& a : made.args) eager_args.push_back(a.isTensor() ? c10::IValue(a.toTensor().clone()) : a);
+    std::vector<at::Tensor> want;
+    try {
+      flatten((*method)(eager_args), want);
+    } catch (const c10::Error& e) {
+      c.skipped = true;
+      c.note = std::string("the eager model fails at these sizes: ") + e.what_without_backtrace();
+      if (auto nl = c.note.find('\n'); nl != std::string::npos) c.note.resize(nl);
+      result.cases.push_back(c);
+      continue;
+    }
+    std::vector<at::Tensor> flat;
+    for (const at::Tensor& t : made.flat) flat.push_back(t.clone());
+    const std::vector<at::Tensor> got = run_program(program, flat);
+    c.ok = got.size() == want.size();
+    if (!c.ok) c.note = "the program returns " + std::to_string(got.size()) + " outputs, the model " +
+                        std::to_string(want.size());
+    for (size_t i = 0; c.ok && i < got.size(); ++i) {
+      if (got[i].sizes() != want[i].sizes()) {
+        c.ok = false;
+        c.note = "output " + std::to_string(i) + ": shape differs from the model's";
+        break;
+      }
+      if (got[i].numel() == 0) continue;
+      const at::Tensor a = got[i].to(at::kDouble), b = want[i].to(at::kDouble);
+      const at::Tensor diff = (a - b).abs();
+      const at::Tensor finite = at::isfinite(b);
+      const bool same_nonfinite = at::equal(at::isfinite(a), finite);
+      const double abs_err = at::where(finite, diff, at::zeros_like(diff)).max().item<double>();
+      const double rel = at::where(finite, diff / (b.abs() + 1e-12), at::zeros_like(diff)).max().item<double>();
+      c.max_abs_err = std::max(c.max_abs_err, abs_err);
+      c.max_rel_err = std::max(c.max_rel_err, rel);
+      const bool close = same_nonfinite && at::allclose(at::where(finite, a, b), b, opts.rtol, opts.atol, true);
+      if (!close) {
+        c.ok = false;
+        c.needed_atol = abs_err;
+        c.note = "output " + std::to_string(i) + " differs: max abs error " + std::to_string(abs_err) +
+                 ", max rel error " + std::to_string(rel);
+      }
+    }
+    result.cases.push_back(c);
+  }
+  return result;
+}
+
+}  // namespace ptx

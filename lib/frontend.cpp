@@ -15,7 +15,11 @@
 // uses of x see the update. A tensor value therefore points at a shared TensorCell holding its
 // current ir::Value; an in-place call emits the functional op and moves the cell to its result.
 // A view (an op whose schema returns an alias of its input) gets a cell of its own that remembers
-// its base; an in-place update of a view is not supported yet (exit 4), except on fresh tensors.
+// its base and how it was taken. An in-place update of a view is functionalized as torch does: the
+// view's new value is scattered back into its base (slice_scatter, select_scatter, the inverse
+// reshape or permutation), up the chain of views. Views of other kinds (expand, as_strided,
+// diagonal) updated in place stop the export (exit 4). Note: other views of the same base taken
+// before the update are not refreshed; a model reading them after the update is not supported.
 #include "lib/frontend.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -50,7 +54,16 @@ struct TensorCell {
   ir::Value* original = nullptr;  // for parameters, buffers and inputs: the placeholder
   SymShape shape;
   at::Tensor sample;  // the concrete tensor (updated in place by the concrete run)
-  TensorCell* view_base = nullptr;  // set when this tensor is a view of another
+  std::shared_ptr<TensorCell> view_base;  // set when this tensor is a view of another
+  /// How this view was taken from view_base (Note [Aliasing]): enough to scatter an in-place
+  /// update of the view back into its base.
+  struct ViewStep {
+    enum class Kind : uint8_t { kAlias, kReshape, kPermute, kSlice, kSelect, kOther };
+    Kind kind = Kind::kOther;
+    std::vector<int64_t> perm;          // kPermute: output dim i is input dim perm[i]
+    std::vector<ir::NamedArg> args;     // kSlice: dim, start, end, step; kSelect: dim, index
+    std::string op;                     // the view op, for messages
+  } step;
   std::optional<SymExpr> scalar;  // prim::NumToTensor of a symbolic int: the int
   std::string fqn;  // parameters/buffers: "fc.weight"
 };
@@ -148,6 +161,10 @@ class Tracer {
   shapes::RuleArg to_rule_arg(const SVP& s, jit::Node* n);
   void set_meta(ir::Node* node, jit::Node* n);
   [[noreturn]] void data_dependent(jit::Node* n, const SVP& s, const char* what);
+  TensorCell::ViewStep view_step(const std::string& op, const std::vector<ir::NamedArg>& args, size_t in_rank);
+  void scatter_into_base(TensorCell& view, jit::Node* n);
+  bool run_scalar_tensor_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
+                            const std::vector<c10::IValue>& outs);
 
   // outputs
   void collect_outputs(const SVP& result);
@@ -872,6 +889,7 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
 
   // Concrete run first: it also validates the sample.
   const std::vector<c10::IValue> outs = run_concrete(n, in);
+  if (!inplace && run_scalar_tensor_op(n, functional, in, outs)) return;
 
   // Symbolic sizes from the rule.
   std::vector<shapes::RuleArg> rargs;
@@ -933,11 +951,6 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
     auto fn_schema = c10::Dispatcher::singleton().findSchema({functional, schema.overload_name()});
     PTX_USER_CHECK(fn_schema.has_value(), ExitCode::kExportFailed, "E_NO_FUNCTIONAL")
         << prov.source << ": in-place " << name << " has no functional form " << functional << "." << overload;
-    if (in[0]->cell->view_base != nullptr) {
-      PTX_USER_FAIL(ExitCode::kExportFailed, "E_INPLACE_VIEW")
-          << prov.source << ": " << name << " updates a view of another tensor in place; this is not supported yet"
-          << (prov.code.empty() ? "" : "\n    " + prov.code);
-    }
   }
   std::vector<ir::NamedArg> iargs;
   for (size_t i = 0; i < args.size() && i < in.size(); ++i) {
@@ -958,6 +971,7 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
     TensorCell& cell = *in[0]->cell;
     cell.value = node->outputs()[0];
     cell.shape = shapes_out[0];
+    if (cell.view_base) scatter_into_base(cell, n);
     set(n->output(0), in[0]);  // the same tensor (Note [Aliasing])
     for (size_t i = 1; i < n->outputs().size(); ++i) set(n->output(i), from_concrete(outs[i]));
     return;
@@ -975,7 +989,8 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
       cell->sample = t;
       const auto& ret = schema.returns()[i];
       if (ret.alias_info() && !ret.alias_info()->isWrite() && !in.empty() && in[0]->k == SV::K::kTensor) {
-        cell->view_base = in[0]->cell.get();
+        cell->view_base = in[0]->cell;
+        cell->step = view_step(functional, node->inputs(), in[0]->cell->shape.size());
       }
       sv->cell = cell;
       ++k;
@@ -994,6 +1009,164 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
       set(n->output(i), from_concrete(o));
     }
   }
+}
+
+TensorCell::ViewStep Tracer::view_step(const std::string& op, const std::vector<ir::NamedArg>& args, size_t in_rank) {
+  using Kind = TensorCell::ViewStep::Kind;
+  TensorCell::ViewStep st;
+  st.op = op;
+  auto int_arg = [&](const char* name) -> std::optional<int64_t> {
+    for (const ir::NamedArg& a : args) {
+      if (a.name == name) {
+        if (const auto* v = std::get_if<int64_t>(&a.value)) return *v;
+      }
+    }
+    return std::nullopt;
+  };
+  auto wrap_dim = [&](int64_t d) { return d < 0 ? d + static_cast<int64_t>(in_rank) : d; };
+  if (op == "aten::view" || op == "aten::reshape" || op == "aten::flatten" || op == "aten::unflatten" ||
+      op == "aten::unsqueeze" || op == "aten::squeeze" || op == "aten::view_as" || op == "aten::reshape_as") {
+    st.kind = Kind::kReshape;
+  } else if (op == "aten::contiguous" || op == "aten::alias" || op == "aten::detach" || op == "aten::to" ||
+             op == "aten::type_as" || op == "aten::clone") {
+    st.kind = Kind::kAlias;
+  } else if (op == "aten::transpose" || op == "aten::t" || op == "aten::permute" || op == "aten::swapaxes") {
+    st.kind = Kind::kPermute;
+    st.perm.resize(in_rank);
+    for (size_t i = 0; i < in_rank; ++i) st.perm[i] = static_cast<int64_t>(i);
+    if (op == "aten::permute") {
+      for (const ir::NamedArg& a : args) {
+        if (const auto* dims = std::get_if<std::vector<ir::SymIntArg>>(&a.value); dims && a.name == "dims") {
+          for (size_t i = 0; i < dims->size() && i < in_rank; ++i) st.perm[i] = wrap_dim(std::get<int64_t>((*dims)[i]));
+        }
+      }
+    } else if (in_rank >= 2) {
+      const int64_t d0 = wrap_dim(int_arg("dim0").value_or(0)), d1 = wrap_dim(int_arg("dim1").value_or(1));
+      std::swap(st.perm[static_cast<size_t>(d0)], st.perm[static_cast<size_t>(d1)]);
+    }
+  } else if (op == "aten::slice") {
+    st.kind = Kind::kSlice;
+    for (const ir::NamedArg& a : args) {
+      if (a.name != "self") st.args.push_back(a);
+    }
+  } else if (op == "aten::select") {
+    st.kind = Kind::kSelect;
+    for (const ir::NamedArg& a : args) {
+      if (a.name != "self") st.args.push_back(a);
+    }
+  }
+  return st;
+}
+
+void Tracer::scatter_into_base(TensorCell& view, jit::Node* n) {
+  using Kind = TensorCell::ViewStep::Kind;
+  TensorCell* cur = &view;
+  while (cur->view_base) {
+    TensorCell& base = *cur->view_base;
+    const TensorCell::ViewStep& st = cur->step;
+    ir::Value* base_value = base.value;
+    if (base_value == nullptr) {
+      auto tmp = std::make_shared<SV>();
+      tmp->k = SV::K::kTensor;
+      tmp->cell = cur->view_base;
+      base_value = tensor_value(tmp);
+    }
+    ir::Node* node = nullptr;
+    auto sym_list = [&](const SymShape& shape) {
+      std::vector<ir::SymIntArg> out;
+      for (const SymExpr& e : shape) {
+        if (e.is_const()) {
+          out.emplace_back(e.value());
+        } else {
+          out.emplace_back(sym_value(e));
+        }
+      }
+      return out;
+    };
+    switch (st.kind) {
+      case Kind::kAlias:
+        base.value = cur->value;
+        cur = &base;
+        continue;
+      case Kind::kReshape:
+        node = graph_.add_call("aten::reshape.default", {{"self", cur->value, false}, {"shape", sym_list(base.shape), false}},
+                               {ir::ValueType::kTensor}, "reshape");
+        break;
+      case Kind::kPermute: {
+        std::vector<ir::SymIntArg> inverse(st.perm.size());
+        for (size_t i = 0; i < st.perm.size(); ++i) inverse[static_cast<size_t>(st.perm[i])] = static_cast<int64_t>(i);
+        node = graph_.add_call("aten::permute.default", {{"self", cur->value, false}, {"dims", inverse, false}},
+                               {ir::ValueType::kTensor}, "permute");
+        break;
+      }
+      case Kind::kSlice: {
+        std::vector<ir::NamedArg> args{{"self", base_value, false}, {"src", cur->value, false}};
+        for (const ir::NamedArg& a : st.args) args.push_back(a);
+        node = graph_.add_call("aten::slice_scatter.default", std::move(args), {ir::ValueType::kTensor}, "slice_scatter");
+        break;
+      }
+      case Kind::kSelect: {
+        std::vector<ir::NamedArg> args{{"self", base_value, false}, {"src", cur->value, false}};
+        for (const ir::NamedArg& a : st.args) args.push_back(a);
+        node = graph_.add_call("aten::select_scatter.default", std::move(args), {ir::ValueType::kTensor},
+                               "select_scatter");
+        break;
+      }
+      case Kind::kOther: {
+        const shapes::Provenance p = why(n, "");
+        PTX_USER_FAIL(ExitCode::kExportFailed, "E_INPLACE_VIEW")
+            << p.source << ": " << n->kind().toQualString() << " updates in place a view made by " << st.op
+            << ", which ptexport cannot functionalize yet" << (p.code.empty() ? "" : "\n    " + p.code);
+      }
+    }
+    set_meta(node, n);
+    node->outputs()[0]->mutable_meta() = make_meta(base.sample, base.shape);
+    base.value = node->outputs()[0];
+    cur = &base;
+  }
+}
+
+bool Tracer::run_scalar_tensor_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
+                                  const std::vector<c10::IValue>& outs) {
+  // Traced models compute sizes with 0-dim tensors (prim::NumToTensor, then aten::floor_divide,
+  // aten::mul, ..., then aten::Int). Such a tensor stays a symbolic int: no IR node is emitted
+  // unless the tensor is later used as a tensor (tensor_value() then makes a scalar_tensor).
+  if (outs.size() != 1 || !outs[0].isTensor() || outs[0].toTensor().dim() != 0) return false;
+  std::vector<SymExpr> vals;
+  bool any_scalar = false;
+  for (const SVP& s : in) {
+    if (s->k == SV::K::kTensor) {
+      if (!s->cell->scalar) return false;
+      vals.push_back(*s->cell->scalar);
+      any_scalar = true;
+    } else if (s->k == SV::K::kInt) {
+      vals.push_back(s->sym);
+    } else if (s->k == SV::K::kNone || s->iv.isString()) {
+      continue;
+    } else {
+      return false;
+    }
+  }
+  if (!any_scalar || vals.size() < 2 || outs[0].toTensor().is_floating_point()) return false;
+  const SymExpr a = vals[0], b = vals[1];
+  std::optional<SymExpr> r;
+  if (op == "aten::add" && vals.size() == 2) r = a + b;
+  if (op == "aten::add" && vals.size() == 3) r = a + b * vals[2];  // alpha
+  if (op == "aten::sub" && vals.size() == 2) r = a - b;
+  if (op == "aten::sub" && vals.size() == 3) r = a - b * vals[2];
+  if (op == "aten::mul") r = a * b;
+  if ((op == "aten::floor_divide" || op == "aten::div") && b.is_const() && b.value() > 0) {
+    if (op == "aten::div" && !(in.size() == 3 && in[2]->iv.isString() && in[2]->iv.toStringRef() == "floor")) return false;
+    r = shapes::floor_div(a, b);
+  }
+  if (op == "aten::remainder" && b.is_const() && b.value() > 0) r = shapes::python_mod(a, b);
+  if (!r) return false;
+  PTX_INTERNAL_CHECK(shapes::evaluate(*r, env_.hints()) == std::optional<int64_t>(outs[0].toTensor().item<int64_t>()))
+      << op << " on size tensors: " << r->str() << " disagrees with the sample";
+  auto sv = from_concrete(outs[0]);
+  sv->cell->scalar = *r;
+  set(n->output(), sv);
+  return true;
 }
 
 bool Tracer::run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs) {

@@ -50,6 +50,9 @@ struct RuleContext {
 struct RuleResult {
   std::vector<SymShape> shapes;
   std::string error;  // non-empty: the op cannot be shaped with these arguments
+  /// Indices (into `shapes`) of outputs that ATen returns as undefined tensors (None), e.g. the
+  /// weights of _native_multi_head_attention with need_weights=False; their shape is empty.
+  std::vector<size_t> undefined;
 };
 
 using ShapeRuleFn = RuleResult (*)(RuleContext& ctx, std::span<const RuleArg> args);
@@ -60,6 +63,9 @@ struct ShapeRule {
 };
 
 /// The rule for `op` (name without overload), or nullptr. Binary search over the sorted table.
+/// An in-place name ("aten::relu_") not in the table finds its functional rule ("aten::relu");
+/// the rule then sees the in-place name in ctx.op and returns self's shape (checking that the
+/// other operands broadcast to it).
 const ShapeRule* find_shape_rule(std::string_view op);
 /// The whole table, sorted by op (for tests and `ptexport --list-ops`).
 std::span<const ShapeRule> shape_rules();

@@ -1,0 +1,87 @@
+// shapes/rules/all.h: every rule function, by family (one .cpp each), for table.cpp. Private to
+// shapes/rules/. Each comment names the ATen ops the rule serves; see the .cpp for semantics.
+#pragma once
+
+#include "shapes/rules/common.h"
+
+namespace ptx::shapes::rules {
+
+// broadcast.cpp
+Shapes elementwise(RuleContext& ctx, Args args);   // add, mul, eq, where, masked_fill, relu, ...
+Shapes same_as_self(RuleContext& ctx, Args args);  // contiguous, dropout, softmax, triu, roll, to, ...
+Shapes copy(RuleContext& ctx, Args args);          // copy / copy_
+// matmul.cpp
+Shapes matmul(RuleContext& ctx, Args args);
+Shapes linear(RuleContext& ctx, Args args);
+Shapes mm(RuleContext& ctx, Args args);
+Shapes bmm(RuleContext& ctx, Args args);
+Shapes addmm(RuleContext& ctx, Args args);
+Shapes baddbmm(RuleContext& ctx, Args args);
+Shapes mv(RuleContext& ctx, Args args);
+Shapes dot(RuleContext& ctx, Args args);
+// conv_pool.cpp
+Shapes conv(RuleContext& ctx, Args args);            // conv1d/2d/3d
+Shapes convolution(RuleContext& ctx, Args args);     // convolution, _convolution
+Shapes conv_transpose(RuleContext& ctx, Args args);  // conv_transpose1d/2d/3d
+Shapes max_pool(RuleContext& ctx, Args args);
+Shapes max_pool_with_indices(RuleContext& ctx, Args args);
+Shapes avg_pool(RuleContext& ctx, Args args);
+Shapes adaptive_pool(RuleContext& ctx, Args args);
+Shapes adaptive_max_pool(RuleContext& ctx, Args args);
+// norms.cpp
+Shapes batch_norm(RuleContext& ctx, Args args);
+Shapes instance_norm(RuleContext& ctx, Args args);
+Shapes layer_norm(RuleContext& ctx, Args args);
+Shapes native_layer_norm(RuleContext& ctx, Args args);
+Shapes group_norm(RuleContext& ctx, Args args);
+// view_reshape.cpp
+Shapes view(RuleContext& ctx, Args args);  // view, reshape, _unsafe_view
+Shapes view_as(RuleContext& ctx, Args args);  // view_as, reshape_as, expand_as
+Shapes flatten(RuleContext& ctx, Args args);
+Shapes unflatten(RuleContext& ctx, Args args);
+Shapes permute(RuleContext& ctx, Args args);
+Shapes transpose(RuleContext& ctx, Args args);
+Shapes t(RuleContext& ctx, Args args);
+Shapes squeeze(RuleContext& ctx, Args args);
+Shapes unsqueeze(RuleContext& ctx, Args args);
+Shapes expand(RuleContext& ctx, Args args);
+Shapes repeat(RuleContext& ctx, Args args);
+Shapes movedim(RuleContext& ctx, Args args);
+// cat_stack.cpp
+Shapes cat(RuleContext& ctx, Args args);
+Shapes stack(RuleContext& ctx, Args args);
+Shapes split(RuleContext& ctx, Args args);  // split.Tensor, split.sizes, split_with_sizes
+Shapes chunk(RuleContext& ctx, Args args);
+Shapes unbind(RuleContext& ctx, Args args);
+// slicing.cpp
+Shapes slice(RuleContext& ctx, Args args);
+Shapes select(RuleContext& ctx, Args args);
+Shapes narrow(RuleContext& ctx, Args args);
+Shapes pad(RuleContext& ctx, Args args);  // pad, constant_pad_nd
+// indexing.cpp
+Shapes index_select(RuleContext& ctx, Args args);
+Shapes embedding(RuleContext& ctx, Args args);
+Shapes gather(RuleContext& ctx, Args args);
+// reductions.cpp
+Shapes reduction(RuleContext& ctx, Args args);  // sum, mean, amax, amin, prod, all, any, logsumexp
+Shapes norm(RuleContext& ctx, Args args);
+Shapes var_std(RuleContext& ctx, Args args);
+Shapes max_min(RuleContext& ctx, Args args);
+Shapes arg_reduction(RuleContext& ctx, Args args);
+// factories.cpp
+Shapes factory(RuleContext& ctx, Args args);      // zeros, ones, empty, full, rand, randn
+Shapes new_factory(RuleContext& ctx, Args args);  // new_zeros, new_ones, new_empty, new_full
+Shapes tensor_data(RuleContext& ctx, Args args);  // tensor, scalar_tensor
+Shapes arange(RuleContext& ctx, Args args);
+Shapes eye(RuleContext& ctx, Args args);
+// attention.cpp
+Shapes sdpa(RuleContext& ctx, Args args);
+RuleResult native_mha(RuleContext& ctx, Args args);
+Shapes transformer_encoder_layer(RuleContext& ctx, Args args);
+Shapes nested_from_mask(RuleContext& ctx, Args args);
+Shapes to_padded_tensor(RuleContext& ctx, Args args);
+// rnn.cpp
+Shapes lstm(RuleContext& ctx, Args args);
+Shapes gru(RuleContext& ctx, Args args);  // gru, rnn_tanh, rnn_relu
+
+}  // namespace ptx::shapes::rules

@@ -895,7 +895,7 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
   std::vector<shapes::RuleArg> rargs;
   for (const SVP& s : in) rargs.push_back(to_rule_arg(s, n));
   const shapes::Provenance prov = why(n, "");
-  shapes::RuleContext ctx{env_, prov, functional, overload};
+  shapes::RuleContext ctx{env_, prov, functional, overload, inplace};
   std::vector<SymShape> shapes_out;
   std::string rule_error;
   if (const shapes::ShapeRule* rule = shapes::find_shape_rule(functional)) {

@@ -44,6 +44,9 @@ struct RuleContext {
   const Provenance& why;
   std::string_view op;        // "aten::conv2d"
   std::string_view overload;  // "default", "Tensor", "int", ...
+  /// The node is the in-place variant (aten::add_ looked up as aten::add): the output has self's
+  /// shape and the other operands must broadcast to it.
+  bool inplace = false;
 };
 
 /// Output shapes, or an error message (returned, not thrown, so the frontend can list every failure).
@@ -64,8 +67,8 @@ struct ShapeRule {
 
 /// The rule for `op` (name without overload), or nullptr. Binary search over the sorted table.
 /// An in-place name ("aten::relu_") not in the table finds its functional rule ("aten::relu");
-/// the rule then sees the in-place name in ctx.op and returns self's shape (checking that the
-/// other operands broadcast to it).
+/// the caller sets ctx.inplace (or passes the in-place name as ctx.op) so that the rule returns
+/// self's shape and checks that the other operands broadcast to it.
 const ShapeRule* find_shape_rule(std::string_view op);
 /// The whole table, sorted by op (for tests and `ptexport --list-ops`).
 std::span<const ShapeRule> shape_rules();

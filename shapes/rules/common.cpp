@@ -298,7 +298,7 @@ SymShape infer_size(RuleContext& ctx, const std::vector<SymExpr>& sizes, const S
   }
   // Cancel dims that appear on both sides (x.view(x.size(0), -1)), then constants by gcd.
   std::vector<SymExpr> num = in_dims, den = known_sizes;
-  const SymExpr full_numel = numel(in_dims), full_newsize = numel(known_sizes);
+  const SymExpr full_newsize = numel(known_sizes);
   cancel_common(num, den);
   auto [cn, sn] = split_const(num);
   auto [cd, sd] = split_const(den);
@@ -328,6 +328,7 @@ SymShape infer_size(RuleContext& ctx, const std::vector<SymExpr>& sizes, const S
 }
 
 bool is_inplace(const RuleContext& ctx) {
+  if (ctx.inplace) return true;
   const std::string_view op = ctx.op;
   return op.size() > 2 && op.back() == '_' && op[op.size() - 2] != '_';
 }

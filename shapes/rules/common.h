@@ -105,7 +105,7 @@ void require_broadcastable_to(RuleContext& ctx, const SymShape& from, const SymS
 /// whose product is the element count. Guards element-count equality / divisibility
 /// (after cancelling dims common to both sides).
 SymShape infer_size(RuleContext& ctx, const std::vector<SymExpr>& sizes, const SymShape& in_dims);
-/// True when the op name is an in-place variant ("aten::add_", not "aten::__and__").
+/// True for an in-place variant: ctx.inplace, or an in-place name ("aten::add_", not "aten::__and__").
 bool is_inplace(const RuleContext& ctx);
 
 std::string str(const SymShape& s);

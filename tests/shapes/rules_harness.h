@@ -77,7 +77,12 @@ struct Harness {
     return rule->fn(ctx, args);
   }
 
-  /// The single output of a rule that must succeed (empty shape with a marker on failure).
+  /// The recorded guards, as conditions (compare with sym_eq(...) etc.) or as text.
+  std::vector<SymBool> conds() const {
+    std::vector<SymBool> out;
+    for (const Guard& g : env.guards()) out.push_back(g.cond);
+    return out;
+  }
   std::vector<std::string> guards() const {
     std::vector<std::string> out;
     for (const Guard& g : env.guards()) out.push_back(g.cond.str());

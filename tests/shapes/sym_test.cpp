@@ -15,6 +15,7 @@
 
 #include "shapes/error.h"
 #include "shapes/sym.h"
+#include "shapes/sym_parse.h"
 
 using namespace ptx::shapes;
 
@@ -24,6 +25,12 @@ const SymExpr s1 = SymExpr::new_symbol("s1");
 const SymExpr s2 = SymExpr::new_symbol("s2");
 using Make = std::function<SymExpr()>;
 using MakeBool = std::function<SymBool()>;
+SymExpr var(const std::string& n) {
+  if (n == "s0") return s0;
+  if (n == "s1") return s1;
+  if (n == "s2") return s2;
+  throw std::runtime_error("unknown symbol " + n);
+}
 }  // namespace
 
 TEST_CASE("SymExpr printing matches torch's sympy printing", "[shapes][sym]") {
@@ -100,6 +107,8 @@ TEST_CASE("SymExpr printing matches torch's sympy printing", "[shapes][sym]") {
   }));
   INFO(label);
   CHECK(make().str() == expected);
+  // The printed text parses back to the same expression.
+  CHECK(build_expr(parse_sym(expected), var) == make());
 }
 
 TEST_CASE("SymExpr normal forms", "[shapes][sym]") {
@@ -263,6 +272,28 @@ TEST_CASE("SymBool normal forms and printing", "[shapes][sym]") {
   }));
   INFO(label);
   CHECK(make().str() == expected);
+  CHECK(build_bool(parse_sym(expected), var) == make());
+}
+
+TEST_CASE("parse errors are user errors naming the column", "[shapes][sym]") {
+  auto [text, message] = GENERATE(table<const char*, const char*>({
+      {"2*", "symbolic expression '2*': unexpected end at column 3"},
+      {"s0 +* 1", "symbolic expression 's0 +* 1': unexpected '*' at column 5"},
+      {"Foo(s0, 1)", "symbolic expression 'Foo(s0, 1)': unknown function 'Foo' at column 11"},
+      {"(s0", "symbolic expression '(s0': expected ')' at column 4"},
+      {"s0 s1", "symbolic expression 's0 s1': unexpected 's' at column 4"},
+      {"Mod(s0)", "symbolic expression 'Mod(s0)': Mod takes two arguments at column 8"},
+      {"99999999999999999999", "symbolic expression '99999999999999999999': integer too large at column 19"},
+  }));
+  INFO(text);
+  try {
+    parse_sym(text);
+    FAIL("no error");
+  } catch (const ptx::UserError& e) {
+    CHECK(e.code() == ptx::ExitCode::kUsage);
+    CHECK(e.diag_code() == "E_SYM_PARSE");
+    CHECK(std::string(e.what()) == message);
+  }
 }
 
 TEST_CASE("SymBool equality, evaluation and symbols", "[shapes][sym]") {

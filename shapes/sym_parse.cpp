@@ -1,0 +1,347 @@
+// shapes/sym_parse.cpp: recursive-descent parser for shapes/sym_parse.h.
+//   conj   := rel ('and' rel)*
+//   rel    := sum (('==' | '!=' | '<' | '<=' | '>' | '>=') sum)?
+//   sum    := prod (('+' | '-') prod)*
+//   prod   := unary (('*' | '//' | '%') unary)*
+//   unary  := '-' unary | power
+//   power  := atom ('**' INT)?
+//   atom   := INT | NAME | NAME '(' rel (',' rel)* ')' | '(' rel ')'
+#include "shapes/sym_parse.h"
+
+#include <cctype>
+
+#include "shapes/error.h"
+
+namespace ptx::shapes {
+
+namespace {
+
+using Op = SymAst::Op;
+
+class Parser {
+ public:
+  explicit Parser(std::string_view text) : text_(text) {}
+
+  SymAst parse() {
+    SymAst r = conj();
+    skip();
+    if (pos_ != text_.size()) fail("unexpected '" + std::string(1, text_[pos_]) + "'");
+    return r;
+  }
+
+ private:
+  [[noreturn]] void fail(const std::string& what) {
+    PTX_USER_FAIL(ExitCode::kUsage, "E_SYM_PARSE")
+        << "symbolic expression '" << std::string(text_) << "': " << what << " at column "
+        << (pos_ + 1);
+  }
+  void skip() {
+    while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
+  }
+  bool eat(std::string_view tok) {
+    skip();
+    if (text_.substr(pos_, tok.size()) == tok) {
+      pos_ += tok.size();
+      return true;
+    }
+    return false;
+  }
+  void expect(std::string_view tok) {
+    if (!eat(tok)) fail("expected '" + std::string(tok) + "'");
+  }
+  static SymAst node(Op op, std::vector<SymAst> args) {
+    SymAst a;
+    a.op = op;
+    a.args = std::move(args);
+    return a;
+  }
+
+  SymAst conj() {
+    SymAst l = rel();
+    while (eat_word("and")) l = node(Op::And, {l, rel()});
+    return l;
+  }
+  bool eat_word(std::string_view w) {
+    skip();
+    size_t end = pos_ + w.size();
+    if (text_.substr(pos_, w.size()) != w) return false;
+    if (end < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[end])) || text_[end] == '_')) {
+      return false;
+    }
+    pos_ = end;
+    return true;
+  }
+  SymAst rel() {
+    SymAst l = sum();
+    struct {
+      const char* tok;
+      Op op;
+    } const rels[] = {{"==", Op::Eq}, {"!=", Op::Ne}, {"<=", Op::Le},
+                      {">=", Op::Ge}, {"<", Op::Lt},  {">", Op::Gt}};
+    for (const auto& r : rels) {
+      if (eat(r.tok)) return node(r.op, {l, sum()});
+    }
+    return l;
+  }
+  SymAst sum() {
+    SymAst l = prod();
+    for (;;) {
+      if (eat("+")) {
+        l = node(Op::Add, {l, prod()});
+      } else if (peek_minus()) {
+        ++pos_;
+        l = node(Op::Sub, {l, prod()});
+      } else {
+        return l;
+      }
+    }
+  }
+  bool peek_minus() {
+    skip();
+    return pos_ < text_.size() && text_[pos_] == '-';
+  }
+  SymAst prod() {
+    SymAst l = unary();
+    for (;;) {
+      if (eat("//")) {
+        l = node(Op::FloorDiv, {l, unary()});
+      } else if (eat("**")) {
+        fail("'**' needs a parenthesized base here");
+      } else if (eat("*")) {
+        l = node(Op::Mul, {l, unary()});
+      } else if (eat("%")) {
+        l = node(Op::Mod, {l, unary()});
+      } else {
+        return l;
+      }
+    }
+  }
+  SymAst unary() {
+    if (peek_minus()) {
+      ++pos_;
+      return node(Op::Neg, {unary()});
+    }
+    return power();
+  }
+  SymAst power() {
+    SymAst base = atom();
+    if (eat("**")) {
+      skip();
+      int64_t e = integer();
+      if (e < 1 || e > 64) fail("exponent must be in [1, 64]");
+      SymAst p = node(Op::Pow, {base});
+      p.value = e;
+      return p;
+    }
+    return base;
+  }
+  int64_t integer() {
+    skip();
+    size_t start = pos_;
+    int64_t v = 0;
+    while (pos_ < text_.size() && std::isdigit(static_cast<unsigned char>(text_[pos_]))) {
+      if (__builtin_mul_overflow(v, 10, &v) || __builtin_add_overflow(v, text_[pos_] - '0', &v)) {
+        fail("integer too large");
+      }
+      ++pos_;
+    }
+    if (start == pos_) fail("expected an integer");
+    return v;
+  }
+  SymAst atom() {
+    skip();
+    if (pos_ >= text_.size()) fail("unexpected end");
+    char c = text_[pos_];
+    if (std::isdigit(static_cast<unsigned char>(c))) {
+      SymAst a;
+      a.op = Op::Int;
+      a.value = integer();
+      return a;
+    }
+    if (c == '(') {
+      ++pos_;
+      SymAst inner = rel();
+      expect(")");
+      return inner;
+    }
+    if (std::isalpha(static_cast<unsigned char>(c)) || c == '_') {
+      size_t start = pos_;
+      while (pos_ < text_.size() &&
+             (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_')) {
+        ++pos_;
+      }
+      std::string name(text_.substr(start, pos_ - start));
+      if (name == "True" || name == "False") {
+        SymAst a;
+        a.op = name == "True" ? Op::True : Op::False;
+        return a;
+      }
+      if (eat("(")) {
+        std::vector<SymAst> args{rel()};
+        while (eat(",")) args.push_back(rel());
+        expect(")");
+        struct {
+          const char* name;
+          Op op;
+        } const fns[] = {{"Min", Op::Min}, {"min", Op::Min},           {"Max", Op::Max},
+                         {"max", Op::Max}, {"Mod", Op::Mod},           {"FloorDiv", Op::FloorDiv},
+                         {"Eq", Op::Eq},   {"Ne", Op::Ne}};
+        for (const auto& f : fns) {
+          if (name != f.name) continue;
+          if (args.size() < 2 || ((f.op != Op::Min && f.op != Op::Max) && args.size() != 2)) {
+            fail(name + " takes two arguments");
+          }
+          // Min/Max of more than two arguments nest left to right.
+          SymAst r = node(f.op, {args[0], args[1]});
+          for (size_t i = 2; i < args.size(); ++i) r = node(f.op, {r, args[i]});
+          return r;
+        }
+        fail("unknown function '" + name + "'");
+      }
+      SymAst a;
+      a.op = Op::Var;
+      a.name = name;
+      return a;
+    }
+    fail("unexpected '" + std::string(1, c) + "'");
+  }
+
+  std::string_view text_;
+  size_t pos_ = 0;
+};
+
+}  // namespace
+
+SymAst parse_sym(std::string_view text) { return Parser(text).parse(); }
+
+int SymAst::size(const std::function<bool(const std::string&)>& is_constant_var) const {
+  std::function<bool(const SymAst&)> has_var = [&](const SymAst& a) {
+    if (a.op == Op::Var && !is_constant_var(a.name)) return true;
+    for (const SymAst& c : a.args) {
+      if (has_var(c)) return true;
+    }
+    return false;
+  };
+  if (!has_var(*this)) return 1;
+  int n = 1;
+  for (const SymAst& c : args) n += c.size(is_constant_var);
+  return n;
+}
+
+std::string SymAst::str() const {
+  auto bin = [&](const char* op) { return "(" + args[0].str() + " " + op + " " + args[1].str() + ")"; };
+  auto fn = [&](const char* f) { return std::string(f) + "(" + args[0].str() + ", " + args[1].str() + ")"; };
+  switch (op) {
+    case Op::Int:
+      return std::to_string(value);
+    case Op::Var:
+      return name;
+    case Op::Add:
+      return bin("+");
+    case Op::Sub:
+      return bin("-");
+    case Op::Neg:
+      return "(-" + args[0].str() + ")";
+    case Op::Mul:
+      return bin("*");
+    case Op::Pow:
+      return "(" + args[0].str() + "**" + std::to_string(value) + ")";
+    case Op::FloorDiv:
+      return bin("//");
+    case Op::Mod:
+      return fn("Mod");
+    case Op::Min:
+      return fn("Min");
+    case Op::Max:
+      return fn("Max");
+    case Op::Eq:
+      return fn("Eq");
+    case Op::Ne:
+      return fn("Ne");
+    case Op::Lt:
+      return bin("<");
+    case Op::Le:
+      return bin("<=");
+    case Op::Gt:
+      return bin(">");
+    case Op::Ge:
+      return bin(">=");
+    case Op::True:
+      return "True";
+    case Op::False:
+      return "False";
+    case Op::And:
+      return "(" + args[0].str() + " and " + args[1].str() + ")";
+  }
+  return "?";
+}
+
+SymExpr build_expr(const SymAst& ast, const std::function<SymExpr(const std::string&)>& var) {
+  auto arg = [&](size_t i) { return build_expr(ast.args[i], var); };
+  switch (ast.op) {
+    case Op::Int:
+      return SymExpr(ast.value);
+    case Op::Var:
+      return var(ast.name);
+    case Op::Add:
+      return arg(0) + arg(1);
+    case Op::Sub:
+      return arg(0) - arg(1);
+    case Op::Neg:
+      return -arg(0);
+    case Op::Mul:
+      return arg(0) * arg(1);
+    case Op::Pow: {
+      SymExpr b = arg(0), r = 1;
+      for (int64_t i = 0; i < ast.value; ++i) r = r * b;
+      return r;
+    }
+    case Op::FloorDiv:
+      return floor_div(arg(0), arg(1));
+    case Op::Mod:
+      return python_mod(arg(0), arg(1));
+    case Op::Min:
+      return sym_min(arg(0), arg(1));
+    case Op::Max:
+      return sym_max(arg(0), arg(1));
+    default:
+      break;
+  }
+  PTX_USER_FAIL(ExitCode::kUsage, "E_SYM_PARSE")
+      << "symbolic expression '" << ast.str() << "': expected an integer, got a condition";
+}
+
+std::vector<SymAst> conjuncts(const SymAst& ast) {
+  if (ast.op != Op::And) return {ast};
+  std::vector<SymAst> out = conjuncts(ast.args[0]);
+  for (SymAst& a : conjuncts(ast.args[1])) out.push_back(std::move(a));
+  return out;
+}
+
+SymBool build_bool(const SymAst& ast, const std::function<SymExpr(const std::string&)>& var) {
+  auto arg = [&](size_t i) { return build_expr(ast.args[i], var); };
+  switch (ast.op) {
+    case Op::Eq:
+      return sym_eq(arg(0), arg(1));
+    case Op::Ne:
+      return sym_ne(arg(0), arg(1));
+    case Op::Lt:
+      return sym_lt(arg(0), arg(1));
+    case Op::Le:
+      return sym_le(arg(0), arg(1));
+    case Op::Gt:
+      return sym_gt(arg(0), arg(1));
+    case Op::Ge:
+      return sym_ge(arg(0), arg(1));
+    case Op::True:
+      return SymBool(true);
+    case Op::False:
+      return SymBool(false);
+    default:
+      break;
+  }
+  PTX_USER_FAIL(ExitCode::kUsage, "E_SYM_PARSE")
+      << "symbolic condition '" << ast.str() << "': expected a condition, got an integer";
+}
+
+}  // namespace ptx::shapes

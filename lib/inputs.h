@@ -1,4 +1,4 @@
-// lib/inputs.h: inputs.json (`ptexport.inputs/v1`, docs/cli.md) and the `--dynamic` grammar,
+// lib/inputs.h: inputs.json (`ptexport.inputs/v1`, docs/inputs.md) and the `--dynamic` grammar,
 // parsed, validated and bound to the model's forward schema, with the sample values made.
 //
 // Errors: UserError with ExitCode::kUsage for bad specs, unknown input or symbol names (with a
@@ -29,6 +29,9 @@ struct DimMark {
   Kind kind = Kind::kStatic;
   std::string symbol;  // kSymbol: the root symbol's name ("batch")
   int64_t a = 1, b = 0;  // kSymbol: size = a * symbol + b
+  /// kDynamic only: set by `samples` because the size differs between sample sets (not asked
+  /// for by the user; the report says so).
+  bool from_samples = false;
 };
 
 /// The user's range for a named symbol (inclusive; nullopt: unbounded on that side).
@@ -44,12 +47,17 @@ struct TensorLeaf {
   std::vector<DimMark> dims;    // one per dimension
 };
 
+/// How one of forward's arguments got its value.
+enum class ArgSource : uint8_t { kPositional, kKeyword, kDefault };
+
 /// A complete, bound set of sample inputs.
 struct SampleSet {
   /// forward's arguments in schema order, excluding self; kwargs already placed by name.
   std::vector<c10::IValue> args;
   /// forward's argument names in the same order.
   std::vector<std::string> names;
+  /// How each argument was given (same order): in `args`, in `kwargs`, or the schema's default.
+  std::vector<ArgSource> sources;
   /// Every tensor in `args`, depth first in argument order (the order of the flattened pytree).
   std::vector<TensorLeaf> tensors;
 };
@@ -64,9 +72,16 @@ struct Inputs {
   std::map<std::string, SymbolSpec> symbols;
 };
 
+/// The `method` field of inputs.json ("forward" when absent), so that the caller can pick the
+/// schema to bind to before calling load_inputs. Same errors as load_inputs for a bad file.
+std::string read_inputs_method(const std::filesystem::path& json_file);
+
 /// Reads inputs.json, applies the `--dynamic` flags (each "SYM=[MIN]:[MAX]", "INPUT.DIM=SYM",
 /// "INPUT.DIM=A*SYM+B", "INPUT.DIM=auto|dynamic|static"), binds to `schema` (forward's; its first
-/// argument is self), makes the sample tensors, and checks every name.
+/// argument is self, skipped when named "self"), makes the sample tensors, and checks every name.
+/// `symbols` lists every symbol some input uses (unbounded sides as nullopt); every TensorLeaf's
+/// `dims` has one entry per dimension; the sample sizes satisfy every symbol's range and
+/// derived-dimension relation. Grammar, defaults and error texts: docs/inputs.md.
 Inputs load_inputs(const std::filesystem::path& json_file, const std::vector<std::string>& dynamic_flags,
                    const c10::FunctionSchema& schema);
 

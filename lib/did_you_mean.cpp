@@ -58,6 +58,12 @@ std::string did_you_mean(std::string_view name, const std::vector<std::string>& 
   return c ? "; did you mean '" + *c + "'?" : "";
 }
 
+std::string suggest_and_list(std::string_view name, const std::vector<std::string>& candidates,
+                             std::string_view what) {
+  const std::string dym = did_you_mean(name, candidates);
+  return (dym.empty() ? std::string(";") : dym) + " " + std::string(what) + " are: " + join_names(candidates);
+}
+
 std::string join_names(const std::vector<std::string>& names) {
   if (names.empty()) return "(none)";
   std::string out;

@@ -21,6 +21,11 @@ std::optional<std::string> closest_name(std::string_view name, const std::vector
 /// "; did you mean 'x'?" when closest_name finds one, else "".
 std::string did_you_mean(std::string_view name, const std::vector<std::string>& candidates);
 
+/// What follows a message about an unknown `name`: "; did you mean 'x'? inputs are: x, mask", or
+/// "; inputs are: x, mask" without a suggestion (`what` = "inputs"; "(none)" for an empty list).
+std::string suggest_and_list(std::string_view name, const std::vector<std::string>& candidates,
+                             std::string_view what);
+
 /// "x, mask" (the candidates joined with ", "), or "(none)" when there are none.
 std::string join_names(const std::vector<std::string>& names);
 

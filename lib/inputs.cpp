@@ -9,7 +9,8 @@
 //   4. check that every sample set has the structure of the first one (`samples` only)
 //   5. apply the TARGET=MARK flags to every set
 //   6. `samples`: mark dimensions whose sizes differ between sets kDynamic
-//   7. collect the symbols, check the ranges name used symbols, fill Inputs::symbols
+//   7. collect the symbols, check the ranges name used symbols (the JSON's ranges against the JSON's
+//      marks, before step 5; the flags' ranges against the final marks), fill Inputs::symbols
 //   8. check the sample sizes against the symbols (one root value per symbol and set, derived
 //      dims integral, inside the ranges, derived minimum not negative)
 #include "lib/inputs.h"
@@ -118,6 +119,9 @@ std::pair<int64_t, int64_t> int_range(at::ScalarType t) {
 
 std::string dtype_str(at::ScalarType t) { return ir::dtype_name(static_cast<ir::DType>(t)); }
 
+/// "an int64", "a float32".
+std::string article(const std::string& dtype) { return (dtype.starts_with("int") ? "an " : "a ") + dtype; }
+
 // ---- per-set bookkeeping -------------------------------------------------------------------------
 
 /// What load_inputs knows about a tensor beyond its TensorLeaf (for messages and merging).
@@ -175,6 +179,7 @@ class Loader {
   // Step 6.
   void infer_from_samples(std::vector<BoundSet>& sets) const;
   // Steps 7 and 8.
+  void check_json_ranges(const std::vector<BoundSet>& sets) const;
   void collect_symbols(const std::vector<BoundSet>& sets, const std::vector<DynamicFlag>& flags, Inputs& out);
   void check_sizes(const BoundSet& set, const Inputs& in) const;
 
@@ -189,7 +194,7 @@ class Loader {
 void Loader::check_keys(const Json& obj, const std::string& jpath, const std::vector<std::string>& allowed) const {
   for (const auto& [key, value] : obj.items()) {
     if (std::find(allowed.begin(), allowed.end(), key) != allowed.end()) continue;
-    input_fail(member_path(jpath, key), "unknown field '" + key + "'" + did_you_mean(key, allowed) + " (fields: " + join_names(allowed) + ")");
+    input_fail(member_path(jpath, key), "unknown field '" + key + "'" + suggest_and_list(key, allowed, "fields"));
   }
 }
 
@@ -265,7 +270,11 @@ BoundSet Loader::bind(const Json* args, const Json* kwargs, const std::string& b
     std::string s = schema_.name() + "(";
     for (size_t i = 0; i < params.size(); ++i) {
       s += (i ? ", " : "") + params[i]->name();
-      if (params[i]->default_value()) s += "=…";
+      if (params[i]->default_value()) {
+        std::ostringstream os;
+        os << *params[i]->default_value();
+        s += "=" + os.str();
+      }
     }
     return s + ")";
   }();
@@ -302,9 +311,10 @@ BoundSet Loader::bind(const Json* args, const Json* kwargs, const std::string& b
           const bool elsewhere = std::find(names.begin(), names.end(), n) != names.end();
           name_fail(member_path(jpath, "name"),
                     "'" + n + "' does not match " + schema_.name() + "'s argument " + std::to_string(i) + ", '" +
-                        names[i] + "'" + (elsewhere ? " (args bind by position; use kwargs to pass by name)"
-                                                    : did_you_mean(n, names)) +
-                        "; " + schema_.name() + "'s arguments are: " + join_names(names));
+                        names[i] + "'" +
+                        (elsewhere ? " (args bind by position; pass '" + n + "' in kwargs to give it by name); " +
+                                         schema_.name() + "'s arguments are: " + join_names(names)
+                                   : suggest_and_list(n, names, schema_.name() + "'s arguments")));
         }
       }
       given[i] = &e;
@@ -319,8 +329,8 @@ BoundSet Loader::bind(const Json* args, const Json* kwargs, const std::string& b
       const std::string jpath = member_path(kwargs_path, key);
       const auto it = std::find(names.begin(), names.end(), key);
       if (it == names.end()) {
-        name_fail(jpath, schema_.name() + " has no argument '" + key + "'" + did_you_mean(key, names) +
-                             "; its arguments are: " + join_names(names));
+        name_fail(jpath, schema_.name() + " has no argument '" + key + "'" +
+                             suggest_and_list(key, names, schema_.name() + "'s arguments"));
       }
       const size_t i = static_cast<size_t>(it - names.begin());
       if (given[i]) name_fail(jpath, "argument '" + key + "' is already given by position (" + given_path[i] + ")");
@@ -484,8 +494,8 @@ at::Tensor Loader::make_tensor(const Json& obj, const std::string& jpath, const 
   const std::string dname = obj["dtype"].get<std::string>();
   const auto dt = ir::dtype_from_name(dname);
   if (!dt || std::find(kSupportedDTypes.begin(), kSupportedDTypes.end(), dname) == kSupportedDTypes.end()) {
-    input_fail(member_path(jpath, "dtype"), std::string(dt ? "unsupported" : "unknown") + " dtype '" + dname + "'" + did_you_mean(dname, kSupportedDTypes) +
-                                                " (dtypes: " + join_names(kSupportedDTypes) + ")");
+    input_fail(member_path(jpath, "dtype"), std::string(dt ? "unsupported" : "unknown") + " dtype '" + dname + "'" +
+                                                suggest_and_list(dname, kSupportedDTypes, "dtypes"));
   }
   const auto dtype = static_cast<at::ScalarType>(*dt);
   // shape
@@ -546,11 +556,11 @@ c10::Scalar Loader::scalar_of(const Json& j, const std::string& jpath, at::Scala
     input_fail(jpath, "expected true, false, 0 or 1 for a bool tensor, got " + j.dump());
   }
   if (is_floating(dtype)) {
-    if (!j.is_number()) input_fail(jpath, "expected a number for a " + dn + " tensor, got " + j.dump());
+    if (!j.is_number()) input_fail(jpath, "expected a number for " + article(dn) + " tensor, got " + j.dump());
     return j.get<double>();
   }
   const auto v = as_int(j);
-  if (!v) input_fail(jpath, "expected an integer for an " + dn + " tensor, got " + j.dump());
+  if (!v) input_fail(jpath, "expected an integer for " + article(dn) + " tensor, got " + j.dump());
   const auto [lo, hi] = int_range(dtype);
   if (*v < lo || *v > hi) {
     input_fail(jpath, std::to_string(*v) + " is out of range for " + dn + " [" + std::to_string(lo) + ", " +
@@ -637,7 +647,7 @@ at::Tensor Loader::random_data(const Json& spec, const std::string& jpath, at::S
   const std::vector<std::string> dists = {"normal", "uniform", "int"};
   if (std::find(dists.begin(), dists.end(), dist) == dists.end()) {
     input_fail(member_path(jpath, "dist"),
-               "unknown distribution '" + dist + "'" + did_you_mean(dist, dists) + " (normal, uniform, int)");
+               "unknown distribution '" + dist + "'" + suggest_and_list(dist, dists, "distributions"));
   }
   const auto seed = as_int(spec["seed"]);
   if (!seed || *seed < 0) input_fail(member_path(jpath, "seed"), "expected a non-negative integer, got " + spec["seed"].dump());
@@ -660,7 +670,7 @@ at::Tensor Loader::random_data(const Json& spec, const std::string& jpath, at::S
   if (dist == "normal" || dist == "uniform") {
     if (!is_floating(dtype)) {
       input_fail(member_path(jpath, "dist"),
-                 "'" + dist + "' needs a floating dtype; use \"int\" (with low/high) for a " + dn + " tensor");
+                 "'" + dist + "' needs a floating dtype; use \"int\" (with low/high) for " + article(dn) + " tensor");
     }
     at::Tensor t = at::empty(shape, at::TensorOptions().dtype(draw));
     if (dist == "normal") {
@@ -878,8 +888,7 @@ void Loader::apply_flag(const DynamicFlag& f, std::vector<BoundSet>& sets) const
       const std::string type = p == all.end() ? "" : " (" + p->type()->annotation_str() + ")";
       spec_fail("'" + f.input + "' is not a tensor" + type + "; inputs are: " + join_names(paths));
     }
-    const std::string dym = did_you_mean(f.input, paths);
-    spec_fail("unknown input '" + f.input + "'" + (dym.empty() ? ";" : dym) + " inputs are: " + join_names(paths));
+    spec_fail("unknown input '" + f.input + "'" + suggest_and_list(f.input, paths, "inputs"));
   }
   for (BoundSet& b : sets) {
     TensorLeaf& leaf = b.set.tensors[index];
@@ -953,24 +962,41 @@ void Loader::infer_from_samples(std::vector<BoundSet>& sets) const {
 
 // ---- steps 7 and 8: symbols ----------------------------------------------------------------------
 
-void Loader::collect_symbols(const std::vector<BoundSet>& sets, const std::vector<DynamicFlag>& flags, Inputs& out) {
+/// The symbols the marks of `sets` use, in order of first use.
+std::vector<std::string> used_symbols(const std::vector<BoundSet>& sets) {
   std::vector<std::string> used;
-  for (const TensorLeaf& t : sets[0].set.tensors) {
-    for (const DimMark& m : t.dims) {
-      if (m.kind == DimMark::Kind::kSymbol && std::find(used.begin(), used.end(), m.symbol) == used.end()) {
-        used.push_back(m.symbol);
+  for (const BoundSet& b : sets) {
+    for (const TensorLeaf& t : b.set.tensors) {
+      for (const DimMark& m : t.dims) {
+        if (m.kind == DimMark::Kind::kSymbol && std::find(used.begin(), used.end(), m.symbol) == used.end()) {
+          used.push_back(m.symbol);
+        }
       }
     }
   }
+  return used;
+}
+
+void Loader::check_json_ranges(const std::vector<BoundSet>& sets) const {
+  const std::vector<std::string> used = used_symbols(sets);
+  for (const auto& [name, spec] : json_ranges_) {
+    if (std::find(used.begin(), used.end(), name) != used.end()) continue;
+    PTX_USER_FAIL(ExitCode::kUsage, kDiagName)
+        << range_origin_.at(name) << ": symbol '" << name << "' is not used by any input"
+        << (used.empty() ? std::string("; no input dimension uses a symbol (mark one with dims)")
+                         : suggest_and_list(name, used, "symbols in use"));
+  }
+}
+
+void Loader::collect_symbols(const std::vector<BoundSet>& sets, const std::vector<DynamicFlag>& flags, Inputs& out) {
+  const std::vector<std::string> used = used_symbols(sets);
   auto unused = [&](const std::string& where, const std::string& name) {
     PTX_USER_FAIL(ExitCode::kUsage, kDiagName)
-        << where << ": symbol '" << name << "' is not used by any input" << did_you_mean(name, used)
+        << where << ": symbol '" << name << "' is not used by any input"
         << (used.empty() ? std::string("; no input dimension uses a symbol (mark one with dims or --dynamic INPUT.DIM=SYM)")
-                         : "; symbols used: " + join_names(used));
+                         : suggest_and_list(name, used, "symbols in use"));
   };
-  for (const auto& [name, spec] : json_ranges_) {
-    if (std::find(used.begin(), used.end(), name) == used.end()) unused(range_origin_.at(name), name);
-  }
+  // A JSON range whose symbol only flags made unused (x.0=dynamic replacing x.0's "batch") is dropped.
   std::map<std::string, SymbolSpec> ranges = json_ranges_;
   for (const DynamicFlag& f : flags) {
     if (f.kind != DynamicFlag::Kind::kRange) continue;
@@ -1088,6 +1114,7 @@ Inputs Loader::load(const std::vector<std::string>& dynamic_flags) {
   }
   // 4.
   for (size_t i = 1; i < sets.size(); ++i) check_same_structure(sets[0], sets[i]);
+  check_json_ranges(sets);
   // 5.
   for (const DynamicFlag& f : flags) {
     if (f.kind == DynamicFlag::Kind::kMark) apply_flag(f, sets);

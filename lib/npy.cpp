@@ -241,7 +241,7 @@ at::Tensor read_npz(const std::filesystem::path& file, const std::string& key) {
   const zip_int64_t index = zip_name_locate(z.get(), entry.c_str(), 0);
   if (index < 0) {
     const std::vector<std::string> keys = npz_keys(file);
-    fail(file.string(), "no array '" + key + "'" + did_you_mean(key, keys) + " (keys: " + join_names(keys) + ")");
+    fail(file.string(), "no array '" + key + "'" + suggest_and_list(key, keys, "arrays"));
   }
   const std::string what = file.string() + ": entry '" + key + "'";
   zip_stat_t st;

@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "lib/inputs.h"
+#include "lib/npy.h"
 #include "shapes/error.h"
 
 // Torch (c10/util/logging) defines a glog-style CHECK that aborts; Catch2's CHECK must win.
@@ -325,6 +326,21 @@ TEST_CASE("inputs: random data is seeded, repeatable and independent of torch's 
   // float16: the float32 draw of the same seed, rounded; mean and std applied.
   at::Generator gen2 = at::make_generator<at::CPUGeneratorImpl>(7);
   CHECK(at::equal(t[5].toTensor(), at::empty({64, 64}, at::kFloat).normal_(10, 0.5, gen2).to(at::kHalf)));
+}
+
+TEST_CASE("inputs: random data equals python torch's draws from torch.Generator().manual_seed(seed)",
+          "[lib][inputs]") {
+  // tests/lib/data/torch_*.npy were written by make_data.py with python torch.
+  const Inputs in = load(R"({"schema": "ptexport.inputs/v1", "args": [
+      {"name": "a", "dtype": "float32", "shape": [64, 64], "data": {"random": {"seed": 7}}},
+      {"name": "b", "dtype": "float64", "shape": [1000], "data": {"random": {"dist": "uniform", "low": -2, "high": 3, "seed": 3}}},
+      {"name": "c", "dtype": "int64", "shape": [1000], "data": {"random": {"low": -5, "high": 5, "seed": 5}}}
+    ]})",
+                         {}, "a: Tensor, b: Tensor, c: Tensor");
+  const auto& t = in.sets[0].args;
+  CHECK(at::equal(t[0].toTensor(), read_npy(kData / "torch_normal_seed7.npy")));
+  CHECK(at::equal(t[1].toTensor(), read_npy(kData / "torch_uniform_seed3.npy")));
+  CHECK(at::equal(t[2].toTensor(), read_npy(kData / "torch_randint_seed5.npy")));
 }
 
 TEST_CASE("inputs: --dynamic flags mark dimensions and set ranges", "[lib][inputs]") {

@@ -7,10 +7,13 @@ tests/lib/inputs_test.cpp read. Run it from anywhere (with the environment's num
 Every array's values follow a formula that the C++ tests recompute on their own:
   element i (row-major) of a numeric array is (i - 3) for signed ints, i for unsigned ints,
   (i - 3) * 0.5 for floats, and i % 3 == 0 for bool.
+The exception are torch_*.npy: draws of python torch's seeded generators, which inputs.json's
+`random` data must reproduce (docs/inputs.md).
 """
 import os
 
 import numpy as np
+import torch
 
 OUT = os.path.dirname(os.path.abspath(__file__))
 
@@ -54,6 +57,13 @@ def main():
     np.savez(os.path.join(OUT, "single.npz"), only=values("float32", (17, 32)))
     # For inputs_test: y (17, 32) float32 as in docs/inputs.md's example.
     save("y.npy", values("float32", (17, 32)))
+    # Seeded draws of python torch, for inputs.json's random data.
+    def gen(seed):
+        return torch.Generator().manual_seed(seed)
+    save("torch_normal_seed7.npy", torch.randn(64, 64, generator=gen(7)).numpy())
+    save("torch_uniform_seed3.npy",
+         torch.empty(1000, dtype=torch.float64).uniform_(-2, 3, generator=gen(3)).numpy())
+    save("torch_randint_seed5.npy", torch.randint(-5, 5, (1000,), generator=gen(5)).numpy())
 
 
 if __name__ == "__main__":

@@ -79,7 +79,7 @@ TEST_CASE("dim marks: invalid forms and their messages", "[lib][dim_spec]") {
   }
 }
 
-TEST_CASE("--dynamic flags: valid forms", "[lib][dim_spec]") {
+TEST_CASE("dynamic flags: valid forms", "[lib][dim_spec]") {
   auto [text, parsed] = GENERATE(table<std::string, std::string>({
       {"batch=0:1024", "range batch=0:1024"},
       {"batch=1:", "range batch=1:"},
@@ -111,7 +111,7 @@ TEST_CASE("--dynamic flags: valid forms", "[lib][dim_spec]") {
   }
 }
 
-TEST_CASE("--dynamic flags: invalid forms and their messages", "[lib][dim_spec]") {
+TEST_CASE("dynamic flags: invalid forms and their messages", "[lib][dim_spec]") {
   const std::string forms =
       "expected SYM=[MIN]:[MAX], INPUT.DIM=SYM, INPUT.DIM=A*SYM+B or INPUT.DIM=auto|dynamic|static";
   auto [text, message] = GENERATE_COPY(table<std::string, std::string>({

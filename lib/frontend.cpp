@@ -760,8 +760,53 @@ std::vector<c10::IValue> Tracer::run_concrete(jit::Node* n, const std::vector<SV
   stack.reserve(in.size());
   for (const SVP& s : in) stack.push_back(s->k == SV::K::kTensor ? c10::IValue(s->cell->sample) : s->iv);
   try {
-    jit::Operation op = n->getOperation();
-    op(stack);
+    // The prim ops that TorchScript's interpreter implements itself (no registered operator).
+    const c10::Symbol k = n->kind();
+    const size_t nin = n->inputs().size();
+    auto pop_n = [&](size_t count) {
+      std::vector<c10::IValue> items(stack.end() - static_cast<std::ptrdiff_t>(count), stack.end());
+      stack.resize(stack.size() - count);
+      return items;
+    };
+    if (k == c10::prim::ListConstruct) {
+      c10::impl::GenericList list(n->output()->type()->expectRef<c10::ListType>().getElementType());
+      for (c10::IValue& v : pop_n(nin)) list.push_back(std::move(v));
+      stack.emplace_back(std::move(list));
+    } else if (k == c10::prim::TupleConstruct) {
+      const auto tt = n->output()->type()->cast<c10::TupleType>();
+      auto items = pop_n(nin);
+      if (tt && tt->schema()) {
+        stack.emplace_back(c10::ivalue::Tuple::createNamed(std::move(items), tt));
+      } else {
+        stack.emplace_back(c10::ivalue::Tuple::create(std::move(items)));
+      }
+    } else if (k == c10::prim::DictConstruct) {
+      const auto& dt = n->output()->type()->expectRef<c10::DictType>();
+      c10::impl::GenericDict dict(dt.getKeyType(), dt.getValueType());
+      auto items = pop_n(nin);
+      for (size_t i = 0; i + 1 < items.size(); i += 2) dict.insert_or_assign(items[i], items[i + 1]);
+      stack.emplace_back(std::move(dict));
+    } else if (k == c10::prim::ListUnpack || k == c10::prim::TupleUnpack) {
+      const c10::IValue v = pop_n(1)[0];
+      const std::vector<c10::IValue> items = v.isList() ? v.toListRef().vec() : v.toTupleRef().elements().vec();
+      PTX_INTERNAL_CHECK(items.size() == n->outputs().size()) << "unpacking " << items.size() << " values into "
+                                                              << n->outputs().size();
+      for (const c10::IValue& e : items) stack.push_back(e);
+    } else if (k == c10::prim::Uninitialized) {
+      stack.emplace_back();
+    } else if (k == c10::prim::isinstance) {
+      const c10::IValue v = pop_n(1)[0];
+      bool is = false;
+      for (const c10::TypePtr& t : n->tys(c10::attr::types)) {
+        is = is || (v.isNone() ? t->kind() == c10::TypeKind::NoneType : v.type()->isSubtypeOf(*t));
+      }
+      stack.emplace_back(is);
+    } else if (k == c10::prim::unchecked_cast) {
+      // identity
+    } else {
+      jit::Operation op = n->getOperation();
+      op(stack);
+    }
   } catch (const c10::Error& e) {
     std::string msg = e.what_without_backtrace();
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
@@ -890,6 +935,22 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
   // Concrete run first: it also validates the sample.
   const std::vector<c10::IValue> outs = run_concrete(n, in);
   if (!inplace && run_scalar_tensor_op(n, functional, in, outs)) return;
+  if (functional == "aten::tensor" || functional == "aten::as_tensor") {
+    // A tensor made from constant data is a constant: lifted as torch.export lifts it
+    // (c_lifted_tensor_N), unless its data depends on sizes.
+    bool constant = true;
+    for (const SVP& s : in) {
+      if (s->k == SV::K::kTensor) constant = false;
+      if (s->k == SV::K::kInt && !s->sym.is_const()) constant = false;
+      if (s->elems) {
+        for (const SVP& e : *s->elems) constant = constant && (e->k != SV::K::kInt || e->sym.is_const()) && e->k != SV::K::kTensor;
+      }
+    }
+    if (constant) {
+      set(n->output(), from_concrete(outs[0]));
+      return;
+    }
+  }
 
   // Symbolic sizes from the rule.
   std::vector<shapes::RuleArg> rargs;

@@ -1,0 +1,262 @@
+// tests/lib/frontend_test.cpp: the frontend on small TorchScript modules defined in C++.
+//
+// Each module is compiled from TorchScript source with torch::jit::Module::define, traced with
+// symbolic inputs, and the resulting program is executed by the IR interpreter at the sample size
+// and at other sizes, against the TorchScript module itself.
+#include <ATen/ATen.h>
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+#include <torch/csrc/jit/api/module.h>
+
+#include "lib/frontend.h"
+#include "lib/interpreter.h"
+#include "shapes/error.h"
+
+namespace {
+
+using Catch::Matchers::ContainsSubstring;
+using ptx::DimMark;
+
+ptx::LoadedModel make_model(const std::string& source,
+                            const std::vector<std::pair<std::string, at::Tensor>>& params = {},
+                            const std::vector<std::pair<std::string, at::Tensor>>& buffers = {}) {
+  ptx::LoadedModel m;
+  m.module = torch::jit::Module("__torch__.TestModule");
+  for (const auto& [name, t] : params) m.module.register_parameter(name, t, /*is_buffer=*/false);
+  for (const auto& [name, t] : buffers) m.module.register_buffer(name, t);
+  m.module.define(source);
+  m.module.eval();
+  m.file = "test_module.pt";
+  m.kind = "torchscript";
+  return m;
+}
+
+DimMark sym(const std::string& name, int64_t a = 1, int64_t b = 0) {
+  DimMark d;
+  d.kind = DimMark::Kind::kSymbol;
+  d.symbol = name;
+  d.a = a;
+  d.b = b;
+  return d;
+}
+
+/// One tensor input per entry: (name, sample, dims).
+ptx::Inputs make_inputs(const std::vector<std::tuple<std::string, at::Tensor, std::vector<DimMark>>>& args,
+                        std::map<std::string, ptx::SymbolSpec> symbols = {}) {
+  ptx::Inputs in;
+  in.file = "inputs.json";
+  ptx::SampleSet set;
+  for (const auto& [name, t, dims] : args) {
+    set.args.emplace_back(t);
+    set.names.push_back(name);
+    set.tensors.push_back({name, t.sizes().vec(), dims});
+    for (const DimMark& d : dims) {
+      if (d.kind == DimMark::Kind::kSymbol && !symbols.count(d.symbol)) symbols[d.symbol] = {d.symbol, 0, std::nullopt};
+    }
+  }
+  in.sets.push_back(set);
+  in.symbols = symbols;
+  return in;
+}
+
+/// Runs the program and the module on `inputs` and checks they agree.
+void check_same(const ptx::TraceResult& r, ptx::LoadedModel& m, const std::vector<at::Tensor>& inputs) {
+  std::vector<c10::IValue> args(inputs.begin(), inputs.end());
+  const c10::IValue eager = m.module.forward(args);
+  const std::vector<at::Tensor> got = ptx::run_program(r.program, inputs);
+  std::vector<at::Tensor> want;
+  if (eager.isTensor()) {
+    want.push_back(eager.toTensor());
+  } else {
+    for (const auto& e : eager.toTupleRef().elements()) want.push_back(e.toTensor());
+  }
+  REQUIRE(got.size() == want.size());
+  for (size_t i = 0; i < got.size(); ++i) {
+    CHECK(got[i].sizes() == want[i].sizes());
+    CHECK(at::allclose(got[i], want[i], 1e-5, 1e-6));
+  }
+}
+
+int count_target(const ptx::ir::Graph& g, const std::string& target) {
+  int n = 0;
+  for (const auto& node : g.nodes()) n += node->target() == target;
+  return n;
+}
+
+}  // namespace
+
+TEST_CASE("an MLP with a dynamic batch is traced to addmm/relu with symbolic sizes", "[lib][frontend]") {
+  at::manual_seed(0);
+  auto m = make_model(R"(
+def forward(self, x):
+    h = torch.relu(torch.addmm(self.b1, x, self.w1.t()))
+    return torch.addmm(self.b2, h, self.w2.t())
+)",
+                      {{"w1", at::randn({32, 64})}, {"b1", at::randn({32})}, {"w2", at::randn({10, 32})},
+                       {"b2", at::randn({10})}});
+  auto in = make_inputs({{"x", at::randn({8, 64}), {sym("batch"), {}}}}, {{"batch", {"batch", 1, 1024}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  const auto& g = *r.program.graph;
+  CHECK(count_target(g, "aten::addmm.default") == 2);
+  CHECK(count_target(g, "aten::relu.default") == 1);
+  // Parameters first, named as torch.export names them, then the user input.
+  REQUIRE(r.program.input_specs.size() == 5);
+  CHECK(r.program.input_specs[0].arg == "p_w1");
+  CHECK(r.program.input_specs[0].kind == ptx::ir::InputKind::kParameter);
+  CHECK(r.program.input_specs[4].arg == "x");
+  CHECK(g.outputs()[0]->meta().sizes[0].str() == "s0");
+  CHECK(g.outputs()[0]->meta().sizes[1].str() == "10");
+  CHECK(r.env.guards().empty());
+  CHECK(r.program.range_constraints.at("s0").min == 1);
+  CHECK(r.program.range_constraints.at("s0").max == 1024);
+  for (int64_t b : {1, 8, 13, 300}) check_same(r, m, {at::randn({b, 64})});
+}
+
+TEST_CASE("a view on a symbolic size materializes sym_size", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x):
+    return x.view(x.size(0), -1) * 2.0
+)");
+  auto in = make_inputs({{"x", at::randn({6, 4, 5}), {sym("batch"), {}, {}}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  CHECK(count_target(*r.program.graph, "aten::sym_size.int") == 1);
+  CHECK(r.program.graph->outputs()[0]->meta().sizes[1].str() == "20");
+  for (int64_t b : {2, 6, 17}) check_same(r, m, {at::randn({b, 4, 5})});
+}
+
+TEST_CASE("a shape-dependent if is decided on the sample and guarded", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x):
+    if x.size(0) > 4:
+        return x * 2.0
+    return x - 1.0
+)");
+  auto in = make_inputs({{"x", at::randn({8, 3}), {sym("batch"), {}}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  REQUIRE(r.env.guards().size() == 1);
+  CHECK(r.env.guards()[0].cond.str() == "s0 >= 5");  // canonical form of s0 > 4
+  CHECK(r.env.guards()[0].origin.op == "prim::If");
+  CHECK(count_target(*r.program.graph, "aten::mul.Scalar") == 1);
+  CHECK(count_target(*r.program.graph, "aten::sub.Scalar") == 0);
+}
+
+TEST_CASE("a condition on tensor data is exit 4 naming torch.cond", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x):
+    if bool(x.sum() > 0):
+        return x * 2.0
+    return x
+)");
+  auto in = make_inputs({{"x", at::ones({4}), {{}}}});
+  try {
+    ptx::trace_module(m, in);
+    FAIL("expected an error");
+  } catch (const ptx::UserError& e) {
+    CHECK(e.code() == ptx::ExitCode::kExportFailed);
+    CHECK_THAT(std::string(e.what()), ContainsSubstring("torch.cond"));
+    CHECK_THAT(std::string(e.what()), ContainsSubstring("depends on the values in a tensor"));
+  }
+}
+
+TEST_CASE("in-place ops become functional and aliases follow", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x):
+    y = x * 3.0
+    y.relu_()
+    y.add_(x)
+    return y
+)");
+  auto in = make_inputs({{"x", at::randn({5, 2}), {sym("n"), {}}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  CHECK(count_target(*r.program.graph, "aten::relu.default") == 1);
+  CHECK(count_target(*r.program.graph, "aten::add.Tensor") == 1);
+  CHECK(count_target(*r.program.graph, "aten::relu_.default") == 0);
+  for (int64_t n : {1, 5, 9}) check_same(r, m, {at::randn({n, 2})});
+}
+
+TEST_CASE("mutating an input is returned as a user_input_mutation", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x):
+    x.mul_(2.0)
+    return x + 1.0
+)");
+  auto in = make_inputs({{"x", at::randn({3}), {{}}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  REQUIRE(r.program.output_specs.size() == 2);
+  CHECK(r.program.output_specs[0].kind == ptx::ir::OutputKind::kUserInputMutation);
+  CHECK(r.program.output_specs[0].target == "x");
+  CHECK(r.program.output_specs[1].kind == ptx::ir::OutputKind::kUserOutput);
+}
+
+TEST_CASE("two symbols with equal samples stay distinct; broadcasting them guards", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x, y):
+    return x + y
+)");
+  auto in = make_inputs({{"x", at::randn({4}), {sym("a")}}, {"y", at::randn({4}), {sym("b")}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  REQUIRE(r.env.symbols().size() == 2);
+  CHECK(r.env.symbols()[0].sym != r.env.symbols()[1].sym);
+  bool relates = false;
+  for (const auto& g : r.env.guards()) relates = relates || g.cond.free_symbols().size() == 2;
+  CHECK(relates);
+}
+
+TEST_CASE("derived dims share their root symbol", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x, y):
+    return torch.cat([x, x, y[:1]], 0)
+)");
+  auto in = make_inputs({{"x", at::randn({3, 2}), {sym("d"), {}}}, {"y", at::randn({7, 2}), {sym("d", 2, 1), {}}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  REQUIRE(r.env.symbols().size() == 1);
+  CHECK(r.program.graph->outputs()[0]->meta().sizes[0].str() == "2*s0 + 1");
+  for (int64_t d : {1, 3, 10}) check_same(r, m, {at::randn({d, 2}), at::randn({2 * d + 1, 2})});
+}
+
+TEST_CASE("a symbol whose samples disagree is an input error", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x, y):
+    return x
+)");
+  auto in = make_inputs({{"x", at::randn({3}), {sym("n")}}, {"y", at::randn({4}), {sym("n")}}});
+  try {
+    ptx::trace_module(m, in);
+    FAIL("expected an error");
+  } catch (const ptx::UserError& e) {
+    CHECK(e.code() == ptx::ExitCode::kInput);
+    CHECK_THAT(std::string(e.what()), ContainsSubstring("y.size()[0] is 4"));
+  }
+}
+
+TEST_CASE("the model raising on the sample is an input error with its message", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x):
+    assert x.dim() == 2, "expected a 2-d input"
+    return x
+)");
+  auto in = make_inputs({{"x", at::randn({3}), {{}}}});
+  try {
+    ptx::trace_module(m, in);
+    FAIL("expected an error");
+  } catch (const ptx::UserError& e) {
+    CHECK(e.code() == ptx::ExitCode::kInput);
+    CHECK_THAT(std::string(e.what()), ContainsSubstring("raises an exception"));
+  }
+}
+
+TEST_CASE("buffers are lifted after parameters; tensor constants are lifted", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x):
+    return x * self.scale + self.w + torch.tensor([1.0, 2.0])
+)",
+                      {{"w", at::randn({2})}}, {{"scale", at::full({2}, 3.0)}});
+  auto in = make_inputs({{"x", at::randn({4, 2}), {sym("b"), {}}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  std::vector<ptx::ir::InputKind> kinds;
+  for (const auto& s : r.program.input_specs) kinds.push_back(s.kind);
+  REQUIRE(kinds.size() >= 3);
+  CHECK(kinds.front() == ptx::ir::InputKind::kParameter);
+  CHECK(kinds.back() == ptx::ir::InputKind::kUserInput);
+  for (int64_t b : {1, 4, 7}) check_same(r, m, {at::randn({b, 2})});
+}

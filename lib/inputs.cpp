@@ -632,6 +632,9 @@ at::Tensor Loader::make_data(const Json* data, const std::string& jpath, at::Sca
     return npy_data(*data, jpath, dtype, shape);
   } catch (const std::bad_alloc&) {
     input_fail(jpath, "out of memory making a " + dtype_str(dtype) + " tensor of shape " + shape_str(shape));
+  } catch (const c10::Error& e) {
+    // ATen refusing the request (e.g. a random int range it cannot draw from).
+    input_fail(jpath, "cannot make the " + dtype_str(dtype) + " tensor: " + e.what_without_backtrace());
   }
 }
 

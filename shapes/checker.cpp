@@ -1,0 +1,989 @@
+// shapes/checker.cpp: see checker.h. The order of the messages is torch's produce_guards order:
+// forced constants, equalities and derived relations, other guards, then ranges.
+#include "shapes/checker.h"
+
+#include <algorithm>
+#include <functional>
+#include <set>
+
+#include "shapes/error.h"
+#include "shapes/interval.h"
+
+namespace ptx::shapes {
+
+const char* to_string(Verdict v) {
+  switch (v) {
+    case Verdict::kOk:
+      return "ok";
+    case Verdict::kViolated:
+      return "violated";
+    case Verdict::kSpecialized:
+      return "specialized";
+    case Verdict::kUnknown:
+      return "unknown";
+  }
+  return "?";
+}
+
+namespace {
+
+// ---------------------------------------------------------------------------------------------
+// torch's PythonPrinter (torch/utils/_sympy/printers.py) over our expressions.
+
+constexpr double kPrecAdd = 40, kPrecMul = 50, kPrecPow = 60, kPrecFunc = 70, kPrecAtom = 1000,
+                 kPrecDivMod = 35;
+
+struct Py {
+  std::string text;
+  double prec;
+};
+
+using NameOf = std::function<std::string(SymExpr)>;
+
+Py py(SymExpr e, const NameOf& name);
+
+std::string paren(const Py& p, double level) {  // sympy's parenthesize(strict=False)
+  return p.prec <= level ? "(" + p.text + ")" : p.text;
+}
+
+// sympy's argument order: numbers, symbols (by name), powers, products, then functions.
+int py_class(SymExpr e) {
+  switch (e.kind()) {
+    case SymKind::Const:
+      return 0;
+    case SymKind::Symbol:
+      return 1;
+    case SymKind::Mul:
+      return 3;
+    case SymKind::FloorDiv:
+      return 4;
+    case SymKind::Max:
+      return 5;
+    case SymKind::Min:
+      return 6;
+    case SymKind::Mod:
+      return 7;
+    default:
+      return 8;
+  }
+}
+
+bool py_less(SymExpr a, SymExpr b, const NameOf& name) {
+  int ca = py_class(a), cb = py_class(b);
+  if (ca != cb) return ca < cb;
+  if (a.is_symbol()) return name(a) < name(b);
+  return a < b;
+}
+
+Py py(SymExpr e, const NameOf& name) {
+  switch (e.kind()) {
+    case SymKind::Const:
+      return {std::to_string(e.value()), e.value() < 0 ? kPrecAdd : kPrecAtom};
+    case SymKind::Symbol:
+      return {name(e), kPrecAtom};
+    case SymKind::Add: {
+      std::vector<SymExpr> terms(e.operands().begin(), e.operands().end());
+      std::stable_sort(terms.begin(), terms.end(),
+                       [&](SymExpr a, SymExpr b) { return py_less(a, b, name); });
+      std::string out;
+      for (size_t i = 0; i < terms.size(); ++i) {
+        out += (i ? " + " : "") + paren(py(terms[i], name), kPrecAdd);
+      }
+      return {out, kPrecAdd};
+    }
+    case SymKind::Mul: {
+      std::vector<SymExpr> f(e.operands().begin(), e.operands().end());
+      std::stable_sort(f.begin(), f.end(), [&](SymExpr a, SymExpr b) { return py_less(a, b, name); });
+      std::string out;
+      bool negative = false;
+      for (size_t i = 0; i < f.size();) {
+        size_t j = i;
+        while (j < f.size() && f[j] == f[i]) ++j;
+        std::string part = paren(py(f[i], name), kPrecMul);
+        if (j - i > 1) part = paren(py(f[i], name), kPrecPow) + "**" + std::to_string(j - i);
+        if (f[i].is_const() && f[i].value() < 0) negative = true;
+        out += (out.empty() ? "" : "*") + part;
+        i = j;
+      }
+      return {out, negative ? kPrecAdd : kPrecMul};
+    }
+    case SymKind::FloorDiv:
+    case SymKind::Mod: {
+      std::string a = paren(py(e.operands()[0], name), kPrecAtom - 0.5);
+      std::string b = paren(py(e.operands()[1], name), kPrecAtom - 0.5);
+      return {a + (e.kind() == SymKind::Mod ? " % " : " // ") + b, kPrecDivMod};
+    }
+    case SymKind::Min:
+    case SymKind::Max: {
+      SymExpr a = e.operands()[0], b = e.operands()[1];
+      if (b.is_const() && !a.is_const()) std::swap(a, b);
+      return {std::string(e.kind() == SymKind::Min ? "min(" : "max(") + py(a, name).text + ", " +
+                  py(b, name).text + ")",
+              kPrecFunc};
+    }
+  }
+  return {"?", kPrecAtom};
+}
+
+// Splits lhs - rhs (canonical `lhs rel constant`) into positive and negative sides for printing.
+std::pair<SymExpr, SymExpr> sides(const SymBool& b) {
+  SymExpr pos = 0, neg = 0;
+  SymExpr l = b.lhs();
+  std::vector<SymExpr> terms;
+  if (l.kind() == SymKind::Add) {
+    terms.assign(l.operands().begin(), l.operands().end());
+  } else {
+    terms.push_back(l);
+  }
+  for (SymExpr t : terms) {
+    bool negative = t.kind() == SymKind::Mul && t.operands().back().is_const() &&
+                    t.operands().back().value() < 0;
+    if (negative) {
+      neg = neg - t;
+    } else {
+      pos = pos + t;
+    }
+  }
+  int64_t c = b.rhs().value();
+  if (neg != SymExpr(0) && c < 0) return {pos - c, neg};
+  if (pos == SymExpr(0)) return {l, b.rhs()};
+  return {pos, neg + c};
+}
+
+std::string py_rel(const SymBool& b, const NameOf& name) {
+  if (auto k = b.as_const()) return *k ? "True" : "False";
+  auto [l, r] = sides(b);
+  Py pl = py(l, name), pr = py(r, name);
+  const char* op = "==";
+  bool eq = false;
+  switch (b.rel()) {
+    case Rel::Eq:
+      op = "==";
+      eq = true;
+      break;
+    case Rel::Ne:
+      op = "!=";
+      eq = true;
+      break;
+    case Rel::Lt:
+      op = "<";
+      break;
+    case Rel::Le:
+      op = "<=";
+      break;
+    case Rel::Gt:
+      op = ">";
+      break;
+    case Rel::Ge:
+      op = ">=";
+      break;
+  }
+  // Eq/Ne parenthesize every operand that is not an atom or a call; inequalities only those
+  // binding weaker than a comparison (// and %).
+  double level = eq ? kPrecFunc - 1 : kPrecDivMod;
+  return paren(pl, level) + " " + op + " " + paren(pr, level);
+}
+
+// ---------------------------------------------------------------------------------------------
+// A solver over fixed assumptions, queried with push/pop.
+
+class Prover {
+ public:
+  Prover(const CheckOptions& opts, const std::vector<SymBool>& assumptions)
+      : lw_(ctx_), solver_(make_solver(ctx_, opts.budget)) {
+    try {
+      if (opts.timeout_ms) solver_.set("timeout", opts.timeout_ms);
+      for (const SymBool& a : assumptions) solver_.add(lw_.lower(a));
+      for (const z3::expr& d : lw_.definedness()) solver_.add(d);
+      defined_ = lw_.definedness().size();
+    } catch (const z3::exception&) {
+      broken_ = true;
+    }
+  }
+
+  /// Do the assumptions imply `claim`? On False, `model` (if given) gets a counterexample.
+  Truth implies(const SymBool& claim, Assignment* model = nullptr) {
+    if (auto k = claim.as_const(); k && *k) return Truth::True;
+    Truth sat = check({claim.negated()}, model);
+    if (sat == Truth::False) return Truth::True;
+    if (sat == Truth::True) return Truth::False;
+    return Truth::Unknown;
+  }
+
+  /// Are the assumptions and `extra` satisfiable together?
+  Truth check(const std::vector<SymBool>& extra, Assignment* model = nullptr) {
+    if (broken_) return Truth::Unknown;
+    try {
+      solver_.push();
+      for (const SymBool& e : extra) solver_.add(lw_.lower(e));
+      for (unsigned i = defined_; i < lw_.definedness().size(); ++i) solver_.add(lw_.definedness()[i]);
+      Truth t = satisfiable(solver_);
+      if (t == Truth::True && model) *model = model_values(solver_.get_model(), lw_);
+      solver_.pop();
+      return t;
+    } catch (const z3::exception&) {
+      try {
+        solver_.pop();
+      } catch (const z3::exception&) {
+        broken_ = true;
+      }
+      return Truth::Unknown;
+    }
+  }
+
+ private:
+  z3::context ctx_;
+  Z3Lowering lw_;
+  z3::solver solver_;
+  unsigned defined_ = 0;
+  bool broken_ = false;
+};
+
+// ---------------------------------------------------------------------------------------------
+
+std::vector<SymBool> range_facts(SymExpr s, const Range& r) {
+  std::vector<SymBool> out{sym_ge(s, r.min)};
+  if (r.max) out.push_back(sym_le(s, *r.max));
+  return out;
+}
+
+// torch's _default_value_range lower bound for sizes: it assumes >= 2 (0/1 are specialized).
+Range check_range(const Range& r) {
+  Range c = r;
+  if (c.min < 2 && (!c.max || *c.max >= 2)) c.min = 2;
+  return c;
+}
+
+bool mentions(const SymBool& b, SymExpr s) {
+  for (const SymExpr& f : b.free_symbols()) {
+    if (f == s) return true;
+  }
+  return false;
+}
+
+// A guard that is a bound on one symbol: s >= c, s <= c, Eq(s, c).
+bool is_bound_on(const SymBool& b, SymExpr s) {
+  return !b.as_const() && b.lhs() == s && (b.rel() == Rel::Ge || b.rel() == Rel::Le || b.rel() == Rel::Eq);
+}
+
+bool same(const Range& a, const Range& b) { return a.min == b.min && a.max == b.max; }
+
+std::string render_range(const SymbolInfo& info) {
+  // torch's _render_range_for_constraint_violation: bounds at the default (<= 2, int_oo) vanish.
+  std::string src = info.sources.empty() ? info.user_name : info.sources.front();
+  std::string out = info.user_name + " = " + src + " in the specified range";
+  std::optional<int64_t> lo, hi = info.requested.max;
+  if (info.requested.min > 2) lo = info.requested.min;
+  if (lo && hi) {
+    out += " " + std::to_string(*lo) + " <= " + info.user_name + " <= " + std::to_string(*hi);
+  } else if (hi) {
+    out += " " + info.user_name + " <= " + std::to_string(*hi);
+  } else if (lo) {
+    out += " " + std::to_string(*lo) + " <= " + info.user_name;
+  }
+  return out;
+}
+
+std::string dim_form(const std::string& name, std::optional<int64_t> lo, std::optional<int64_t> hi,
+                     bool input_dim) {
+  // torch's prettify_results: min=2 is the default and is left out; an input dim's solved range
+  // never starts below 2 (torch's 0/1 specialization), a new root's may.
+  if (lo && input_dim && *lo < 2) lo = 2;
+  if (lo && *lo == 2) lo.reset();
+  std::string out = name + " = Dim('" + name + "'";
+  if (lo) out += ", min=" + std::to_string(*lo);
+  if (hi) out += ", max=" + std::to_string(*hi);
+  return out + ")";
+}
+
+std::string flag_range(const std::string& name, const Range& r) {
+  return "--dynamic " + name + "=" + std::to_string(r.min) + ":" + (r.max ? std::to_string(*r.max) : "");
+}
+
+// k*root + m in sympy style with the root's user name: "2*dx", "dx + 1", "2*dx - 1".
+std::string linear_text(int64_t k, const std::string& root, int64_t m) {
+  std::string out = k == 1 ? root : std::to_string(k) + "*" + root;
+  if (m > 0) out += " + " + std::to_string(m);
+  if (m < 0) out += " - " + std::to_string(-m);
+  return out;
+}
+std::string linear_flag(int64_t k, const std::string& root, int64_t m) {
+  std::string out = k == 1 ? root : std::to_string(k) + "*" + root;
+  if (m > 0) out += "+" + std::to_string(m);
+  if (m < 0) out += "-" + std::to_string(-m);
+  return out;
+}
+
+// A linear relation between exactly two symbols, solved for the later one:
+// newer == k*older + m (k > 0). nullopt if the guard is not of that form.
+struct Relation {
+  SymExpr older, newer;
+  int64_t k, m;
+};
+std::optional<Relation> as_relation(const SymBool& b) {
+  if (b.as_const() || b.rel() != Rel::Eq) return std::nullopt;
+  SymExpr l = b.lhs();
+  if (l.kind() != SymKind::Add || l.operands().size() != 2) return std::nullopt;
+  std::vector<std::pair<SymExpr, int64_t>> t;
+  for (SymExpr op : l.operands()) {
+    if (op.is_symbol()) {
+      t.emplace_back(op, 1);
+    } else if (op.kind() == SymKind::Mul && op.operands().size() == 2 && op.operands()[0].is_symbol() &&
+               op.operands()[1].is_const()) {
+      t.emplace_back(op.operands()[0], op.operands()[1].value());
+    } else {
+      return std::nullopt;
+    }
+  }
+  if (t[0].first.symbol_id() > t[1].first.symbol_id()) std::swap(t[0], t[1]);
+  // a*older + b*newer == c  =>  newer == (c - a*older) / b
+  int64_t a = t[0].second, bc = t[1].second, c = b.rhs().value();
+  if (bc != 1 && bc != -1) return std::nullopt;
+  int64_t k = -a * bc, m = c * bc;
+  if (k <= 0) return std::nullopt;
+  return Relation{t[0].first, t[1].first, k, m};
+}
+
+// Eq(Mod(s + a, k), 0) on one symbol: s == k*_s - a.
+struct Congruence {
+  SymExpr sym;
+  int64_t k, a;
+};
+std::optional<Congruence> as_congruence(const SymBool& b) {
+  if (b.as_const() || b.rel() != Rel::Eq || b.rhs() != SymExpr(0)) return std::nullopt;
+  SymExpr l = b.lhs();
+  if (l.kind() != SymKind::Mod || !l.operands()[1].is_const()) return std::nullopt;
+  SymExpr base = l.operands()[0];
+  int64_t k = l.operands()[1].value();
+  if (base.is_symbol()) return Congruence{base, k, 0};
+  if (base.kind() == SymKind::Add && base.operands().size() == 2 && base.operands()[0].is_symbol() &&
+      base.operands()[1].is_const()) {
+    return Congruence{base.operands()[0], k, base.operands()[1].value()};
+  }
+  return std::nullopt;
+}
+
+int64_t floordiv64(int64_t a, int64_t b) {
+  int64_t q = a / b;
+  if ((a % b != 0) && ((a < 0) != (b < 0))) --q;
+  return q;
+}
+
+std::string note_for(const Guard& g) {
+  std::string out = "      required by " + g.origin.str();
+  if (!g.origin.code.empty()) out += ": " + g.origin.code;
+  return out;
+}
+
+// The analysis without suggestions; `suggest` adds and re-checks them.
+CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth);
+
+// ---------------------------------------------------------------------------------------------
+// Tightest range of one symbol under the requested ranges and the guards.
+
+class RangeFinder {
+ public:
+  RangeFinder(const ShapeEnv& env, Prover& full) : env_(env), full_(full) {}
+
+  Range tightest(const SymbolInfo& info) {
+    SymExpr s = info.sym;
+    Range r = info.requested;
+    std::vector<const Guard*> other;
+    bool single = true;
+    for (const Guard& g : env_.guards()) {
+      if (!mentions(g.cond, s)) continue;
+      if (is_bound_on(g.cond, s)) {
+        int64_t c = g.cond.rhs().value();
+        if (g.cond.rel() != Rel::Le) r.min = std::max(r.min, c);
+        if (g.cond.rel() != Rel::Ge) r.max = r.max ? std::min(*r.max, c) : c;
+      } else {
+        other.push_back(&g);
+        single = single && g.cond.free_symbols().size() == 1;
+      }
+    }
+    if (r.max && *r.max < r.min) return r;  // contradictory: left to the violation check
+    if (other.empty()) return r;
+    auto holds = [&](int64_t v) {
+      Assignment a{{s.symbol_id(), v}};
+      for (const Guard* g : other) {
+        if (g->cond.evaluate(a) != std::optional<bool>(true)) return false;
+      }
+      return true;
+    };
+    constexpr int kWalk = 4096;
+    if (single) {
+      // Walk in from each end by evaluation; the sample holds, so a walk stops at the latest there.
+      // Every value stepped over fails a guard, so the new ends are sound.
+      int64_t lo = r.min;
+      for (int i = 0; i < kWalk && lo < info.hint && !holds(lo); ++i) ++lo;
+      r.min = lo;
+      if (r.max) {
+        int64_t hi = *r.max;
+        for (int i = 0; i < kWalk && hi > info.hint && !holds(hi); ++i) --hi;
+        r.max = hi;
+      }
+      if (holds(r.min) && (!r.max || holds(*r.max))) return r;
+    }
+    // Z3: binary search between each end and the sample (which satisfies every guard).
+    r.min = search(s, r.min, info.hint, /*lower=*/true);
+    if (r.max) {
+      r.max = search(s, *r.max, info.hint, /*lower=*/false);
+    } else {
+      constexpr int64_t kFar = int64_t{1} << 40;
+      if (info.hint < kFar && full_.check({sym_ge(s, kFar)}) == Truth::False) {
+        r.max = search(s, kFar, info.hint, /*lower=*/false);
+      }
+    }
+    return r;
+  }
+
+ private:
+  // The extreme feasible value between `end` and `hint` (the sample is feasible), or a sound
+  // bound if the solver gives up. Invariant: no value beyond [lo, hi] on the searched side is
+  // feasible, and the extreme lies in [lo, hi].
+  int64_t search(SymExpr s, int64_t end, int64_t hint, bool lower) {
+    if (full_.check({sym_eq(s, end)}) == Truth::True) return end;
+    int64_t lo = lower ? end + 1 : hint, hi = lower ? hint : end - 1;
+    while (lo < hi) {
+      if (lower) {
+        int64_t mid = lo + (hi - lo) / 2;
+        Truth t = full_.check({sym_le(s, mid)});
+        if (t == Truth::Unknown) return lo;
+        if (t == Truth::True) {
+          hi = mid;
+        } else {
+          lo = mid + 1;
+        }
+      } else {
+        int64_t mid = hi - (hi - lo) / 2;
+        Truth t = full_.check({sym_ge(s, mid)});
+        if (t == Truth::Unknown) return hi;
+        if (t == Truth::True) {
+          lo = mid;
+        } else {
+          hi = mid - 1;
+        }
+      }
+    }
+    return lo;
+  }
+
+  const ShapeEnv& env_;
+  Prover& full_;
+};
+
+struct Item {  // one "  - ..." line of the violation text, with its notes
+  std::string debug_name;
+  std::string text;
+  std::vector<const Guard*> guards;
+};
+
+CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth) {
+  CheckResult res;
+  const auto& infos = env.symbols();
+  std::map<int, size_t> index;  // symbol id -> position
+  for (size_t i = 0; i < infos.size(); ++i) index[infos[i].sym.symbol_id()] = i;
+  auto info_of = [&](SymExpr s) -> const SymbolInfo& { return infos.at(index.at(s.symbol_id())); };
+  auto first_source = [&](SymExpr s) { return info_of(s).sources.empty() ? info_of(s).user_name : info_of(s).sources.front(); };
+  NameOf source_name = [&](SymExpr s) { return index.count(s.symbol_id()) ? first_source(s) : s.str(); };
+
+  std::vector<SymBool> check_facts, exact_facts;
+  for (const SymbolInfo& s : infos) {
+    for (const SymBool& f : range_facts(s.sym, check_range(s.requested))) check_facts.push_back(f);
+    for (const SymBool& f : range_facts(s.sym, s.requested)) exact_facts.push_back(f);
+  }
+  auto check_bounds = [&](SymExpr s) {
+    if (!index.count(s.symbol_id())) return Interval::all();
+    Range r = check_range(info_of(s).requested);
+    return Interval{r.min, r.max};
+  };
+
+  const std::vector<Guard>& guards = env.guards();
+  std::vector<SymBool> all_facts = exact_facts;
+  for (const Guard& g : guards) all_facts.push_back(g.cond);
+
+  // 1. Does each guard follow from the (0/1-free) requested ranges?
+  Prover check_prover(opts, check_facts);
+  std::vector<Truth> implied(guards.size(), Truth::Unknown);
+  std::vector<Assignment> cex(guards.size());
+  for (size_t i = 0; i < guards.size(); ++i) {
+    const SymBool& g = guards[i].cond;
+    if (g.as_const()) {
+      implied[i] = *g.as_const() ? Truth::True : Truth::False;
+      continue;
+    }
+    if (decide_by_bounds(g, check_bounds) == std::optional<bool>(true)) {
+      implied[i] = Truth::True;
+      continue;
+    }
+    implied[i] = check_prover.implies(g, &cex[i]);
+  }
+
+  // 2. Proven ranges, 0 and 1, verdicts.
+  Prover full(opts, all_facts);
+  RangeFinder finder(env, full);
+  for (const SymbolInfo& info : infos) {
+    SymbolVerdict v;
+    v.name = info.user_name;
+    v.symbol = info.sym;
+    v.kind = info.kind;
+    v.hint = info.hint;
+    v.sources = info.sources;
+    v.requested = info.requested;
+    v.proven = finder.tightest(info);
+    for (const Guard& g : guards) {
+      if (mentions(g.cond, info.sym)) v.guards.push_back(g);
+    }
+    for (int64_t at : {0, 1}) {
+      bool ok = info.requested.contains(at);
+      if (ok && !v.guards.empty()) ok = full.check({sym_eq(info.sym, at)}) == Truth::True;
+      (at == 0 ? v.allowed_at_0 : v.allowed_at_1) = ok;
+    }
+    if (v.proven.max && *v.proven.max == v.proven.min) v.verdict = Verdict::kSpecialized;
+    res.symbols.push_back(std::move(v));
+  }
+
+  // 3. Charge the guards that do not follow to named symbols.
+  std::vector<Item> specialized_items, relation_items, guard_items, range_items;
+  std::vector<const Guard*> unknown_guards;
+  std::set<int> specialized_ids;
+  for (SymbolVerdict& v : res.symbols) {
+    if (v.verdict != Verdict::kSpecialized) continue;
+    const SymbolInfo& info = info_of(v.symbol);
+    if (info.kind == DimHint::kAuto) {
+      res.specializations[info.user_name] = v.proven.min;
+      continue;
+    }
+    specialized_ids.insert(v.symbol.symbol_id());
+    Item it;
+    it.debug_name = info.user_name;
+    it.text = "You marked " + info.user_name + " as dynamic but your code specialized it to be a constant (" +
+              std::to_string(v.proven.min) +
+              "). If you're using mark_dynamic, either remove it or use maybe_mark_dynamic. If you're using "
+              "Dim.DYNAMIC, replace it with either Dim.STATIC or Dim.AUTO.";
+    for (const Guard& g : v.guards) {
+      if (!g.cond.as_const()) it.guards.push_back(&g);
+    }
+    specialized_items.push_back(std::move(it));
+  }
+  std::map<int, std::vector<const Guard*>> range_guards;  // symbol id -> violated bound guards
+  for (size_t i = 0; i < guards.size(); ++i) {
+    if (implied[i] == Truth::True) continue;
+    const Guard& g = guards[i];
+    auto fs = g.cond.free_symbols();
+    bool all_named = !fs.empty();
+    bool touches_specialized = false;
+    for (SymExpr s : fs) {
+      all_named = all_named && index.count(s.symbol_id()) && info_of(s).kind == DimHint::kNamed;
+      touches_specialized = touches_specialized || specialized_ids.count(s.symbol_id());
+    }
+    if (!all_named && !(fs.empty() && implied[i] == Truth::False)) continue;
+    for (SymExpr s : fs) {
+      SymbolVerdict& v = res.symbols[index.at(s.symbol_id())];
+      v.violated.push_back(g);
+      if (implied[i] == Truth::Unknown && v.verdict == Verdict::kOk) v.verdict = Verdict::kUnknown;
+      if (implied[i] == Truth::False && v.verdict != Verdict::kSpecialized) {
+        v.verdict = Verdict::kViolated;
+        auto it = cex[i].find(s.symbol_id());
+        if (!v.counterexample && it != cex[i].end()) v.counterexample = it->second;
+      }
+    }
+    if (implied[i] == Truth::Unknown) {
+      unknown_guards.push_back(&g);
+      continue;
+    }
+    if (touches_specialized) continue;  // the forced constant says it all
+    if (fs.size() == 1 && is_bound_on(g.cond, fs[0])) {
+      range_guards[fs[0].symbol_id()].push_back(&g);
+      continue;
+    }
+    if (auto rel = as_relation(g.cond)) {
+      const SymbolInfo& newer = info_of(rel->newer);
+      const SymbolInfo& older = info_of(rel->older);
+      Item it;
+      it.debug_name = newer.user_name;
+      if (rel->k == 1 && rel->m == 0) {
+        it.text = "The values of " + newer.user_name + " = " + first_source(rel->newer) + " and " +
+                  older.user_name + " = " + first_source(rel->older) + " must always be equal.";
+      } else {
+        it.text = "The values of " + newer.user_name + " = " + first_source(rel->newer) +
+                  " must always be related to the values of " + older.user_name + " = " +
+                  first_source(rel->older) + " by " + newer.user_name + " = " +
+                  linear_text(rel->k, older.user_name, rel->m) + ".";
+      }
+      it.guards.push_back(&g);
+      relation_items.push_back(std::move(it));
+      continue;
+    }
+    Item it;
+    std::string vars;
+    for (SymExpr s : fs) {
+      vars += (vars.empty() ? "" : ", ") + render_range(info_of(s));
+      it.debug_name += (it.debug_name.empty() ? "" : ", ") + info_of(s).user_name;
+    }
+    if (fs.empty()) {
+      it.text = "The generated guard " + g.cond.str() + " is never satisfied.";
+    } else {
+      it.text = "Not all values of " + vars + " satisfy the generated guard " +
+                python_guard_text(g.cond, env) + ".";
+    }
+    it.guards.push_back(&g);
+    guard_items.push_back(std::move(it));
+  }
+  for (const auto& [id, gs] : range_guards) {
+    const SymbolInfo& info = infos[index.at(id)];
+    Range r = check_range(info.requested);
+    for (const Guard* g : gs) {
+      int64_t c = g->cond.rhs().value();
+      if (g->cond.rel() != Rel::Le) r.min = std::max(r.min, c);
+      if (g->cond.rel() != Rel::Ge) r.max = r.max ? std::min(*r.max, c) : c;
+    }
+    std::string src = info.sources.empty() ? info.user_name : info.sources.front();
+    std::string guard = std::to_string(r.min) + " <= " + src;
+    if (r.max) guard += " and " + src + " <= " + std::to_string(*r.max);
+    Item it;
+    it.debug_name = info.user_name;
+    it.text = "Not all values of " + render_range(info) + " satisfy the generated guard " + guard;
+    it.guards = gs;
+    range_items.push_back(std::move(it));
+  }
+
+  // 4. Final ranges and runtime asserts.
+  std::vector<SymBool> final_facts;
+  for (const SymbolVerdict& v : res.symbols) {
+    res.final_ranges[v.symbol.str()] = v.proven;
+    for (const SymBool& f : range_facts(v.symbol, v.proven)) final_facts.push_back(f);
+  }
+  Prover final_prover(opts, final_facts);
+  auto final_bounds = [&](SymExpr s) {
+    if (!index.count(s.symbol_id())) return Interval::all();
+    const Range& r = res.symbols[index.at(s.symbol_id())].proven;
+    return Interval{r.min, r.max};
+  };
+  for (const Guard& g : guards) {
+    if (g.cond.as_const()) continue;
+    if (decide_by_bounds(g.cond, final_bounds) == std::optional<bool>(true)) continue;
+    if (final_prover.implies(g.cond) == Truth::True) continue;
+    res.runtime_asserts.push_back(g);
+  }
+
+  // 5. The text.
+  std::vector<Item> items;
+  for (auto* group : {&specialized_items, &relation_items, &guard_items, &range_items}) {
+    for (Item& it : *group) items.push_back(std::move(it));
+  }
+  if (!items.empty()) {
+    std::set<std::string> names;
+    for (const Item& it : items) names.insert(it.debug_name);
+    std::string joined;
+    for (const std::string& n : names) joined += (joined.empty() ? "" : ", ") + n;
+    res.violation_text = "Constraints violated (" + joined +
+                         ")! For more information, run with TORCH_LOGS=\"+dynamic\".";
+    for (const Item& it : items) {
+      res.violation_text += "\n  - " + it.text;
+      for (const Guard* g : it.guards) res.violation_text += "\n" + note_for(*g);
+    }
+    res.ok = false;
+  }
+  if (!unknown_guards.empty()) {
+    res.ok = false;
+    res.unknown = items.empty();
+  }
+  (void)depth;
+  return res;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Suggested fixes: a repaired spec, checked by analyzing the env it describes.
+
+struct Fix {
+  enum Kind { kRange, kStatic, kRelation, kCongruence } kind;
+  SymExpr sym;
+  Range range;           // kRange; kCongruence: the new root's range
+  int64_t value = 0;     // kStatic
+  SymExpr root;          // kRelation
+  int64_t k = 1, m = 0;  // kRelation: sym == k*root + m; kCongruence: sym == k*_root - m
+};
+
+std::vector<std::string> targets_of(const SymbolInfo& info) {
+  std::vector<std::string> out;
+  for (const std::string& s : info.sources) out.push_back(source_to_target(s));
+  return out;
+}
+
+// Builds the env the fixes describe: fixed symbols are replaced by expressions of the others (or of
+// new roots), and the guards are substituted. Returns false if the sample violates the new spec.
+bool apply_fixes(const ShapeEnv& env, const std::vector<Fix>& fixes, ShapeEnv& out) {
+  std::map<int, const Fix*> by_id;
+  for (const Fix& f : fixes) by_id[f.sym.symbol_id()] = &f;
+  std::unordered_map<int, SymExpr> repl;
+  std::unordered_map<int, SymExpr> old_to_new;
+  std::vector<std::pair<const Fix*, SymExpr>> later;
+  for (const SymbolInfo& info : env.symbols()) {
+    auto it = by_id.find(info.sym.symbol_id());
+    if (it == by_id.end() || it->second->kind == Fix::kRange) {
+      Range r = it == by_id.end() ? info.requested : it->second->range;
+      if (!r.contains(info.hint)) return false;
+      SymExpr s = out.create_symbol(info.user_name, info.hint, r, info.kind,
+                                    info.sources.empty() ? "" : info.sources.front());
+      for (size_t i = 1; i < info.sources.size(); ++i) out.add_source(s, info.sources[i]);
+      old_to_new[info.sym.symbol_id()] = s;
+      continue;
+    }
+    const Fix& f = *it->second;
+    if (f.kind == Fix::kStatic) {
+      if (f.value != info.hint) return false;
+      old_to_new[info.sym.symbol_id()] = SymExpr(f.value);
+    } else if (f.kind == Fix::kCongruence) {
+      if ((info.hint + f.m) % f.k != 0) return false;
+      int64_t root_hint = (info.hint + f.m) / f.k;
+      if (!f.range.contains(root_hint)) return false;
+      SymExpr root = out.create_symbol("_" + info.user_name, root_hint, f.range, DimHint::kNamed,
+                                       "_" + info.user_name);
+      old_to_new[info.sym.symbol_id()] = root * f.k - f.m;
+    } else {
+      later.emplace_back(&f, info.sym);
+    }
+  }
+  for (const auto& [f, sym] : later) {
+    auto it = old_to_new.find(f->root.symbol_id());
+    if (it == old_to_new.end()) return false;
+    old_to_new[sym.symbol_id()] = it->second * f->k + f->m;
+  }
+  for (const auto& [id, e] : old_to_new) repl[id] = e;
+  for (const Guard& g : env.guards()) {
+    SymBool c(true);
+    if (!g.cond.as_const()) {
+      c = SymBool(g.cond.rel(), substitute(g.cond.lhs(), repl), substitute(g.cond.rhs(), repl));
+    } else {
+      c = g.cond;
+    }
+    if (c.as_const() == std::optional<bool>(false)) return false;
+    out.add_guard(c, g.origin);
+  }
+  // The sample must still satisfy every guard.
+  for (const Guard& g : out.guards()) {
+    if (g.cond.evaluate(out.hints()) != std::optional<bool>(true)) return false;
+  }
+  return true;
+}
+
+void suggest(const ShapeEnv& env, const CheckOptions& opts, CheckResult& res) {
+  std::vector<Fix> fixes;
+  std::set<int> fixed;
+  auto info_of = [&](SymExpr s) -> const SymbolInfo* { return env.find_symbol(s); };
+  // Forced constants.
+  for (const SymbolVerdict& v : res.symbols) {
+    if (v.verdict == Verdict::kSpecialized && v.kind != DimHint::kAuto) {
+      fixes.push_back(Fix{Fix::kStatic, v.symbol, {}, v.proven.min, {}, 1, 0});
+      fixed.insert(v.symbol.symbol_id());
+    }
+  }
+  // Relations and congruences among the violated guards.
+  for (const SymbolVerdict& v : res.symbols) {
+    for (const Guard& g : v.violated) {
+      if (auto rel = as_relation(g.cond)) {
+        if (fixed.count(rel->newer.symbol_id()) || fixed.count(rel->older.symbol_id())) continue;
+        fixes.push_back(Fix{Fix::kRelation, rel->newer, {}, 0, rel->older, rel->k, rel->m});
+        fixed.insert(rel->newer.symbol_id());
+      } else if (auto cg = as_congruence(g.cond)) {
+        if (fixed.count(cg->sym.symbol_id())) continue;
+        const SymbolInfo* info = info_of(cg->sym);
+        Range r = check_range(v.proven);
+        // sym == k*_root - a over sym's range.
+        Range root;
+        root.min = std::max<int64_t>(1, -floordiv64(-(r.min + cg->a), cg->k));
+        if (r.max) root.max = floordiv64(*r.max + cg->a, cg->k);
+        (void)info;
+        fixes.push_back(Fix{Fix::kCongruence, cg->sym, root, 0, {}, cg->k, cg->a});
+        fixed.insert(cg->sym.symbol_id());
+      }
+    }
+  }
+  // Tighter ranges for the other named symbols with a violated guard on them alone (a symbol that
+  // is only the root of a relation keeps its range).
+  for (const SymbolVerdict& v : res.symbols) {
+    if (v.verdict != Verdict::kViolated || fixed.count(v.symbol.symbol_id())) continue;
+    bool alone = false;
+    for (const Guard& g : v.violated) alone = alone || g.cond.free_symbols().size() == 1;
+    if (!alone) continue;
+    Range r = v.proven;
+    if (r.min <= 2 && v.requested.min < r.min) r.min = std::min<int64_t>(v.requested.min, r.min);
+    fixes.push_back(Fix{Fix::kRange, v.symbol, r, 0, {}, 1, 0});
+  }
+  if (fixes.empty()) return;
+
+  // Re-check: the repaired spec must be consistent with the sample and imply every guard. A range
+  // a congruence or relation leaves too wide is tightened once from the repaired env's own verdicts.
+  for (int round = 0; round < 3; ++round) {
+    ShapeEnv repaired;
+    if (!apply_fixes(env, fixes, repaired)) return;
+    CheckResult again = analyze(repaired, opts, 1);
+    if (again.ok) break;
+    if (again.unknown || round == 2) return;
+    bool progress = false;
+    for (const SymbolVerdict& v : again.symbols) {
+      if (v.verdict != Verdict::kViolated) continue;
+      // Map the repaired symbol back to its fix (by user name).
+      for (Fix& f : fixes) {
+        const SymbolInfo* info = info_of(f.sym);
+        if (f.kind == Fix::kCongruence && v.name == "_" + info->user_name && !same(v.proven, f.range)) {
+          f.range = v.proven;
+          progress = true;
+        }
+      }
+      bool known = false;
+      for (const Fix& f : fixes) known = known || info_of(f.sym)->user_name == v.name || v.name == "_" + info_of(f.sym)->user_name;
+      if (!known) {
+        const SymbolInfo* orig = env.find_symbol(v.name);
+        if (!orig) return;
+        fixes.push_back(Fix{Fix::kRange, orig->sym, v.proven, 0, {}, 1, 0});
+        progress = true;
+      } else {
+        for (Fix& f : fixes) {
+          if (f.kind == Fix::kRange && info_of(f.sym)->user_name == v.name && !same(v.proven, f.range)) {
+            f.range = v.proven;
+            progress = true;
+          }
+        }
+      }
+    }
+    if (!progress) return;
+  }
+
+  // Render in torch's order: Dim(...) lines by source, then equalities by source.
+  std::vector<std::pair<std::string, Suggestion>> dims, others;
+  for (const Fix& f : fixes) {
+    const SymbolInfo& info = *info_of(f.sym);
+    std::string key = info.sources.empty() ? info.user_name : info.sources.front();
+    switch (f.kind) {
+      case Fix::kRange:
+        dims.push_back({key, {info.user_name, dim_form(info.user_name, f.range.min, f.range.max, true),
+                              flag_range(info.user_name, f.range)}});
+        break;
+      case Fix::kStatic: {
+        std::string flags;
+        for (const std::string& t : targets_of(info)) flags += (flags.empty() ? "" : " ") + ("--dynamic " + t + "=static");
+        // torch names no fix for an unnamed (Dim.DYNAMIC) dim; the flag form still applies.
+        std::string torch_form = info.kind == DimHint::kNamed ? info.user_name + " = " + std::to_string(f.value) : "";
+        others.push_back({key, {info.user_name, torch_form, flags}});
+        break;
+      }
+      case Fix::kRelation: {
+        const SymbolInfo& root = *info_of(f.root);
+        std::string flags;
+        for (const std::string& t : targets_of(info)) {
+          flags += (flags.empty() ? "" : " ") + ("--dynamic " + t + "=" + linear_flag(f.k, root.user_name, f.m));
+        }
+        others.push_back({key, {info.user_name, info.user_name + " = " + linear_text(f.k, root.user_name, f.m), flags}});
+        break;
+      }
+      case Fix::kCongruence: {
+        std::string root = "_" + info.user_name;
+        dims.push_back({key, {root, dim_form(root, f.range.min, f.range.max, false), flag_range(root, f.range)}});
+        std::string flags;
+        for (const std::string& t : targets_of(info)) {
+          flags += (flags.empty() ? "" : " ") + ("--dynamic " + t + "=" + linear_flag(f.k, root, -f.m));
+        }
+        others.push_back({key, {info.user_name, info.user_name + " = " + linear_text(f.k, root, -f.m), flags}});
+        break;
+      }
+    }
+  }
+  auto by_key = [](const auto& a, const auto& b) { return a.first < b.first; };
+  std::stable_sort(dims.begin(), dims.end(), by_key);
+  std::stable_sort(others.begin(), others.end(), by_key);
+  for (auto& d : dims) res.suggestions.push_back(d.second);
+  for (auto& o : others) res.suggestions.push_back(o.second);
+}
+
+}  // namespace
+
+std::string python_guard_text(const SymBool& cond, const ShapeEnv& env) {
+  NameOf name = [&](SymExpr s) {
+    const SymbolInfo* info = env.find_symbol(s);
+    if (!info) return s.str();
+    return info->sources.empty() ? info->user_name : info->sources.front();
+  };
+  return py_rel(cond, name);
+}
+
+std::string source_to_target(const std::string& source) {
+  const std::string marker = ".size()[";
+  size_t p = source.rfind(marker);
+  if (p == std::string::npos || source.back() != ']') return source;
+  std::string idx = source.substr(p + marker.size(), source.size() - p - marker.size() - 1);
+  if (idx.empty() || idx.find_first_not_of("-0123456789") != std::string::npos) return source;
+  return source.substr(0, p) + "." + idx;
+}
+
+CheckResult check_constraints(const ShapeEnv& env, const CheckOptions& opts) {
+  CheckResult res = analyze(env, opts, 0);
+  if (!res.ok && !res.unknown) suggest(env, opts, res);
+  if (!res.violation_text.empty()) {
+    res.message = res.violation_text;
+    if (!res.suggestions.empty()) {
+      res.message += "\nSuggested fixes:";
+      for (const Suggestion& s : res.suggestions) {
+        if (!s.torch_form.empty()) res.message += "\n  " + s.torch_form;
+      }
+      for (const Suggestion& s : res.suggestions) res.message += "\n  " + s.flag_form;
+    } else {
+      res.message += "\nNo suggested fix: no dynamic range implies every guard above";
+    }
+  }
+  if (res.unknown || (!res.ok && res.violation_text.empty())) {
+    std::string text = "the solver could not decide, within its budget, whether the dynamic shape spec implies:";
+    for (const SymbolVerdict& v : res.symbols) {
+      if (v.verdict != Verdict::kUnknown) continue;
+      for (const Guard& g : v.violated) text += "\n  - " + g.cond.str() + "\n" + note_for(g);
+    }
+    res.message = text;
+  }
+  return res;
+}
+
+nlohmann::json CheckResult::to_json() const {
+  auto range_json = [](const Range& r) {
+    return nlohmann::json{{"min", r.min}, {"max", r.max ? nlohmann::json(*r.max) : nlohmann::json(nullptr)}};
+  };
+  auto guard_json = [](const Guard& g) {
+    return nlohmann::json{{"guard", g.cond.str()}, {"op", g.origin.op},     {"node", g.origin.node},
+                          {"source", g.origin.source}, {"code", g.origin.code}, {"reason", g.origin.reason}};
+  };
+  nlohmann::json j;
+  j["ok"] = ok;
+  j["unknown"] = unknown;
+  j["symbols"] = nlohmann::json::array();
+  for (const SymbolVerdict& v : symbols) {
+    nlohmann::json s{{"name", v.name},
+                     {"symbol", v.symbol.str()},
+                     {"kind", v.kind == DimHint::kNamed ? "named" : v.kind == DimHint::kDynamic ? "dynamic" : "auto"},
+                     {"hint", v.hint},
+                     {"sources", v.sources},
+                     {"requested", range_json(v.requested)},
+                     {"proven", range_json(v.proven)},
+                     {"verdict", to_string(v.verdict)},
+                     {"counterexample", v.counterexample ? nlohmann::json(*v.counterexample) : nlohmann::json(nullptr)},
+                     {"allowed_at_0", v.allowed_at_0},
+                     {"allowed_at_1", v.allowed_at_1}};
+    s["guards"] = nlohmann::json::array();
+    for (const Guard& g : v.guards) s["guards"].push_back(guard_json(g));
+    s["violated"] = nlohmann::json::array();
+    for (const Guard& g : v.violated) s["violated"].push_back(guard_json(g));
+    j["symbols"].push_back(std::move(s));
+  }
+  j["violation_text"] = violation_text;
+  j["suggestions"] = nlohmann::json::array();
+  for (const Suggestion& s : suggestions) {
+    j["suggestions"].push_back({{"symbol", s.symbol}, {"torch", s.torch_form}, {"flag", s.flag_form}});
+  }
+  j["runtime_asserts"] = nlohmann::json::array();
+  for (const Guard& g : runtime_asserts) j["runtime_asserts"].push_back(guard_json(g));
+  j["specializations"] = specializations;
+  j["final_ranges"] = nlohmann::json::object();
+  for (const auto& [name, r] : final_ranges) j["final_ranges"][name] = range_json(r);
+  return j;
+}
+
+}  // namespace ptx::shapes

@@ -698,6 +698,9 @@ shapes::RuleArg Tracer::to_rule_arg(const SVP& s, jit::Node* n) {
         for (const SVP& i : items) a.ints.push_back(int_of(i, n, "a size argument"));
       } else {
         a.kind = shapes::RuleArg::Kind::kOther;
+        if (std::all_of(items.begin(), items.end(), [](const SVP& i) { return i->k == SV::K::kFloat; })) {
+          for (const SVP& i : items) a.floats.push_back(i->iv.toDouble());  // float[] (scale_factors)
+        }
       }
       break;
     }

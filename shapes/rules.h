@@ -34,6 +34,7 @@ struct RuleArg {
   bool b = false;                 // kBool
   std::vector<std::optional<SymShape>> shapes;  // kTensorList (nullopt: a None inside Tensor?[])
   std::string s;                  // kString
+  std::vector<double> floats;     // kOther holding a float[] (upsample scale_factors), else empty
   int dtype = -1;                 // kTensor: c10::ScalarType as int (for rules that care), else -1
 
   bool is_none() const { return kind == Kind::kNone; }

@@ -10,6 +10,8 @@ namespace ptx::shapes::rules {
 Shapes elementwise(RuleContext& ctx, Args args);   // add, mul, eq, where, masked_fill, relu, ...
 Shapes same_as_self(RuleContext& ctx, Args args);  // contiguous, dropout, softmax, triu, roll, to, ...
 Shapes copy(RuleContext& ctx, Args args);          // copy / copy_
+Shapes two_like_self(RuleContext& ctx, Args args); // native_dropout
+Shapes glu(RuleContext& ctx, Args args);
 // matmul.cpp
 Shapes matmul(RuleContext& ctx, Args args);
 Shapes linear(RuleContext& ctx, Args args);
@@ -47,6 +49,7 @@ Shapes unsqueeze(RuleContext& ctx, Args args);
 Shapes expand(RuleContext& ctx, Args args);
 Shapes repeat(RuleContext& ctx, Args args);
 Shapes movedim(RuleContext& ctx, Args args);
+Shapes tile(RuleContext& ctx, Args args);
 // cat_stack.cpp
 Shapes cat(RuleContext& ctx, Args args);
 Shapes stack(RuleContext& ctx, Args args);
@@ -68,6 +71,11 @@ Shapes norm(RuleContext& ctx, Args args);
 Shapes var_std(RuleContext& ctx, Args args);
 Shapes max_min(RuleContext& ctx, Args args);
 Shapes arg_reduction(RuleContext& ctx, Args args);
+Shapes topk(RuleContext& ctx, Args args);
+Shapes sort(RuleContext& ctx, Args args);  // sort, and argsort via same_as_self
+// resample.cpp
+Shapes upsample(RuleContext& ctx, Args args);
+Shapes pixel_shuffle(RuleContext& ctx, Args args);  // pixel_shuffle, pixel_unshuffle
 // factories.cpp
 Shapes factory(RuleContext& ctx, Args args);      // zeros, ones, empty, full, rand, randn
 Shapes new_factory(RuleContext& ctx, Args args);  // new_zeros, new_ones, new_empty, new_full

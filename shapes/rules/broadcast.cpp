@@ -36,4 +36,21 @@ Shapes copy(RuleContext& ctx, Args args) {
   return {self};
 }
 
+// native_dropout(input, p, train) -> (output, mask), both input's shape.
+Shapes two_like_self(RuleContext&, Args args) {
+  const SymShape& x = tensor(args, 0, "input");
+  return {x, x};
+}
+
+// glu(self, dim=-1): the dim is halved (it must be even).
+Shapes glu(RuleContext& ctx, Args args) {
+  SymShape x = tensor(args, 0, "self");
+  if (x.empty()) fail("glu does not support scalars because halving size must be even");
+  const int64_t dim = wrap_dim(has(args, 1) ? const_int(ctx, args, 1, "dim") : -1, rank(x));
+  require(ctx, sym_eq(python_mod(x[dim], 2), 0), "glu: the dim must be even",
+          "halving dimension must be even, but dimension " + std::to_string(dim) + " is size " + x[dim].str());
+  x[dim] = floor_div(x[dim], 2);
+  return {x};
+}
+
 }  // namespace ptx::shapes::rules

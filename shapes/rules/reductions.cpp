@@ -67,10 +67,11 @@ Shapes reduction(RuleContext& ctx, Args args) {
   return {reduce(x, dims_at(ctx, args, 1), bool_arg(args, 2, false, "keepdim"))};
 }
 
-// norm.ScalarOpt_dim(self, p, dim, keepdim, ...): dims at index 2.
+// norm.ScalarOpt_dim(self, p, dim, keepdim, ...) / linalg_vector_norm(self, ord, dim, keepdim,
+// dtype): dims at index 2. norm.Scalar(self, p) and norm.ScalarOpt_dtype(self, p, dtype) reduce all.
 Shapes norm(RuleContext& ctx, Args args) {
   const SymShape& x = tensor(args, 0, "self");
-  if (args.size() < 3) return {SymShape{}};
+  if (args.size() < 3 || ctx.overload == "ScalarOpt_dtype" || ctx.overload == "Scalar") return {SymShape{}};
   return {reduce(x, dims_at(ctx, args, 2), bool_arg(args, 3, false, "keepdim"))};
 }
 
@@ -98,6 +99,27 @@ Shapes arg_reduction(RuleContext& ctx, Args args) {
   const bool keepdim = bool_arg(args, 2, false, "keepdim");
   if (!has(args, 1)) return {keepdim ? SymShape(x.size(), SymExpr(1)) : SymShape{}};
   return {reduce(x, std::vector<int64_t>{const_int(ctx, args, 1, "dim")}, keepdim)};
+}
+
+// topk(self, k, dim=-1, largest, sorted) -> (values, indices) with dim of size k (k <= n guarded).
+Shapes topk(RuleContext& ctx, Args args) {
+  SymShape x = tensor(args, 0, "self");
+  const SymExpr k = int_arg(args, 1, "k");
+  const int64_t dim = wrap_dim(has(args, 2) ? const_int(ctx, args, 2, "dim") : -1, rank(x));
+  require(ctx, sym_ge(k, 0), "topk: k must be non-negative", "topk: k must be non-negative");
+  if (x.empty()) {
+    require(ctx, sym_le(k, 1), "topk: k must not exceed the dim", "selected index k out of range");
+    return {x, x};
+  }
+  require(ctx, sym_le(k, x[dim]), "topk: k must not exceed the dim", "selected index k out of range");
+  x[dim] = k;
+  return {x, x};
+}
+
+// sort(self, dim, descending) / sort.stable(self, stable, dim, descending) -> (values, indices).
+Shapes sort(RuleContext&, Args args) {
+  const SymShape& x = tensor(args, 0, "self");
+  return {x, x};
 }
 
 }  // namespace ptx::shapes::rules

@@ -201,4 +201,16 @@ Shapes movedim(RuleContext& ctx, Args args) {
   return {out};
 }
 
+// tile(self, dims): repeat with dims padded with leading 1s to self's rank.
+Shapes tile(RuleContext& ctx, Args args) {
+  const SymShape& x = tensor(args, 0, "self");
+  std::vector<SymExpr> reps = int_list(args, 1, "dims");
+  while (reps.size() < x.size()) reps.insert(reps.begin(), SymExpr(1));
+  RuleArg r;
+  r.kind = RuleArg::Kind::kIntList;
+  r.ints = reps;
+  const RuleArg a[] = {args[0], r};
+  return repeat(ctx, a);
+}
+
 }  // namespace ptx::shapes::rules

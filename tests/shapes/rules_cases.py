@@ -51,8 +51,12 @@ def S(v):
     return {"s": v}
 
 
-def TL(*shapes):
-    return {"tl": [None if s is None else list(s) for s in shapes]}
+def TL(*shapes, dtype="float32"):
+    return {"tl": [None if s is None else list(s) for s in shapes], "dtype": dtype}
+
+
+def FL(*vs):
+    return {"fl": list(vs)}
 
 
 def DT(name):
@@ -103,7 +107,9 @@ def build(arg, env):
     if "s" in arg:
         return arg["s"]
     if "tl" in arg:
-        return [None if s is None else torch.randn([value(d, env) for d in s]) for s in arg["tl"]]
+        return [None if s is None else build({"t": s, "dtype": arg["dtype"]}, env) for s in arg["tl"]]
+    if "fl" in arg:
+        return arg["fl"]
     if "dt" in arg:
         return DTYPES[arg["dt"]]
     raise ValueError(arg)
@@ -358,12 +364,47 @@ def attention_rnn_cases():
           B(True), I(1), F(0.0), B(False), B(True), B(True)], grid(s0=[1, 2], s1=[1, 5]))
 
 
+def more_cases():
+    case("aten::upsample_nearest2d", "vec", [T("s0", 3, "s1", "s2"), L("s3", "s4"), NONE],
+         grid(s0=[1, 2], s1=[4], s2=[5], s3=[8, 3], s4=[10]))
+    case("aten::upsample_bilinear2d", "vec", [T("s0", 3, "s1", "s2"), NONE, B(False), FL(2.0, 2.0)],
+         grid(s0=[1], s1=[4, 5], s2=[7]))
+    case("aten::upsample_nearest2d", "vec", [T("s0", 3, "s1", "s2"), NONE, FL(0.5, 0.5)], grid(s0=[1], s1=[4, 5], s2=[7, 1]))
+    case("aten::upsample_nearest2d", "vec", [T("s0", 3, "s1", "s2"), NONE, FL(1.5, 0.25)], grid(s0=[1], s1=[4, 5], s2=[7, 1]))
+    case("aten::pixel_shuffle", "default", [T("s0", 8, "s1", "s2"), I(2)], grid(s0=[1, 2], s1=[3], s2=[5]))
+    case("aten::pixel_unshuffle", "default", [T("s0", 2, "s1", "s2"), I(2)], grid(s0=[1], s1=[4, 6, 3], s2=[2]))
+    case("aten::topk", "default", [T("s0", "s1"), I(3), I(-1), B(True), B(True)], grid(s0=[1, 2], s1=[3, 5, 2]))
+    case("aten::sort", "default", [T("s0", "s1"), I(0), B(False)], grid(s0=[1, 2], s1=[3]))
+    case("aten::argsort", "default", [T("s0", "s1"), I(0), B(False)], grid(s0=[1, 2], s1=[3]))
+    case("aten::glu", "default", [T("s0", "s1"), I(-1)], grid(s0=[1, 2], s1=[4, 6, 5]))
+    case("aten::tile", "default", [T("s0", 3), L(2)], grid(s0=[1, 2]))
+    case("aten::tile", "default", [T("s0", 3), L(2, 1, "s1")], grid(s0=[1, 2], s1=[1, 3]))
+    case("aten::native_dropout", "default", [T("s0", 3), F(0.1), B(False)], grid(s0=[1, 2]))
+    case("aten::linalg_vector_norm", "default", [T("s0", 3, "s1"), F(2.0), L(-1), B(True), NONE],
+         grid(s0=[1, 2], s1=[4]))
+    case("aten::norm", "ScalarOpt_dtype", [T("s0", 3), F(2.0), DT("float32")], grid(s0=[1, 2]))
+    case("aten::scatter_add", "default", [T("s0", 3), I(0), T("s0", 3, dtype="int64"), T("s0", 3)], grid(s0=[1, 2]))
+    case("aten::index_put_", "default", [T("s0", 3), TL([2], dtype="int64"), T(3), B(False)], grid(s0=[2, 5]))
+    case("aten::embedding", "default", [T(10, 4), T("s0", "s1", dtype="int64"), I(-1), B(False), B(False)],
+         grid(s0=[1, 2], s1=[3]))
+    case("aten::stack", "default", [TL(["s0"], ["s0"], ["s0"]), I(-1)], grid(s0=[1, 4]))
+    case("aten::movedim", "int", [T("s0", "s1", 3), I(0), I(-1)], grid(s0=[1, 2], s1=[5]))
+    case("aten::narrow", "default", [T("s0", 8), I(0), I(-2), I(1)], grid(s0=[1, 2, 3]))
+    case("aten::eye", "m", [I("s0"), I("s1"), NONE, NONE, NONE, NONE], grid(s0=[1, 3], s1=[2]))
+    case("aten::baddbmm", "default", [T(1, "s1"), T("s0", 3, 4), T("s0", 4, "s1"), I(1), I(1)], grid(s0=[1, 2], s1=[2]))
+    case("aten::conv_transpose1d", "default", [T("s0", 4, "s1"), T(4, 2, 3), NONE, L(2), L(1), L(1), I(1), L(1)],
+         grid(s0=[1], s1=[1, 6]))
+    case("aten::adaptive_max_pool2d", "default", [T("s0", 2, "s1", "s2"), L(3, 3)], grid(s0=[1], s1=[5, 9], s2=[6]))
+    case("aten::max_pool2d_with_indices", "default", [T("s0", 2, "s1", "s2"), L(3, 3), L(2, 2), L(1, 1), L(1, 1), B(True)],
+         grid(s0=[1], s1=[4, 5, 6, 7], s2=[5]))
+
+
 def main():
     warnings.simplefilter("ignore")
     torch.manual_seed(0)
     torch.set_num_threads(1)
     for make in (broadcast_cases, matmul_cases, conv_pool_cases, view_cases, cat_slice_cases,
-                 reduction_factory_cases, attention_rnn_cases):
+                 reduction_factory_cases, attention_rnn_cases, more_cases):
         make()
     for c in CASES:
         run(c)

@@ -59,6 +59,12 @@ RuleArg arg_of(const json& a, const std::map<std::string, SymExpr>& syms) {
   if (a.contains("b")) return B(a["b"].get<bool>());
   if (a.contains("s")) return S(a["s"].get<std::string>());
   if (a.contains("dt")) return I(dtype_code(a["dt"]));  // a dtype arrives as its ScalarType code
+  if (a.contains("fl")) {  // a float[]: the frontend passes it as kOther with `floats`
+    RuleArg r;
+    r.kind = RuleArg::Kind::kOther;
+    r.floats = a["fl"].get<std::vector<double>>();
+    return r;
+  }
   if (a.contains("tl")) {
     std::vector<std::optional<SymShape>> l;
     for (const json& s : a["tl"]) {

@@ -237,7 +237,7 @@ const std::string& PickleValue::qualified_name() const {
   return str_;
 }
 const PickleValuePtr& PickleValue::state() const {
-  PTX_INTERNAL_CHECK(kind_ == Kind::kObject) << "state on " << type_name();
+  PTX_INTERNAL_CHECK(kind_ == Kind::kObject || kind_ == Kind::kDict) << "state on " << type_name();
   return state_;
 }
 const at::Tensor& PickleValue::tensor() const {
@@ -763,8 +763,17 @@ void Unpickler::op_build() {
     inst.built_ = true;
     return;
   }
-  // OrderedDict.__reduce__ passes its instance __dict__ (normally None or empty) as the state.
-  if (inst.is(K::kDict) && (state->is_none() || (state->is(K::kDict) && state->entries_.empty()))) return;
+  // OrderedDict.__reduce__ passes its instance __dict__ as the state (a state_dict's `_metadata`).
+  if (inst.is(K::kDict) && inst.ordered_ && (state->is_none() || state->is(K::kDict))) {
+    check_mutable(inst, "BUILD");
+    if (inst.built_) fail("BUILD twice on " + inst.type_name());
+    if (state->is(K::kDict)) {
+      adopt(inst, state);
+      inst.state_ = state;
+    }
+    inst.built_ = true;
+    return;
+  }
   fail("BUILD of a " + inst.type_name() + " with a " + state->type_name() + " state is not supported");
 }
 

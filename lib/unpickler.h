@@ -82,6 +82,7 @@ class PickleValue {
   /// kGlobal: the global; kObject: its class. "module.name", e.g. "torch.nn.modules.linear.Linear".
   const std::string& qualified_name() const;
   /// kObject: the BUILD state (a dict for nn.Module), nullptr if the pickle never built it.
+  /// kDict: an OrderedDict's instance attributes (a state_dict's `_metadata`), or nullptr.
   const PickleValuePtr& state() const;
   /// kStorage, kTensor: the tensor (kStorage: 1-D, all the storage's elements).
   const at::Tensor& tensor() const;

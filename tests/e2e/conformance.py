@@ -1,0 +1,613 @@
+"""Conformance harness: does a .pt2 artifact behave like the eager TorchScript model it came from?
+
+Imported by tests/e2e/test_*.py (add this folder to sys.path, or run tests from it: ctest runs each
+test script with its own folder first on sys.path) and runnable by hand:
+
+    python3 tests/e2e/conformance.py ARTIFACT.pt2 MODEL.pt INPUTS.json [--sizes batch=7,h=64 ...]
+                                     [--atol 1e-4] [--rtol 1e-4] [--json]
+
+prints a summary (one line per run) and exits 0 when everything conforms, 1 with the reason when not.
+Without --sizes it uses the sample sizes plus the `sizes` list of a meta.json next to MODEL.pt (the
+file tests/models/make_models.py writes), when there is one.
+
+API (every function raises AssertionError with a readable message on a mismatch, ValueError on a
+malformed inputs.json):
+
+run_ptexport(*args, check=True, timeout=None) -> subprocess.CompletedProcess
+    Runs the ptexport binary named by env var PTX_EXE (text mode, stdout/stderr captured). With
+    check=True a non-zero exit raises AssertionError showing the command, exit code and stderr.
+
+load_inputs(inputs_json_path, sizes=None, sample=0) -> (args: list, kwargs: dict)
+    Materializes a `ptexport.inputs/v1` file in python: tensors from `random` (normal | uniform
+    low/high | int low/high, seeded through torch.Generator), `fill`, `value`, `npy`/`npz`; scalars,
+    lists, tuples (JSON lists) and dicts from `value`, with nested tensor objects. `sizes` maps symbol
+    names to values ({"batch": 7}) and re-derives every dimension marked with that symbol or a derived
+    expression of it ("2*batch+1"); unmarked symbols keep their sample sizes. A tensor whose data is
+    fixed (`value`, `npy`) but whose shape changed is drawn as random normal / int instead.
+    Equal calls give equal tensors (the C++ side draws its own numbers; conformance only needs both
+    sides of one comparison to see the same tensors, which it guarantees by cloning).
+
+read_inputs(inputs_json_path) -> dict
+    The parsed JSON plus "method" (default "forward"), "symbols" ({name: (min, max)}, None for an open
+    side) and "leaves" (one (path, shape, dims) per tensor, in pytree-flattening order).
+
+check_artifact(pt2_path, model_pt_path, inputs_json_path, sizes_list=None, atol=1e-4, rtol=1e-4,
+               check_out_of_range=True) -> dict
+    ep = torch.export.load(pt2); for each sizes dict in sizes_list (None or [] = only the sample
+    sizes; {} = the sample sizes) runs ep.module() and the eager torch.jit.load(model)'s method
+    (inputs.json "method", default forward) on clones of the same inputs and compares every output
+    leaf (torch.testing.assert_close, nested tuples/lists/dicts flattened, structures compared) and the
+    inputs afterwards (in-place mutation of user inputs must match). Then, unless disabled, checks
+    that an input outside ep.range_constraints is rejected: a symbol's max + 1 (or min - 1 when the
+    min is at least 3; torch does not check a lower bound <= 2) must raise AssertionError ("Guard
+    failed: ...", artifacts with sample inputs) or RuntimeError ("Expected input at ...", artifacts
+    with an empty data/sample_inputs/model.pt). Returns a summary dict:
+    {"artifact", "model", "method", "range_constraints": {sym: [min, max]}, "symbol_map": {inputs.json
+    symbol: ep symbol}, "runs": [{"sizes", "outputs", "max_abs_diff"}], "out_of_range": {"sizes",
+    "raised"} | None, "out_of_range_skipped": reason | None}.
+
+out_of_range_error(exc) -> bool
+    True when exc is what ep.module() raises for inputs outside its range constraints.
+
+eval_dim(mark, sizes, sample) -> int
+    The size of one dimension mark (None, "batch", "2*batch+1", "auto" ...) under `sizes`.
+
+dynamic_shapes_for(inputs_json_path) -> (args_shapes, kwargs_shapes)
+    torch.export's dynamic_shapes for the same spec (torch.export.Dim per symbol with the file's
+    range, A*Dim+B for derived dims, Dim.AUTO / Dim.DYNAMIC for hints, None for non-tensors), shaped
+    like (args, kwargs): pass `dynamic_shapes=(*args_shapes, *kwargs_shapes.values())`... or simply
+    export_with_torch(module, inputs_json_path), which does it.
+
+export_with_torch(module, inputs_json_path, strict=False) -> ExportedProgram
+    torch.export.export of a python nn.Module on load_inputs(inputs_json_path) with dynamic_shapes_for
+    it: the reference artifact ptexport's output can be compared with.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import subprocess
+import sys
+from typing import Any
+
+import torch
+import torch.utils._pytree as pytree
+
+SCHEMA = "ptexport.inputs/v1"
+_HINTS = ("auto", "dynamic", "static")
+_LIN = re.compile(r"^\s*(?:(\d+)\s*\*\s*)?([A-Za-z_][A-Za-z0-9_]*)\s*(?:([+-])\s*(\d+))?\s*$")
+
+
+# ---------------------------------------------------------------------------------------------
+# Running the binary
+
+def run_ptexport(*args, check: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess:
+    exe = os.environ.get("PTX_EXE")
+    if not exe:
+        raise AssertionError("run_ptexport: env var PTX_EXE is not set (ctest sets it to the built ptexport)")
+    cmd = [exe, *[str(a) for a in args]]
+    proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f"ptexport failed with exit code {proc.returncode}: {' '.join(cmd)}\n"
+            f"--- stderr ---\n{proc.stderr}\n--- stdout ---\n{proc.stdout}")
+    return proc
+
+
+# ---------------------------------------------------------------------------------------------
+# inputs.json
+
+def parse_dim(mark) -> tuple[str, int, int] | None:
+    """A dims entry as (symbol, a, b) meaning a*symbol+b; None for static dims and hints."""
+    if mark is None or mark in _HINTS:
+        return None
+    if not isinstance(mark, str):
+        raise ValueError(f"dims entry {mark!r}: expected null, a symbol, A*SYM+B or auto|dynamic|static")
+    m = _LIN.match(mark)
+    if not m:
+        raise ValueError(f"dims entry {mark!r}: expected a symbol or a derived dim like 2*batch+1")
+    a = int(m.group(1)) if m.group(1) else 1
+    b = int(m.group(4)) if m.group(4) else 0
+    if m.group(3) == "-":
+        b = -b
+    if a <= 0:
+        raise ValueError(f"dims entry {mark!r}: the factor must be positive")
+    return m.group(2), a, b
+
+
+def eval_dim(mark, sizes: dict[str, int] | None, sample: int) -> int:
+    lin = parse_dim(mark)
+    if lin is None or not sizes or lin[0] not in sizes:
+        return sample
+    sym, a, b = lin
+    return a * int(sizes[sym]) + b
+
+
+def _dtype(name: str) -> torch.dtype:
+    dt = getattr(torch, str(name), None)
+    if not isinstance(dt, torch.dtype):
+        raise ValueError(f"unknown dtype {name!r}")
+    return dt
+
+
+def _is_tensor_desc(obj) -> bool:
+    return isinstance(obj, dict) and "dtype" in obj and "shape" in obj
+
+
+def _random(shape, dtype: torch.dtype, spec: dict) -> torch.Tensor:
+    g = torch.Generator().manual_seed(int(spec.get("seed", 0)))
+    dist = spec.get("dist", "int" if not (dtype.is_floating_point or dtype.is_complex) else "normal")
+    if dist == "normal":
+        if not dtype.is_floating_point:
+            raise ValueError(f"random normal needs a floating dtype, got {dtype}")
+        mean, std = float(spec.get("mean", 0.0)), float(spec.get("std", 1.0))
+        return (torch.randn(shape, generator=g, dtype=torch.float64) * std + mean).to(dtype)
+    if dist == "uniform":
+        low, high = float(spec.get("low", 0.0)), float(spec.get("high", 1.0))
+        return (torch.rand(shape, generator=g, dtype=torch.float64) * (high - low) + low).to(dtype)
+    if dist == "int":
+        if dtype == torch.bool:
+            low, high = int(spec.get("low", 0)), int(spec.get("high", 2))
+        else:
+            low, high = int(spec.get("low", 0)), int(spec.get("high", 10))
+        return torch.randint(low, high, shape, generator=g, dtype=torch.int64).to(dtype)
+    raise ValueError(f"random dist {dist!r}: expected normal, uniform or int")
+
+
+def _load_npy(base_dir: str, data: dict) -> torch.Tensor:
+    import numpy as np
+    rel = data.get("npy") or data.get("npz")
+    path = os.path.join(base_dir, rel)
+    if path.endswith(".npz"):
+        key = data.get("key")
+        with np.load(path) as z:
+            if key is None:
+                if len(z.files) != 1:
+                    raise ValueError(f"{rel}: an .npz with several arrays needs \"key\" (has {z.files})")
+                key = z.files[0]
+            arr = z[key]
+    else:
+        arr = np.load(path)
+    return torch.from_numpy(arr.copy())
+
+
+def make_tensor(desc: dict, base_dir: str, sizes: dict[str, int] | None, path: str) -> torch.Tensor:
+    """One tensor from its inputs.json object (`dtype`, `shape`, optional `dims`, `data`)."""
+    dtype = _dtype(desc["dtype"])
+    sample_shape = [int(s) for s in desc["shape"]]
+    dims = desc.get("dims") or [None] * len(sample_shape)
+    if len(dims) != len(sample_shape):
+        raise ValueError(f"{path}: dims has {len(dims)} entries for a shape of rank {len(sample_shape)}")
+    shape = [eval_dim(m, sizes, s) for m, s in zip(dims, sample_shape)]
+    if any(s < 0 for s in shape):
+        raise ValueError(f"{path}: negative size in {shape} for sizes {sizes}")
+    data = desc.get("data") or {"random": {}}
+    resized = shape != sample_shape
+    if "random" in data:
+        return _random(shape, dtype, data["random"] or {})
+    if "fill" in data:
+        return torch.full(shape, data["fill"], dtype=dtype)
+    if "value" in data or "npy" in data or "npz" in data:
+        if resized:  # fixed data cannot follow a new size: draw instead, deterministically
+            return _random(shape, dtype, {"seed": 0})
+        t = torch.tensor(data["value"], dtype=dtype) if "value" in data else _load_npy(base_dir, data).to(dtype)
+        if list(t.shape) != shape:
+            raise ValueError(f"{path}: data has shape {list(t.shape)}, shape says {shape}")
+        return t
+    raise ValueError(f"{path}: data {data!r}: expected random, fill, value, npy or npz")
+
+
+def _make_value(obj, base_dir, sizes, path):
+    """A non-tensor `value`: JSON scalar, list (a list or tuple input), object (dict), with nested tensors."""
+    if _is_tensor_desc(obj):
+        return make_tensor(obj, base_dir, sizes, path)
+    if isinstance(obj, list):
+        return [_make_value(v, base_dir, sizes, f"{path}[{i}]") for i, v in enumerate(obj)]
+    if isinstance(obj, dict):
+        return {k: _make_value(v, base_dir, sizes, f"{path}['{k}']") for k, v in obj.items()}
+    return obj
+
+
+def _make_arg(desc: dict, base_dir, sizes, path):
+    if "dtype" in desc and "shape" in desc:
+        return make_tensor(desc, base_dir, sizes, path)
+    if "value" in desc:
+        v = _make_value(desc["value"], base_dir, sizes, path)
+        if desc.get("type") == "tuple" and isinstance(v, list):
+            v = tuple(v)
+        return v
+    raise ValueError(f"{path}: expected a tensor (dtype, shape) or a value")
+
+
+def _read_json(path: str) -> dict:
+    with open(path) as f:
+        doc = json.load(f)
+    if doc.get("schema") != SCHEMA:
+        raise ValueError(f"{path}: schema is {doc.get('schema')!r}, expected {SCHEMA!r}")
+    return doc
+
+
+def _sample_set(doc: dict, sample: int) -> tuple[list, dict]:
+    if "samples" in doc:
+        s = doc["samples"][sample]
+        return s.get("args", []), s.get("kwargs", {})
+    return doc.get("args", []), doc.get("kwargs", {})
+
+
+def _kwargs_items(kwargs) -> list[tuple[str, dict]]:
+    # kwargs: {"name": {tensor or value object}} (also accepted: a list of objects with "name")
+    if isinstance(kwargs, list):
+        return [(d["name"], d) for d in kwargs]
+    return list(kwargs.items())
+
+
+def load_inputs(inputs_json_path: str, sizes: dict[str, int] | None = None, sample: int = 0):
+    doc = _read_json(inputs_json_path)
+    base = os.path.dirname(os.path.abspath(inputs_json_path))
+    args_d, kwargs_d = _sample_set(doc, sample)
+    known = _symbols_in(doc)
+    for k in (sizes or {}):
+        if k not in known:
+            raise ValueError(f"{inputs_json_path}: sizes name symbol {k!r}, the inputs use {sorted(known)}")
+    args = [_make_arg(d, base, sizes, d.get("name", f"args[{i}]")) for i, d in enumerate(args_d)]
+    kwargs = {k: _make_arg(d, base, sizes, k) for k, d in _kwargs_items(kwargs_d)}
+    return args, kwargs
+
+
+def _walk_leaves(obj, path, out):
+    if _is_tensor_desc(obj):
+        out.append((path, [int(s) for s in obj["shape"]], obj.get("dims") or [None] * len(obj["shape"])))
+    elif isinstance(obj, list):
+        for i, v in enumerate(obj):
+            _walk_leaves(v, f"{path}[{i}]", out)
+    elif isinstance(obj, dict) and "value" not in obj:
+        for k, v in obj.items():
+            _walk_leaves(v, f"{path}['{k}']", out)
+    elif isinstance(obj, dict):
+        _walk_leaves(obj["value"], path, out)
+
+
+def _symbols_in(doc) -> set[str]:
+    syms = set(doc.get("dims", {}).keys())
+    leaves = []
+    for s in (doc.get("samples") or [doc]):
+        for i, d in enumerate(s.get("args", [])):
+            _walk_leaves(d, d.get("name", f"args[{i}]"), leaves)
+        for k, d in _kwargs_items(s.get("kwargs", {})):
+            _walk_leaves(d, k, leaves)
+    for _, _, dims in leaves:
+        for m in dims:
+            lin = parse_dim(m)
+            if lin:
+                syms.add(lin[0])
+    return syms
+
+
+def read_inputs(inputs_json_path: str) -> dict:
+    doc = _read_json(inputs_json_path)
+    args_d, kwargs_d = _sample_set(doc, 0)
+    leaves: list = []
+    for i, d in enumerate(args_d):
+        _walk_leaves(d, d.get("name", f"args[{i}]"), leaves)
+    for k, d in _kwargs_items(kwargs_d):
+        _walk_leaves(d, k, leaves)
+    symbols = {}
+    for name, r in doc.get("dims", {}).items():
+        symbols[name] = (r.get("min"), r.get("max"))
+    for s in _symbols_in(doc):
+        symbols.setdefault(s, (None, None))
+    return {**doc, "method": doc.get("method", "forward"), "symbols": symbols, "leaves": leaves}
+
+
+def dynamic_shapes_for(inputs_json_path: str):
+    from torch.export import Dim
+    doc = _read_json(inputs_json_path)
+    ranges = {k: (r.get("min"), r.get("max")) for k, r in doc.get("dims", {}).items()}
+    made: dict = {}
+
+    def dim(mark):
+        if mark is None or mark == "static":
+            return None
+        if mark == "auto":
+            return Dim.AUTO
+        if mark == "dynamic":
+            return Dim.DYNAMIC
+        sym, a, b = parse_dim(mark)
+        if sym not in made:
+            lo, hi = ranges.get(sym, (None, None))
+            kw = {}
+            if lo is not None:
+                kw["min"] = lo
+            if hi is not None:
+                kw["max"] = hi
+            made[sym] = Dim(sym, **kw)
+        d = made[sym]
+        if a != 1:
+            d = a * d
+        return d + b if b else d
+
+    def shapes(obj):
+        if _is_tensor_desc(obj):
+            ds = {i: dim(m) for i, m in enumerate(obj.get("dims") or []) if dim(m) is not None}
+            return ds or None
+        if isinstance(obj, dict) and "value" in obj and not _is_tensor_desc(obj):
+            inner = shapes(obj["value"])
+            return tuple(inner) if obj.get("type") == "tuple" and isinstance(inner, list) else inner
+        if isinstance(obj, list):
+            return [shapes(v) for v in obj]
+        if isinstance(obj, dict):
+            return {k: shapes(v) for k, v in obj.items()}
+        return None
+
+    args_d, kwargs_d = _sample_set(doc, 0)
+    return [shapes(d) for d in args_d], {k: shapes(d) for k, d in _kwargs_items(kwargs_d)}
+
+
+def export_with_torch(module, inputs_json_path: str, strict: bool = False):
+    args, kwargs = load_inputs(inputs_json_path)
+    a_shapes, k_shapes = dynamic_shapes_for(inputs_json_path)
+    import inspect
+    names = list(inspect.signature(module.forward).parameters)
+    dyn = {names[i]: s for i, s in enumerate(a_shapes)}
+    dyn.update(k_shapes)
+    args = [tuple(a) if isinstance(s, tuple) else a for a, s in zip(args, a_shapes)]
+    return torch.export.export(module, tuple(args), kwargs, dynamic_shapes=dyn, strict=strict)
+
+
+# ---------------------------------------------------------------------------------------------
+# Comparing
+
+def _clone(obj):
+    return pytree.tree_map(lambda t: t.clone() if isinstance(t, torch.Tensor) else t, obj)
+
+
+def _flatten(obj, path="out"):
+    """Flattens tuples, lists, dicts (and namedtuples) into [(path, leaf)], plus a structure string."""
+    if isinstance(obj, (tuple, list)):
+        kind = "tuple" if isinstance(obj, tuple) else "list"
+        leaves, parts = [], []
+        for i, v in enumerate(obj):
+            l, s = _flatten(v, f"{path}[{i}]")
+            leaves += l
+            parts.append(s)
+        return leaves, f"{kind}({', '.join(parts)})"
+    if isinstance(obj, dict):
+        leaves, parts = [], []
+        for k in obj:
+            l, s = _flatten(obj[k], f"{path}[{k!r}]")
+            leaves += l
+            parts.append(f"{k!r}: {s}")
+        return leaves, "dict(" + ", ".join(parts) + ")"
+    return [(path, obj)], ("T" if isinstance(obj, torch.Tensor) else type(obj).__name__)
+
+
+def _tstr(t: torch.Tensor) -> str:
+    return f"{str(t.dtype).replace('torch.', '')}{list(t.shape)}"
+
+
+def _compare(got, want, atol, rtol, what: str) -> tuple[int, float]:
+    gl, gs = _flatten(got)
+    wl, ws = _flatten(want)
+    if gs != ws:
+        raise AssertionError(f"{what}: output structure differs\n  artifact: {gs}\n  eager:    {ws}")
+    worst = 0.0
+    for (path, g), (_, w) in zip(gl, wl):
+        if isinstance(w, torch.Tensor):
+            if not isinstance(g, torch.Tensor):
+                raise AssertionError(f"{what}: {path} is {type(g).__name__} in the artifact, a tensor in eager")
+            if g.shape != w.shape or g.dtype != w.dtype:
+                raise AssertionError(f"{what}: {path} is {_tstr(g)} in the artifact, {_tstr(w)} in eager")
+            try:
+                torch.testing.assert_close(g, w, atol=atol, rtol=rtol, equal_nan=True)
+            except AssertionError as e:
+                raise AssertionError(f"{what}: {path} differs from eager:\n{e}") from None
+            if w.numel() and (w.dtype.is_floating_point or w.dtype.is_complex):
+                d = (g.to(torch.float64) - w.to(torch.float64)).abs()
+                d = d[~torch.isnan(d)]
+                if d.numel():
+                    worst = max(worst, float(d.max()))
+        else:
+            same = (g == w) or (isinstance(w, float) and isinstance(g, float) and math.isclose(g, w, rel_tol=rtol, abs_tol=atol))
+            if not same:
+                raise AssertionError(f"{what}: {path} is {g!r} in the artifact, {w!r} in eager")
+    return len(wl), worst
+
+
+def out_of_range_error(exc: BaseException) -> bool:
+    text = str(exc)
+    if isinstance(exc, AssertionError) and "Guard failed" in text:
+        return True
+    if isinstance(exc, RuntimeError) and "Expected input at" in text:
+        return True
+    return False
+
+
+def _ep_ranges(ep) -> dict:
+    out = {}
+    for sym, vr in ep.range_constraints.items():
+        lo = int(vr.lower) if getattr(vr.lower, "is_Integer", False) else None  # -int_oo / int_oo: None
+        hi = int(vr.upper) if getattr(vr.upper, "is_Integer", False) else None
+        out[str(sym)] = [lo, hi]
+    return out
+
+
+def _symbol_map(ep, info: dict, args, kwargs) -> dict[str, str]:
+    """inputs.json symbol -> the ep's symbol, matched through the user input placeholders' shapes."""
+    import sympy
+    placeholders = {n.name: n for n in ep.graph.nodes if n.op == "placeholder"}
+    user = [placeholders[name] for name in ep.graph_signature.user_inputs if name in placeholders]
+    # flatten in the in_spec's order: args, then kwargs in the order export saw them
+    in_spec = ep.call_spec.in_spec
+    kw_order = list(kwargs)
+    try:
+        kw_order = list(in_spec.children_specs[1].context)
+    except Exception:
+        pass
+    flat = pytree.tree_leaves((list(args), {k: kwargs[k] for k in kw_order if k in kwargs}))
+    leaves = info["leaves"]
+    tensors = [t for t in flat if isinstance(t, torch.Tensor)]
+    user_t = [n for n in user if isinstance(n.meta.get("val"), torch.Tensor)]
+    mapping: dict[str, str] = {}
+    if len(tensors) != len(leaves) or len(user_t) != len(leaves):
+        return mapping
+    # leaves are listed args first then kwargs in file order; align kwargs order with the spec
+    for (path, shape, dims), node in zip(_reorder_leaves(leaves, info, kw_order), user_t):
+        for mark, size in zip(dims, node.meta["val"].shape):
+            lin = parse_dim(mark)
+            if not lin or not isinstance(size, torch.SymInt):
+                continue
+            expr = size.node.expr
+            free = list(expr.free_symbols)
+            if len(free) != 1:
+                continue
+            root = free[0]
+            # the mark says size = a*sym+b and the ep says size = expr(root): sym = root when the two
+            # expressions agree as polynomials (2*half <-> 2*s44)
+            if sympy.expand(expr - (lin[1] * root + lin[2])) == 0:
+                mapping.setdefault(lin[0], str(root))
+    return mapping
+
+
+def _reorder_leaves(leaves, info, kw_order):
+    args_d, kwargs_d = _sample_set(info, 0)
+    n_arg_leaves = []
+    for i, d in enumerate(args_d):
+        _walk_leaves(d, d.get("name", f"args[{i}]"), n_arg_leaves)
+    by_kw = {}
+    for k, d in _kwargs_items(kwargs_d):
+        l = []
+        _walk_leaves(d, k, l)
+        by_kw[k] = l
+    out = list(n_arg_leaves)
+    for k in kw_order:
+        out += by_kw.get(k, [])
+    return out
+
+
+def _call_eager(model, method: str, args, kwargs):
+    fn = getattr(model, method, None)
+    if fn is None:
+        methods = [m for m in ("forward", "forward__0", "forward__1") if hasattr(model, m)]
+        raise AssertionError(f"eager model has no method {method!r} (has {methods})")
+    return fn(*args, **kwargs)
+
+
+def check_artifact(pt2_path, model_pt_path, inputs_json_path, sizes_list=None, atol=1e-4, rtol=1e-4,
+                   check_out_of_range=True) -> dict:
+    info = read_inputs(inputs_json_path)
+    method = info["method"]
+    ep = torch.export.load(str(pt2_path))
+    exported = ep.module()
+    eager = torch.jit.load(str(model_pt_path), map_location="cpu")
+    eager.eval()
+    summary: dict[str, Any] = {
+        "artifact": str(pt2_path), "model": str(model_pt_path), "method": method,
+        "range_constraints": _ep_ranges(ep), "runs": [], "out_of_range": None, "out_of_range_skipped": None,
+    }
+    sample_args, sample_kwargs = load_inputs(inputs_json_path)
+    smap = _symbol_map(ep, info, sample_args, sample_kwargs)
+    summary["symbol_map"] = smap
+    for sizes in (sizes_list or [{}]):
+        sizes = dict(sizes or {})
+        what = f"{os.path.basename(str(pt2_path))} at sizes {sizes or 'sample'}"
+        args, kwargs = load_inputs(inputs_json_path, sizes)
+        a_args, a_kwargs = _clone(args), _clone(kwargs)
+        e_args, e_kwargs = _clone(args), _clone(kwargs)
+        with torch.no_grad():
+            try:
+                got = exported(*a_args, **a_kwargs)
+            except Exception as e:
+                raise AssertionError(f"{what}: the exported program failed: {type(e).__name__}: {e}") from None
+            with torch.jit.optimized_execution(False):  # no profiling runs: faster, deterministic
+                want = _call_eager(eager, method, e_args, e_kwargs)
+        n, worst = _compare(got, want, atol, rtol, what)
+        _compare((a_args, a_kwargs), (e_args, e_kwargs), atol, rtol, what + " (inputs after the call)")
+        summary["runs"].append({"sizes": sizes, "outputs": n, "max_abs_diff": worst})
+    if check_out_of_range:
+        _check_out_of_range(ep, exported, info, inputs_json_path, smap, summary)
+    return summary
+
+
+def _check_out_of_range(ep, exported, info, inputs_json_path, smap, summary):
+    ranges = summary["range_constraints"]
+    chosen = None
+    for user_sym, ep_sym in smap.items():
+        lo, hi = ranges.get(ep_sym, [None, None])
+        if hi is not None:
+            chosen = ({user_sym: hi + 1}, f"{user_sym} = {hi + 1} > max {hi}")
+            break
+        if lo is not None and lo >= 3:
+            chosen = ({user_sym: lo - 1}, f"{user_sym} = {lo - 1} < min {lo}")
+            break
+    if chosen is None:
+        summary["out_of_range_skipped"] = (
+            "no dynamic symbol with a finite max or a min >= 3" if smap else "no dynamic symbol")
+        return
+    sizes, why = chosen
+    args, kwargs = load_inputs(inputs_json_path, sizes)
+    try:
+        with torch.no_grad():
+            exported(*args, **kwargs)
+    except Exception as e:  # noqa: BLE001: we classify it below
+        if not out_of_range_error(e):
+            raise AssertionError(f"{os.path.basename(str(summary['artifact']))}: input outside the range "
+                                 f"constraints ({why}) raised {type(e).__name__}, not torch's guard error: {e}") from None
+        summary["out_of_range"] = {"sizes": sizes, "raised": f"{type(e).__name__}: {e}"}
+        return
+    raise AssertionError(f"{os.path.basename(str(summary['artifact']))}: input outside the range constraints "
+                         f"({why}) was accepted by ep.module(); range_constraints = {ranges}")
+
+
+def format_summary(s: dict) -> str:
+    lines = [f"artifact {s['artifact']}  model {s['model']}  method {s['method']}",
+             f"range constraints {s['range_constraints']}  symbols {s.get('symbol_map', {})}"]
+    for r in s["runs"]:
+        lines.append(f"  ok  sizes {r['sizes'] or 'sample'}: {r['outputs']} outputs, max |diff| {r['max_abs_diff']:.3g}")
+    if s["out_of_range"]:
+        lines.append(f"  ok  out of range {s['out_of_range']['sizes']} rejected: {s['out_of_range']['raised'][:160]}")
+    elif s["out_of_range_skipped"]:
+        lines.append(f"  --  out of range check skipped: {s['out_of_range_skipped']}")
+    return "\n".join(lines)
+
+
+def _parse_sizes(text: str) -> dict[str, int]:
+    out = {}
+    for part in filter(None, text.split(",")):
+        k, _, v = part.partition("=")
+        if not v:
+            raise ValueError(f"--sizes {text!r}: expected SYM=INT[,SYM=INT...]")
+        out[k.strip()] = int(v)
+    return out
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description="Compare a .pt2 artifact with the eager TorchScript model.")
+    p.add_argument("artifact")
+    p.add_argument("model")
+    p.add_argument("inputs")
+    p.add_argument("--sizes", action="append", default=[], help="SYM=INT[,SYM=INT...]; repeatable")
+    p.add_argument("--atol", type=float, default=1e-4)
+    p.add_argument("--rtol", type=float, default=1e-4)
+    p.add_argument("--no-out-of-range", action="store_true")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    a = p.parse_args(argv)
+    sizes_list = [{}] + [_parse_sizes(s) for s in a.sizes]
+    if not a.sizes:
+        meta = os.path.join(os.path.dirname(os.path.abspath(a.model)), "meta.json")
+        if os.path.exists(meta):
+            with open(meta) as f:
+                sizes_list += json.load(f).get("sizes", [])
+    try:
+        s = check_artifact(a.artifact, a.model, a.inputs, sizes_list, a.atol, a.rtol, not a.no_out_of_range)
+    except AssertionError as e:
+        print(f"MISMATCH: {e}", file=sys.stderr)
+        return 1
+    print(json.dumps(s, indent=1) if a.json else format_summary(s))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

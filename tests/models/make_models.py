@@ -1,0 +1,541 @@
+"""Makes the test models: TorchScript archives with their sample inputs and a description.
+
+    python3 tests/models/make_models.py --out BUILD/models [--only NAME[,NAME]] [--force] [--list]
+
+For each model NAME it writes OUT/NAME/
+    model.pt     torch.jit.save of the scripted (NAME) or traced (NAME_traced) module
+    inputs.json  ptexport.inputs/v1 (docs: /work/shared/design/CLI.md): sample shapes, which dimensions
+                 are dynamic (`dims`) and their ranges, the method to export
+    meta.json    {"name", "base", "kind": "scripted"|"traced", "method", "dynamic": {sym: [min, max]},
+                  "sizes": [{sym: value}, ...] (symbol values to try, each inside its range and checked
+                  here to run eagerly), "shrunk": what was made smaller than the standard model or null,
+                  "notes", "script_hash"}
+Weights are random (seeded, `weights=None`), nothing is downloaded. A model whose three files exist and
+whose meta.json records this script's hash (and torch's version) is skipped, so a rerun takes seconds.
+
+Importable: `SPECS` (name -> Spec), `build_eager(base)` (the python nn.Module, in eval mode, with the
+same weights as the saved model: tests export it with torch.export to check the conformance harness),
+`sample_inputs(name, sizes=None)`.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import sys
+import time
+import warnings
+from dataclasses import dataclass, field
+from typing import Callable
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
+import conformance  # noqa: E402  (load_inputs: the python reading of inputs.json)
+
+
+# ---------------------------------------------------------------------------------------------
+# Small modules for shape situations
+
+class MLP(nn.Module):
+    def __init__(self, d_in=16, d_hidden=32, d_out=4):
+        super().__init__()
+        self.fc1 = nn.Linear(d_in, d_hidden)
+        self.fc2 = nn.Linear(d_hidden, d_hidden)
+        self.fc3 = nn.Linear(d_hidden, d_out)
+
+    def forward(self, x):
+        return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class ShapeIf(nn.Module):
+    """A branch on a size: torch.export decides it from the sample and guards it."""
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+
+    def forward(self, x):
+        if x.size(0) > 4:
+            return self.lin(x).relu()
+        return self.lin(x).sigmoid()
+
+
+class ViewDivisible(nn.Module):
+    """x: [batch, 6] viewed as [-1, 4]: needs 6*batch divisible by 4, i.e. batch even."""
+    def forward(self, x):
+        return x.view(-1, 4).sum(1)
+
+
+class Broadcast2(nn.Module):
+    """[n, 1] + [1, m] -> [n, m] with two independent dynamic dims."""
+    def forward(self, a, b):
+        return (a + b) * 2.0
+
+
+class ReshapeConst(nn.Module):
+    """x: [batch, 3, 4] reshaped to a constant [-1, 12] and [batch*12]: sizes computed from symbols."""
+    def forward(self, x):
+        y = x.reshape(-1, 12)
+        return y.flatten() + 1.0, y.shape[0]
+
+
+class InPlace(nn.Module):
+    """relu_, add_, copy_ into a slice of a fresh tensor, mul_ on an input."""
+    def forward(self, x, y):
+        z = x.clone()
+        z.relu_()
+        z.add_(y)
+        out = torch.zeros(x.size(0), x.size(1) * 2)
+        out[:, : x.size(1)].copy_(z)
+        out[:, x.size(1):] = y
+        return out
+
+
+class BufferMutation(nn.Module):
+    """Updates a running-mean buffer on every call (buffer_mutation in the output specs)."""
+    def __init__(self):
+        super().__init__()
+        self.register_buffer("running", torch.zeros(8))
+        self.register_buffer("count", torch.zeros((), dtype=torch.int64))
+
+    def forward(self, x):
+        self.running.mul_(0.9).add_(x.mean(0) * 0.1)
+        self.count.add_(1)
+        return x - self.running
+
+
+class Containers(nn.Module):
+    """List, tuple and dict inputs; a tuple and a dict in the outputs."""
+    def forward(self, xs: list[torch.Tensor], pair: tuple[torch.Tensor, torch.Tensor],
+                d: dict[str, torch.Tensor]):
+        s = xs[0] + xs[1]
+        p = pair[0] * pair[1]
+        return (s, p), {"sum": s.sum(1), "mixed": d["a"] + d["b"]}
+
+
+class Scalars(nn.Module):
+    """int and float scalar inputs next to a tensor."""
+    def forward(self, x, k: int, alpha: float):
+        return x[:, :k] * alpha + k
+
+
+class Kwargs(nn.Module):
+    """Called with keyword arguments: forward(x, *, bias, scale)."""
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+
+    def forward(self, x, bias: torch.Tensor, scale: float = 2.0):
+        return self.lin(x) * scale + bias
+
+
+class ConvBN(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 8, 3, padding=1)
+        self.bn = nn.BatchNorm2d(8)
+
+    def forward(self, x):
+        return F.relu(self.bn(self.conv(x)))
+
+
+class TransformerEnc(nn.Module):
+    """nn.TransformerEncoder (batch_first), with a key padding mask and an attention mask."""
+    def __init__(self, d_model=32, nhead=4, layers=2):
+        super().__init__()
+        layer = nn.TransformerEncoderLayer(d_model, nhead, dim_feedforward=64, dropout=0.0, batch_first=True)
+        self.enc = nn.TransformerEncoder(layer, layers, enable_nested_tensor=False)
+
+    def forward(self, src, mask, src_key_padding_mask):
+        return self.enc(src, mask=mask, src_key_padding_mask=src_key_padding_mask)
+
+
+class LSTMWrap(nn.Module):
+    """nn.LSTM behind a plain forward (scripting nn.LSTM itself gives forward__0/forward__1)."""
+    def __init__(self):
+        super().__init__()
+        self.rnn = nn.LSTM(16, 32, num_layers=2, batch_first=True)
+
+    def forward(self, x):
+        out, (h, c) = self.rnn(x)
+        return out, h, c
+
+
+# ---------------------------------------------------------------------------------------------
+# Specs
+
+@dataclass
+class Spec:
+    base: str
+    build: Callable[[], nn.Module]
+    args: list                      # inputs.json arg objects (with "name")
+    dims: dict                      # symbol -> [min, max]
+    sizes: list                     # symbol values to try
+    kwargs: dict = field(default_factory=dict)
+    kinds: tuple = ("scripted", "traced")
+    method: str = "forward"         # method of the scripted archive
+    script_target: str | None = None  # "inner": script build().<attr> instead of the module
+    shrunk: str | None = None
+    notes: str = ""
+    atol: float = 1e-4
+    traced_static: tuple = ()       # symbols that tracing freezes: static in the traced variant
+    group: str = "default"          # "default": built by a plain run (ctest); "zoo": with --all or --only
+
+
+def T(shape, dims=None, dtype="float32", data=None, name=None):
+    d = {"dtype": dtype, "shape": list(shape), "dims": list(dims) if dims else [None] * len(shape)}
+    if name:
+        d = {"name": name, **d}
+    d["data"] = data or ({"random": {"dist": "normal", "seed": 0}} if dtype.startswith("float")
+                         else {"random": {"dist": "int", "low": 0, "high": 10, "seed": 0}})
+    return d
+
+
+def _seeded(fn, seed=0):
+    def build():
+        torch.manual_seed(seed)
+        m = fn()
+        return m.eval()
+    return build
+
+
+def _tv(name, **kw):
+    def f():
+        import torchvision
+        return getattr(torchvision.models, name)(weights=None, **kw)
+    return f
+
+
+def _vit_small():
+    from torchvision.models import VisionTransformer
+    return VisionTransformer(image_size=32, patch_size=16, num_layers=2, num_heads=4, hidden_dim=64, mlp_dim=128)
+
+
+def _swin_small():
+    from torchvision.models.swin_transformer import SwinTransformer
+    return SwinTransformer(patch_size=[4, 4], embed_dim=24, depths=[2, 2, 2, 2], num_heads=[1, 2, 3, 6],
+                           window_size=[7, 7], stochastic_depth_prob=0.0)
+
+
+def _convnext_small():
+    from torchvision.models.convnext import CNBlockConfig, ConvNeXt
+    cfg = [CNBlockConfig(24, 48, 1), CNBlockConfig(48, 96, 1), CNBlockConfig(96, 192, 1), CNBlockConfig(192, None, 1)]
+    return ConvNeXt(cfg, stochastic_depth_prob=0.0)
+
+
+def _image(c=3, batch=2, hw=64, dyn_hw=True):
+    dims = ["batch", None, "h", "w"] if dyn_hw else ["batch", None, None, None]
+    return T([batch, c, hw, hw], dims, name="x")
+
+
+def _conv_spec(base, build, lo=32, hi=224, shrunk=None, notes="", dyn_hw=True, hw=64, atol=1e-3,
+               traced_static=(), group="default"):
+    # sizes to try stay cheap (batch up to 8, H and W up to 128): conformance runs each one twice
+    dims = {"batch": [1, 64]}
+    sizes = [{"batch": 1}, {"batch": 8}, {"batch": 3}]
+    if dyn_hw:
+        dims.update({"h": [lo, hi], "w": [lo, hi]})
+        big = min(hi, 128)
+        sizes = [{"batch": 1, "h": lo, "w": lo}, {"batch": 8, "h": lo, "w": lo},
+                 {"batch": 1, "h": big, "w": big}, {"batch": 3, "h": lo + 13, "w": lo + 29}]
+    return Spec(base, _seeded(build), [_image(hw=hw, dyn_hw=dyn_hw)], dims, sizes, shrunk=shrunk,
+                notes=notes, atol=atol, traced_static=traced_static, group=group)
+
+
+def _specs() -> dict[str, Spec]:
+    s: list[Spec] = [
+        Spec("mlp", _seeded(MLP), [T([8, 16], ["batch", None], name="x")], {"batch": [1, 1024]},
+             [{"batch": 1}, {"batch": 1024}, {"batch": 37}]),
+        Spec("shape_if", _seeded(ShapeIf), [T([8, 8], ["batch", None], name="x")], {"batch": [5, 512]},
+             [{"batch": 5}, {"batch": 512}, {"batch": 77}],
+             notes="the branch x.size(0) > 4 holds on the whole range [5, 512]; below 5 the other branch runs"),
+        Spec("view_divisible", _seeded(ViewDivisible), [T([8, 6], ["2*half", None], name="x")], {"half": [1, 512]},
+             [{"half": 1}, {"half": 512}, {"half": 21}],
+             notes="x.view(-1, 4) on [2*half, 6]: a batch written as 2*half so that 6*batch % 4 == 0"),
+        Spec("broadcast2", _seeded(Broadcast2), [T([5, 1], ["n", None], name="a"), T([1, 7], [None, "m"], name="b")],
+             {"n": [2, 256], "m": [2, 256]}, [{"n": 2, "m": 2}, {"n": 256, "m": 256}, {"n": 3, "m": 100}]),
+        Spec("reshape_const", _seeded(ReshapeConst), [T([4, 3, 4], ["batch", None, None], name="x")],
+             {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 9}],
+             kinds=("scripted",), notes="returns (tensor, int): tracing would freeze the int"),
+        Spec("inplace", _seeded(InPlace), [T([6, 5], ["batch", None], name="x"), T([6, 5], ["batch", None], name="y")],
+             {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 10}]),
+        Spec("buffer_mutation", _seeded(BufferMutation), [T([4, 8], ["batch", None], name="x")], {"batch": [1, 512]},
+             [{"batch": 1}, {"batch": 512}, {"batch": 6}]),
+        Spec("containers", _seeded(Containers),
+             [{"name": "xs", "value": [T([3, 4], ["batch", None]), T([3, 4], ["batch", None])]},
+              {"name": "pair", "type": "tuple", "value": [T([3, 4], ["batch", None]), T([1, 4])]},
+              {"name": "d", "value": {"a": T([3, 2], ["batch", None]), "b": T([3, 2], ["batch", None])}}],
+             {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 11}],
+             kinds=("scripted",), notes="tracing cannot return a dict with a tuple beside it without strict=False"),
+        Spec("scalars", _seeded(Scalars), [T([4, 8], ["batch", None], name="x"), {"name": "k", "value": 3},
+                                          {"name": "alpha", "value": 0.5}],
+             {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 13}], kinds=("scripted",),
+             notes="int/float inputs: torch.jit.trace takes tensors only"),
+        Spec("kwargs", _seeded(Kwargs), [T([4, 8], ["batch", None], name="x")], {"batch": [1, 512]},
+             [{"batch": 1}, {"batch": 512}, {"batch": 7}],
+             kwargs={"bias": T([8], [None]), "scale": {"value": 1.5}}, kinds=("scripted",),
+             notes="bias and scale passed by keyword"),
+        Spec("conv_bn", _seeded(ConvBN), [_image(hw=16)], {"batch": [1, 64], "h": [1, 128], "w": [1, 128]},
+             [{"batch": 1, "h": 1, "w": 1}, {"batch": 64, "h": 128, "w": 128}, {"batch": 2, "h": 17, "w": 40}]),
+        Spec("transformer_encoder", _seeded(TransformerEnc),
+             [T([2, 10, 32], ["batch", "seq", None], name="src"),
+              T([10, 10], ["seq", "seq"], name="mask", data={"fill": 0.0}),
+              T([2, 10], ["batch", "seq"], dtype="bool", name="src_key_padding_mask", data={"fill": False})],
+             {"batch": [1, 64], "seq": [2, 128]},
+             [{"batch": 1, "seq": 2}, {"batch": 64, "seq": 128}, {"batch": 3, "seq": 45}],
+             notes="d_model 32, 4 heads, 2 layers, dropout 0; masks are all-keep (fill) so no row is fully masked"),
+        Spec("lstm", _seeded(lambda: nn.LSTM(16, 32, num_layers=2, batch_first=True)),
+             [T([2, 12, 16], ["batch", "seq", None], name="input")], {"batch": [1, 64], "seq": [1, 128]},
+             [{"batch": 1, "seq": 1}, {"batch": 64, "seq": 128}, {"batch": 3, "seq": 29}],
+             method="forward__0", atol=1e-4,
+             notes="scripted nn.LSTM: methods forward__0 (Tensor input) and forward__1 (PackedSequence); "
+                   "export forward__0. Returns (output, (h, c)). The traced archive has forward."),
+        Spec("gru", _seeded(lambda: nn.GRU(16, 32, num_layers=1, batch_first=True)),
+             [T([2, 12, 16], ["batch", "seq", None], name="input")], {"batch": [1, 64], "seq": [1, 128]},
+             [{"batch": 1, "seq": 1}, {"batch": 64, "seq": 128}, {"batch": 3, "seq": 29}],
+             method="forward__0", notes="scripted nn.GRU: forward__0 (Tensor) / forward__1 (PackedSequence)"),
+        Spec("lstm_wrapped", _seeded(LSTMWrap), [T([2, 12, 16], ["batch", "seq", None], name="x")],
+             {"batch": [1, 64], "seq": [1, 128]},
+             [{"batch": 1, "seq": 1}, {"batch": 64, "seq": 128}, {"batch": 3, "seq": 29}], kinds=("scripted",),
+             notes="an LSTM inside a module with a plain forward"),
+        _conv_spec("resnet18", _tv("resnet18")),
+        _conv_spec("resnet50", _tv("resnet50"), group="zoo"),
+        _conv_spec("mobilenet_v3_small", _tv("mobilenet_v3_small")),
+        _conv_spec("efficientnet_b0", _tv("efficientnet_b0"), group="zoo"),
+        _conv_spec("densenet121", _tv("densenet121"), group="zoo"),
+        _conv_spec("convnext_tiny", _convnext_small,
+                   shrunk="ConvNeXt with channels (24, 48, 96, 192) and one block per stage instead of "
+                          "convnext_tiny's (96, 192, 384, 768) and (3, 3, 9, 3): same layer types"),
+        _conv_spec("vit_b_16", _vit_small, dyn_hw=False, hw=32,
+                   shrunk="VisionTransformer(image_size=32, patch_size=16, num_layers=2, num_heads=4, "
+                          "hidden_dim=64, mlp_dim=128) instead of vit_b_16's 224/16/12/12/768/3072",
+                   notes="H and W are static: the class token and position embedding fix the image size"),
+        _conv_spec("swin_t", _swin_small,
+                   shrunk="SwinTransformer with embed_dim 24, depths (2, 2, 2, 2), heads (1, 2, 3, 6) instead "
+                          "of swin_t's 96, (2, 2, 6, 2), (3, 6, 12, 24); window 7, patch 4 as swin_t",
+                   traced_static=("h", "w"),
+                   notes="traced: H and W static (the trace freezes the window padding and shift masks)"),
+        _conv_spec("regnet_y_400mf", _tv("regnet_y_400mf"), group="zoo"),
+        _conv_spec("shufflenet_v2_x1_0", _tv("shufflenet_v2_x1_0"), group="zoo"),
+        _conv_spec("squeezenet1_1", _tv("squeezenet1_1"), group="zoo"),
+        _conv_spec("mnasnet0_5", _tv("mnasnet0_5"), group="zoo"),
+    ]
+    out = {}
+    for spec in s:
+        for kind in spec.kinds:
+            out[spec.base if kind == "scripted" else spec.base + "_traced"] = spec
+    return out
+
+
+SPECS = _specs()
+BASES = {spec.base: spec for spec in SPECS.values()}
+
+
+def build_eager(base: str) -> nn.Module:
+    """The python module behind model `base` (eval mode), with the weights the saved models have."""
+    return BASES[base].build()
+
+
+def _freeze(obj, frozen):
+    """A copy of an inputs.json object with the dims of `frozen` symbols made static."""
+    if isinstance(obj, list):
+        return [_freeze(v, frozen) for v in obj]
+    if isinstance(obj, dict):
+        out = {k: _freeze(v, frozen) for k, v in obj.items()}
+        if "dims" in obj and "shape" in obj:
+            out["dims"] = [None if (m and conformance.parse_dim(m) and conformance.parse_dim(m)[0] in frozen)
+                           else m for m in obj["dims"]]
+        return out
+    return obj
+
+
+def variant(name: str) -> dict:
+    """What model `name` is built from: kind, method, args, kwargs, dims, sizes (after freezing)."""
+    spec = SPECS[name]
+    kind = _kind(name)
+    frozen = set(spec.traced_static) if kind == "traced" else set()
+    sizes = []
+    for sz in spec.sizes:
+        sz = {k: v for k, v in sz.items() if k not in frozen}
+        if sz not in sizes:
+            sizes.append(sz)
+    return {"kind": kind, "method": spec.method if kind == "scripted" else "forward",
+            "args": _freeze(spec.args, frozen), "kwargs": _freeze(spec.kwargs, frozen),
+            "dims": {k: v for k, v in spec.dims.items() if k not in frozen},
+            "sizes": [sz for sz in sizes if sz], "frozen": sorted(frozen)}
+
+
+def _seed_leaves(obj, counter):
+    """Gives every random tensor its own seed (0, 1, 2, ... in flattening order)."""
+    if isinstance(obj, list):
+        return [_seed_leaves(v, counter) for v in obj]
+    if isinstance(obj, dict):
+        out = {k: _seed_leaves(v, counter) for k, v in obj.items()}
+        rnd = (out.get("data") or {}).get("random") if "shape" in out else None
+        if rnd is not None:
+            out["data"] = {"random": {**rnd, "seed": counter[0]}}
+            counter[0] += 1
+        return out
+    return obj
+
+
+def inputs_doc(name: str) -> dict:
+    v = variant(name)
+    counter = [0]
+    v["args"] = _seed_leaves(v["args"], counter)
+    v["kwargs"] = _seed_leaves(v["kwargs"], counter)
+    return {"schema": conformance.SCHEMA, "method": v["method"], "args": v["args"], "kwargs": v["kwargs"],
+            "dims": {k: {"min": r[0], "max": r[1]} for k, r in v["dims"].items()}}
+
+
+def _kind(name: str) -> str:
+    return "traced" if name.endswith("_traced") else "scripted"
+
+
+def dumps(obj, indent=0) -> str:
+    """JSON with one object member or list item per line, but short lists of scalars on one line."""
+    pad, inner = " " * indent, " " * (indent + 1)
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(k)}: {dumps(v, indent + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and obj and not all(not isinstance(v, (dict, list)) for v in obj):
+        items = [f"{inner}{dumps(v, indent + 1)}" for v in obj]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    return json.dumps(obj)
+
+
+def _write_json(path, obj):
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(dumps(obj) + "\n")
+    os.replace(tmp, path)
+
+
+def sample_inputs(name: str, sizes=None):
+    """(args, kwargs) of model `name` at `sizes`, through conformance.load_inputs (as tests see them)."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as tmp:
+        path = os.path.join(tmp, "inputs.json")
+        _write_json(path, inputs_doc(name))
+        return conformance.load_inputs(path, sizes)
+
+
+def _flat_tensors(obj):
+    import torch.utils._pytree as pytree
+    return [t for t in pytree.tree_leaves(obj) if isinstance(t, torch.Tensor)]
+
+
+def make(name: str, out: str, script_hash: str) -> str:
+    spec = SPECS[name]
+    v = variant(name)
+    kind, method = v["kind"], v["method"]
+    d = os.path.join(out, name)
+    os.makedirs(d, exist_ok=True)
+    inputs = os.path.join(d, "inputs.json")
+    _write_json(inputs, inputs_doc(name))
+    args, kwargs = conformance.load_inputs(inputs)
+    module = spec.build()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        if kind == "scripted":
+            saved = torch.jit.script(module)
+        elif kwargs:
+            saved = torch.jit.trace(module, example_kwarg_inputs=kwargs, strict=False, check_trace=False)
+        else:
+            saved = torch.jit.trace(module, tuple(args), strict=False, check_trace=False)
+        if not hasattr(saved, method):
+            raise RuntimeError(f"{name}: the {kind} module has no method {method!r}")
+        torch.jit.save(saved, os.path.join(d, "model.pt"))
+        loaded = torch.jit.load(os.path.join(d, "model.pt"))
+    # every size to try must be in range and run eagerly, with the saved archive agreeing with the
+    # python module (this is what catches a trace that froze a size)
+    for sizes in [{}] + v["sizes"]:
+        for sym, val in sizes.items():
+            lo, hi = v["dims"][sym]
+            if not (lo <= val <= hi):
+                raise RuntimeError(f"{name}: sizes {sizes}: {sym}={val} outside [{lo}, {hi}]")
+        a, k = conformance.load_inputs(inputs, sizes)
+        with torch.no_grad(), torch.jit.optimized_execution(False):
+            got = getattr(loaded, method)(*a, **k)
+            want = module(*a, **k)
+        for g, w in zip(_flat_tensors(got), _flat_tensors(want)):
+            try:
+                torch.testing.assert_close(g, w, atol=spec.atol, rtol=1e-3)
+            except AssertionError as e:
+                raise RuntimeError(f"{name}: the saved {kind} model differs from the python module at "
+                                   f"sizes {sizes or 'sample'}: {e}") from None
+    meta = {"name": name, "base": spec.base, "kind": kind, "method": method,
+            "dynamic": v["dims"], "sizes": v["sizes"], "frozen_by_trace": v["frozen"],
+            "group": spec.group, "shrunk": spec.shrunk, "notes": spec.notes, "atol": spec.atol,
+            "torch": torch.__version__, "script_hash": script_hash}
+    _write_json(os.path.join(d, "meta.json"), meta)
+    return d
+
+
+def _script_hash() -> str:
+    h = hashlib.sha256()
+    for f in (__file__, conformance.__file__):
+        with open(f, "rb") as fh:
+            h.update(fh.read())
+    h.update(torch.__version__.encode())
+    return h.hexdigest()[:16]
+
+
+def _up_to_date(d: str, script_hash: str) -> bool:
+    try:
+        with open(os.path.join(d, "meta.json")) as f:
+            meta = json.load(f)
+    except (OSError, ValueError):
+        return False
+    return (meta.get("script_hash") == script_hash and os.path.exists(os.path.join(d, "model.pt"))
+            and os.path.exists(os.path.join(d, "inputs.json")))
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--out", default=os.path.join(HERE, "out"))
+    p.add_argument("--only", default="", help="NAME[,NAME]: build these models only")
+    p.add_argument("--all", action="store_true", help="also build the full-size torchvision zoo")
+    p.add_argument("--list", action="store_true", help="list model names and exit")
+    p.add_argument("--force", action="store_true", help="rebuild even when up to date")
+    a = p.parse_args(argv)
+    if a.list:
+        for name, spec in SPECS.items():
+            v = variant(name)
+            print(f"{name}\t{v['kind']}\t{spec.group}\t{','.join(v['dims'])}\t{'shrunk' if spec.shrunk else ''}")
+        return 0
+    names = [n for n in a.only.split(",") if n] or [
+        n for n, spec in SPECS.items() if a.all or spec.group == "default"]
+    unknown = [n for n in names if n not in SPECS]
+    if unknown:
+        print(f"make_models: unknown model(s) {unknown}; --list shows the names", file=sys.stderr)
+        return 2
+    torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
+    script_hash = _script_hash()
+    t0 = time.time()
+    built = 0
+    failed = []
+    for name in names:
+        d = os.path.join(a.out, name)
+        if not a.force and _up_to_date(d, script_hash):
+            continue
+        t, c = time.time(), time.process_time()
+        try:
+            make(name, a.out, script_hash)
+        except Exception as e:  # report every failing model, then fail
+            failed.append(name)
+            print(f"make_models: {name}: {type(e).__name__}: {e}", file=sys.stderr)
+            continue
+        built += 1
+        print(f"make_models: {name} {time.time() - t:.1f}s (cpu {time.process_time() - c:.1f}s)", file=sys.stderr)
+    print(f"make_models: {built} built, {len(names) - built - len(failed)} up to date, "
+          f"{len(failed)} failed in {time.time() - t0:.1f}s -> {a.out}", file=sys.stderr)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -17,15 +17,22 @@ run_ptexport(*args, check=True, timeout=None) -> subprocess.CompletedProcess
     Runs the ptexport binary named by env var PTX_EXE (text mode, stdout/stderr captured). With
     check=True a non-zero exit raises AssertionError showing the command, exit code and stderr.
 
-load_inputs(inputs_json_path, sizes=None, sample=0) -> (args: list, kwargs: dict)
-    Materializes a `ptexport.inputs/v1` file in python: tensors from `random` (normal | uniform
-    low/high | int low/high, seeded through torch.Generator), `fill`, `value`, `npy`/`npz`; scalars,
-    lists, tuples (JSON lists) and dicts from `value`, with nested tensor objects. `sizes` maps symbol
+load_inputs(inputs_json_path, sizes=None, sample=0, tuples=None) -> (args: list, kwargs: dict)
+    Materializes a `ptexport.inputs/v1` file (docs/inputs.md) in python: tensors from `random`
+    (normal | uniform low/high | int low/high), `fill`, `value`, `npy` (.npy, or .npz with `key`);
+    scalars, lists and dicts from `value`, with nested tensor objects; JSON lists of the parameters
+    named in `tuples` become tuples (tuple_params(method) gives them). Random draws are ptexport's
+    (lib/inputs.cpp): a torch.Generator seeded with `seed` (default: the tensor's position in the
+    file, args then kwargs), normal_/uniform_ in float32 (float64 for float64) then cast, randint in
+    int64 then cast: the same tensors as ptexport makes from the same file. `sizes` maps symbol
     names to values ({"batch": 7}) and re-derives every dimension marked with that symbol or a derived
     expression of it ("2*batch+1"); unmarked symbols keep their sample sizes. A tensor whose data is
     fixed (`value`, `npy`) but whose shape changed is drawn as random normal / int instead.
     Equal calls give equal tensors (the C++ side draws its own numbers; conformance only needs both
     sides of one comparison to see the same tensors, which it guarantees by cloning).
+
+tuple_params(method_or_callable) -> set[str]
+    Parameter names typed as tuples, from a TorchScript method's schema or python annotations.
 
 read_inputs(inputs_json_path) -> dict
     The parsed JSON plus "method" (default "forward"), "symbols" ({name: (min, max)}, None for an open
@@ -138,21 +145,24 @@ def _is_tensor_desc(obj) -> bool:
 
 
 def _random(shape, dtype: torch.dtype, spec: dict) -> torch.Tensor:
+    # the same draws as ptexport's lib/inputs.cpp (docs/inputs.md): a CPU generator seeded with
+    # `seed`; floating values drawn in float32 (float64 for float64) with normal_/uniform_, then cast;
+    # integers with randint in int64, then cast
     g = torch.Generator().manual_seed(int(spec.get("seed", 0)))
-    dist = spec.get("dist", "int" if not (dtype.is_floating_point or dtype.is_complex) else "normal")
-    if dist == "normal":
-        if not dtype.is_floating_point:
-            raise ValueError(f"random normal needs a floating dtype, got {dtype}")
-        mean, std = float(spec.get("mean", 0.0)), float(spec.get("std", 1.0))
-        return (torch.randn(shape, generator=g, dtype=torch.float64) * std + mean).to(dtype)
-    if dist == "uniform":
-        low, high = float(spec.get("low", 0.0)), float(spec.get("high", 1.0))
-        return (torch.rand(shape, generator=g, dtype=torch.float64) * (high - low) + low).to(dtype)
-    if dist == "int":
-        if dtype == torch.bool:
-            low, high = int(spec.get("low", 0)), int(spec.get("high", 2))
+    floating = dtype.is_floating_point
+    dist = spec.get("dist", "normal" if floating else "int")
+    if dist in ("normal", "uniform"):
+        if not floating:
+            raise ValueError(f"random {dist} needs a floating dtype, got {dtype}")
+        t = torch.empty(shape, dtype=torch.float64 if dtype == torch.float64 else torch.float32)
+        if dist == "normal":
+            t.normal_(float(spec.get("mean", 0.0)), float(spec.get("std", 1.0)), generator=g)
         else:
-            low, high = int(spec.get("low", 0)), int(spec.get("high", 10))
+            t.uniform_(float(spec.get("low", 0.0)), float(spec.get("high", 1.0)), generator=g)
+        return t.to(dtype)
+    if dist == "int":
+        low = int(spec.get("low", 0))
+        high = int(spec.get("high", 2 if dtype == torch.bool else 10))
         return torch.randint(low, high, shape, generator=g, dtype=torch.int64).to(dtype)
     raise ValueError(f"random dist {dist!r}: expected normal, uniform or int")
 
@@ -174,7 +184,8 @@ def _load_npy(base_dir: str, data: dict) -> torch.Tensor:
     return torch.from_numpy(arr.copy())
 
 
-def make_tensor(desc: dict, base_dir: str, sizes: dict[str, int] | None, path: str) -> torch.Tensor:
+def make_tensor(desc: dict, base_dir: str, sizes: dict[str, int] | None, path: str,
+                default_seed: int = 0) -> torch.Tensor:
     """One tensor from its inputs.json object (`dtype`, `shape`, optional `dims`, `data`)."""
     dtype = _dtype(desc["dtype"])
     sample_shape = [int(s) for s in desc["shape"]]
@@ -187,12 +198,12 @@ def make_tensor(desc: dict, base_dir: str, sizes: dict[str, int] | None, path: s
     data = desc.get("data") or {"random": {}}
     resized = shape != sample_shape
     if "random" in data:
-        return _random(shape, dtype, data["random"] or {})
+        return _random(shape, dtype, {"seed": default_seed, **(data["random"] or {})})
     if "fill" in data:
         return torch.full(shape, data["fill"], dtype=dtype)
     if "value" in data or "npy" in data or "npz" in data:
         if resized:  # fixed data cannot follow a new size: draw instead, deterministically
-            return _random(shape, dtype, {"seed": 0})
+            return _random(shape, dtype, {"seed": default_seed})
         t = torch.tensor(data["value"], dtype=dtype) if "value" in data else _load_npy(base_dir, data).to(dtype)
         if list(t.shape) != shape:
             raise ValueError(f"{path}: data has shape {list(t.shape)}, shape says {shape}")
@@ -200,26 +211,43 @@ def make_tensor(desc: dict, base_dir: str, sizes: dict[str, int] | None, path: s
     raise ValueError(f"{path}: data {data!r}: expected random, fill, value, npy or npz")
 
 
-def _make_value(obj, base_dir, sizes, path):
-    """A non-tensor `value`: JSON scalar, list (a list or tuple input), object (dict), with nested tensors."""
+class _Maker:
+    """Makes the values of one sample set; counts tensors for the default seeds (their position)."""
+
+    def __init__(self, base_dir, sizes, first_seed=0):
+        self.base_dir, self.sizes, self.seed = base_dir, sizes, first_seed
+
+    def value(self, obj, path):
+        """A non-tensor `value`: JSON scalar, list (a list or tuple input), object (dict), nested tensors."""
+        if _is_tensor_desc(obj):
+            return self.tensor(obj, path)
+        if isinstance(obj, list):
+            return [self.value(v, f"{path}[{i}]") for i, v in enumerate(obj)]
+        if isinstance(obj, dict):
+            return {k: self.value(v, f"{path}['{k}']") for k, v in obj.items()}
+        return obj
+
+    def tensor(self, desc, path):
+        seed = self.seed
+        self.seed += 1
+        return make_tensor(desc, self.base_dir, self.sizes, path, seed)
+
+    def arg(self, desc: dict, path):
+        if "dtype" in desc and "shape" in desc:
+            return self.tensor(desc, path)
+        if "value" in desc:
+            return self.value(desc["value"], path)
+        raise ValueError(f"{path}: expected a tensor (dtype, shape) or a value")
+
+
+def _count_tensors(obj) -> int:
     if _is_tensor_desc(obj):
-        return make_tensor(obj, base_dir, sizes, path)
+        return 1
     if isinstance(obj, list):
-        return [_make_value(v, base_dir, sizes, f"{path}[{i}]") for i, v in enumerate(obj)]
+        return sum(_count_tensors(v) for v in obj)
     if isinstance(obj, dict):
-        return {k: _make_value(v, base_dir, sizes, f"{path}['{k}']") for k, v in obj.items()}
-    return obj
-
-
-def _make_arg(desc: dict, base_dir, sizes, path):
-    if "dtype" in desc and "shape" in desc:
-        return make_tensor(desc, base_dir, sizes, path)
-    if "value" in desc:
-        v = _make_value(desc["value"], base_dir, sizes, path)
-        if desc.get("type") == "tuple" and isinstance(v, list):
-            v = tuple(v)
-        return v
-    raise ValueError(f"{path}: expected a tensor (dtype, shape) or a value")
+        return sum(_count_tensors(v) for v in obj.values())
+    return 0
 
 
 def _read_json(path: str) -> dict:
@@ -244,7 +272,29 @@ def _kwargs_items(kwargs) -> list[tuple[str, dict]]:
     return list(kwargs.items())
 
 
-def load_inputs(inputs_json_path: str, sizes: dict[str, int] | None = None, sample: int = 0):
+def tuple_params(fn_or_schema) -> set[str]:
+    """Names of the parameters typed as tuples: JSON lists for them become python tuples. Takes a
+    TorchScript method (or its .schema) or a python callable with annotations."""
+    schema = getattr(fn_or_schema, "schema", fn_or_schema)
+    if isinstance(schema, torch._C.FunctionSchema):
+        return {a.name for a in schema.arguments if isinstance(a.type, torch._C.TupleType)}
+    import inspect
+    import typing
+    out = set()
+    try:  # resolves string annotations (from __future__ import annotations)
+        hints = typing.get_type_hints(fn_or_schema)
+    except Exception:
+        hints = {}
+    for name, p in inspect.signature(fn_or_schema).parameters.items():
+        ann = hints.get(name, p.annotation)
+        if ann is tuple or typing.get_origin(ann) is tuple:
+            out.add(name)
+    return out
+
+
+def load_inputs(inputs_json_path: str, sizes: dict[str, int] | None = None, sample: int = 0,
+                tuples: set[str] | None = None):
+    """See the module doc. `tuples`: parameter names whose JSON lists are tuples (tuple_params())."""
     doc = _read_json(inputs_json_path)
     base = os.path.dirname(os.path.abspath(inputs_json_path))
     args_d, kwargs_d = _sample_set(doc, sample)
@@ -252,8 +302,13 @@ def load_inputs(inputs_json_path: str, sizes: dict[str, int] | None = None, samp
     for k in (sizes or {}):
         if k not in known:
             raise ValueError(f"{inputs_json_path}: sizes name symbol {k!r}, the inputs use {sorted(known)}")
-    args = [_make_arg(d, base, sizes, d.get("name", f"args[{i}]")) for i, d in enumerate(args_d)]
-    kwargs = {k: _make_arg(d, base, sizes, k) for k, d in _kwargs_items(kwargs_d)}
+    first = sum(_count_tensors(s) for s in (doc.get("samples") or [])[:sample])
+    mk = _Maker(base, sizes, first)
+    args = [mk.arg(d, d.get("name", f"args[{i}]")) for i, d in enumerate(args_d)]
+    kwargs = {k: mk.arg(d, k) for k, d in _kwargs_items(kwargs_d)}
+    if tuples:
+        args = [tuple(a) if isinstance(a, list) and d.get("name") in tuples else a for a, d in zip(args, args_d)]
+        kwargs = {k: tuple(v) if isinstance(v, list) and k in tuples else v for k, v in kwargs.items()}
     return args, kwargs
 
 
@@ -334,8 +389,7 @@ def dynamic_shapes_for(inputs_json_path: str):
             ds = {i: dim(m) for i, m in enumerate(obj.get("dims") or []) if dim(m) is not None}
             return ds or None
         if isinstance(obj, dict) and "value" in obj and not _is_tensor_desc(obj):
-            inner = shapes(obj["value"])
-            return tuple(inner) if obj.get("type") == "tuple" and isinstance(inner, list) else inner
+            return shapes(obj["value"])
         if isinstance(obj, list):
             return [shapes(v) for v in obj]
         if isinstance(obj, dict):
@@ -347,13 +401,13 @@ def dynamic_shapes_for(inputs_json_path: str):
 
 
 def export_with_torch(module, inputs_json_path: str, strict: bool = False):
-    args, kwargs = load_inputs(inputs_json_path)
-    a_shapes, k_shapes = dynamic_shapes_for(inputs_json_path)
     import inspect
+    tuples = tuple_params(module.forward)
+    args, kwargs = load_inputs(inputs_json_path, tuples=tuples)
+    a_shapes, k_shapes = dynamic_shapes_for(inputs_json_path)
     names = list(inspect.signature(module.forward).parameters)
-    dyn = {names[i]: s for i, s in enumerate(a_shapes)}
+    dyn = {names[i]: (tuple(s) if names[i] in tuples and isinstance(s, list) else s) for i, s in enumerate(a_shapes)}
     dyn.update(k_shapes)
-    args = [tuple(a) if isinstance(s, tuple) else a for a, s in zip(args, a_shapes)]
     return torch.export.export(module, tuple(args), kwargs, dynamic_shapes=dyn, strict=strict)
 
 
@@ -507,13 +561,14 @@ def check_artifact(pt2_path, model_pt_path, inputs_json_path, sizes_list=None, a
         "artifact": str(pt2_path), "model": str(model_pt_path), "method": method,
         "range_constraints": _ep_ranges(ep), "runs": [], "out_of_range": None, "out_of_range_skipped": None,
     }
-    sample_args, sample_kwargs = load_inputs(inputs_json_path)
+    tuples = tuple_params(getattr(eager, method)) if hasattr(eager, method) else set()
+    sample_args, sample_kwargs = load_inputs(inputs_json_path, tuples=tuples)
     smap = _symbol_map(ep, info, sample_args, sample_kwargs)
     summary["symbol_map"] = smap
     for sizes in (sizes_list or [{}]):
         sizes = dict(sizes or {})
         what = f"{os.path.basename(str(pt2_path))} at sizes {sizes or 'sample'}"
-        args, kwargs = load_inputs(inputs_json_path, sizes)
+        args, kwargs = load_inputs(inputs_json_path, sizes, tuples=tuples)
         a_args, a_kwargs = _clone(args), _clone(kwargs)
         e_args, e_kwargs = _clone(args), _clone(kwargs)
         with torch.no_grad():
@@ -527,11 +582,11 @@ def check_artifact(pt2_path, model_pt_path, inputs_json_path, sizes_list=None, a
         _compare((a_args, a_kwargs), (e_args, e_kwargs), atol, rtol, what + " (inputs after the call)")
         summary["runs"].append({"sizes": sizes, "outputs": n, "max_abs_diff": worst})
     if check_out_of_range:
-        _check_out_of_range(ep, exported, info, inputs_json_path, smap, summary)
+        _check_out_of_range(ep, exported, info, inputs_json_path, smap, summary, tuples)
     return summary
 
 
-def _check_out_of_range(ep, exported, info, inputs_json_path, smap, summary):
+def _check_out_of_range(ep, exported, info, inputs_json_path, smap, summary, tuples):
     ranges = summary["range_constraints"]
     chosen = None
     for user_sym, ep_sym in smap.items():
@@ -547,7 +602,7 @@ def _check_out_of_range(ep, exported, info, inputs_json_path, smap, summary):
             "no dynamic symbol with a finite max or a min >= 3" if smap else "no dynamic symbol")
         return
     sizes, why = chosen
-    args, kwargs = load_inputs(inputs_json_path, sizes)
+    args, kwargs = load_inputs(inputs_json_path, sizes, tuples=tuples)
     try:
         with torch.no_grad():
             exported(*args, **kwargs)

@@ -267,7 +267,7 @@ def _specs() -> dict[str, Spec]:
              [{"batch": 1}, {"batch": 512}, {"batch": 6}]),
         Spec("containers", _seeded(Containers),
              [{"name": "xs", "value": [T([3, 4], ["batch", None]), T([3, 4], ["batch", None])]},
-              {"name": "pair", "type": "tuple", "value": [T([3, 4], ["batch", None]), T([1, 4])]},
+              {"name": "pair", "value": [T([3, 4], ["batch", None]), T([1, 4])]},
               {"name": "d", "value": {"a": T([3, 2], ["batch", None]), "b": T([3, 2], ["batch", None])}}],
              {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 11}],
              kinds=("scripted",), notes="tracing cannot return a dict with a tuple beside it without strict=False"),
@@ -421,7 +421,7 @@ def sample_inputs(name: str, sizes=None):
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "inputs.json")
         _write_json(path, inputs_doc(name))
-        return conformance.load_inputs(path, sizes)
+        return conformance.load_inputs(path, sizes, tuples=conformance.tuple_params(BASES[SPECS[name].base].build().forward))
 
 
 def _flat_tensors(obj):
@@ -437,8 +437,9 @@ def make(name: str, out: str, script_hash: str) -> str:
     os.makedirs(d, exist_ok=True)
     inputs = os.path.join(d, "inputs.json")
     _write_json(inputs, inputs_doc(name))
-    args, kwargs = conformance.load_inputs(inputs)
     module = spec.build()
+    tuples = conformance.tuple_params(module.forward)
+    args, kwargs = conformance.load_inputs(inputs, tuples=tuples)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         if kind == "scripted":
@@ -458,7 +459,7 @@ def make(name: str, out: str, script_hash: str) -> str:
             lo, hi = v["dims"][sym]
             if not (lo <= val <= hi):
                 raise RuntimeError(f"{name}: sizes {sizes}: {sym}={val} outside [{lo}, {hi}]")
-        a, k = conformance.load_inputs(inputs, sizes)
+        a, k = conformance.load_inputs(inputs, sizes, tuples=tuples)
         with torch.no_grad(), torch.jit.optimized_execution(False):
             got = getattr(loaded, method)(*a, **k)
             want = module(*a, **k)

@@ -165,6 +165,8 @@ void Graph::rename(Value* v, const std::string& name) {
   if (v->producer_ && v->producer_->outputs_.size() == 1) v->producer_->name_ = fresh;
 }
 
+void Graph::rename_node(Node* n, const std::string& name) { n->name_ = unique_name(name); }
+
 void Graph::move_placeholder(Value* v, size_t index) {
   auto it = std::find(placeholders_.begin(), placeholders_.end(), v);
   PTX_INTERNAL_CHECK(it != placeholders_.end()) << v->name() << " is not a placeholder";

@@ -175,6 +175,9 @@ class Graph {
   void remove_nodes_if(Pred dead);
   /// Renames a placeholder (lifting renames "l_weight" to "p_l_weight"); keeps names unique.
   void rename(Value* v, const std::string& name);
+  /// Renames a node (one with zero or several outputs; a single-output node is renamed with its
+  /// value by rename()); keeps names unique.
+  void rename_node(Node* n, const std::string& name);
   /// Moves placeholder `v` to position `index` among the placeholders.
   void move_placeholder(Value* v, size_t index);
 

@@ -56,6 +56,9 @@ struct ExportedProgram {
   PyTree args_spec, kwargs_spec;
   /// forward's result structure, as torch's out_spec.
   PyTree out_spec;
+  /// forward's parameter names in order ("x", "k"), as torch's module_call_graph records them
+  /// (they name ep.module()'s parameters and constant inputs); may be empty.
+  std::vector<std::string> forward_arg_names;
   /// The module's qualified class name for module_call_graph ("__torch__.Net"), may be empty.
   std::string module_type;
 };

@@ -48,7 +48,9 @@ class Archive {
     if (S_ISDIR(st.st_mode)) malformed("is a directory");
     file_size_ = static_cast<uint64_t>(st.st_size);
     int err = 0;
-    zip_ = zip_open(path.c_str(), ZIP_RDONLY | ZIP_CHECKCONS, &err);
+    // No ZIP_CHECKCONS: torch's writer leaves sizes out of local headers (data descriptors), which
+    // that check rejects. Entry data is still checked against its CRC-32 when read.
+    zip_ = zip_open(path.c_str(), ZIP_RDONLY, &err);
     if (!zip_) {
       zip_error_t e;
       zip_error_init_with_code(&e, err);
@@ -649,12 +651,14 @@ class ProgramReader {
 
   // ---- pytree specs -----------------------------------------------------------------------------
   /// Names the spec's leaves from the slots, in order.
-  static void name_leaves(ir::PyTree& t, const std::vector<Slot>& slots, size_t& next, const std::string& what) {
+  /// Input leaves get their placeholder's name; output leaves stay "" (ir::PyTree).
+  static void name_leaves(ir::PyTree& t, const std::vector<Slot>& slots, size_t& next, const std::string& what,
+                          bool inputs) {
     if (t.kind == ir::PyTree::Kind::kLeaf) {
       if (next >= slots.size()) malformed(what + " has more leaves than the signature has entries");
       const Slot& s = slots[next++];
       if (!s.value.empty()) {
-        t.leaf = s.value;
+        if (inputs) t.leaf = s.value;
       } else if (s.is_none) {
         t.kind = ir::PyTree::Kind::kNone;
       } else {
@@ -663,7 +667,7 @@ class ProgramReader {
       }
       return;
     }
-    for (ir::PyTree& c : t.children) name_leaves(c, slots, next, what);
+    for (ir::PyTree& c : t.children) name_leaves(c, slots, next, what, inputs);
   }
 
   static ir::PyTree tuple_of_leaves(size_t n) {
@@ -698,10 +702,10 @@ class ProgramReader {
       malformed("module_call_graph: in_spec is not a tuple of (args, kwargs)");
     }
     size_t next = 0;
-    name_leaves(in, user_inputs_, next, "in_spec");
+    name_leaves(in, user_inputs_, next, "in_spec", true);
     if (next != user_inputs_.size()) malformed("in_spec has fewer leaves than the graph has user inputs");
     next = 0;
-    name_leaves(out, user_outputs_, next, "out_spec");
+    name_leaves(out, user_outputs_, next, "out_spec", false);
     if (next != user_outputs_.size()) malformed("out_spec has fewer leaves than the graph has user outputs");
     ep_.args_spec = std::move(in.children[0]);
     ep_.kwargs_spec = std::move(in.children[1]);

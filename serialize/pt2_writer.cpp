@@ -664,6 +664,17 @@ class ProgramSerializer {
   }
 
   // ---- outputs ----------------------------------------------------------------------------------
+  /// The output spec; a default one (a single leaf) with several user outputs means a tuple.
+  ir::PyTree out_spec() const {
+    size_t n = 0;
+    for (const ir::OutputSpec& s : ep_.output_specs) n += s.kind == ir::OutputKind::kUserOutput;
+    if (!is_unset(ep_.out_spec) || n == 1) return ep_.out_spec;
+    ir::PyTree t;
+    t.kind = ir::PyTree::Kind::kTuple;
+    t.children.resize(n);
+    return t;
+  }
+
   void collect_out_slots(const ir::PyTree& t, std::vector<UserSlot>& out,
                          const std::vector<const Value*>& user_outputs, size_t& next) {
     switch (t.kind) {
@@ -722,12 +733,7 @@ class ProgramSerializer {
     }
     std::vector<UserSlot> slots;
     size_t next = 0;
-    if (is_unset(ep_.out_spec)) {
-      for (const Value* v : user_outputs) slots.push_back({v, "", nullptr});
-      next = user_outputs.size();
-    } else {
-      collect_out_slots(ep_.out_spec, slots, user_outputs, next);
-    }
+    collect_out_slots(out_spec(), slots, user_outputs, next);
     PTX_INTERNAL_CHECK(next == user_outputs.size())
         << "output spec has " << next << " leaves but the graph has " << user_outputs.size() << " user outputs";
     for (const UserSlot& slot : slots) {
@@ -750,13 +756,7 @@ class ProgramSerializer {
     ir::PyTree in;
     in.kind = ir::PyTree::Kind::kTuple;
     in.children = {args_spec(), kwargs_spec()};
-    ir::PyTree out = ep_.out_spec;
-    if (is_unset(out)) {
-      out.kind = ir::PyTree::Kind::kTuple;
-      for (const ir::OutputSpec& s : ep_.output_specs) {
-        if (s.kind == ir::OutputKind::kUserOutput) out.children.emplace_back();
-      }
-    }
+    const ir::PyTree out = out_spec();
     tx::ModuleCallSignature sig;
     sig.set_inputs(std::vector<tx::Argument>{});
     sig.set_outputs(std::vector<tx::Argument>{});

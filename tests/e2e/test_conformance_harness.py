@@ -199,6 +199,25 @@ class CheckArtifact(unittest.TestCase):
         with self.assertRaisesRegex(AssertionError, r"out\[0\] is float32\[2\] in the artifact, float32\[1\]"):
             conformance._compare((torch.ones(2),), (torch.ones(1),), 1e-4, 1e-4, "x")
 
+    def test_shipped_example_conforms(self):
+        # examples/mlp: the files the README's first command uses. The reference artifact is
+        # torch.export of the example's python MLP carrying the weights of the shipped model.pt.
+        import importlib.util
+        ex = os.path.join(HERE, "..", "..", "examples", "mlp")
+        spec = importlib.util.spec_from_file_location("example_mlp", os.path.join(ex, "make_model.py"))
+        mod = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(mod)
+        model, inputs = os.path.join(ex, "model.pt"), os.path.join(ex, "inputs.json")
+        with open(inputs) as f:
+            self.assertEqual(json.load(f), mod.INPUTS)
+        eager = mod.MLP().eval()
+        eager.load_state_dict(torch.jit.load(model).state_dict())
+        pt2 = os.path.join(TMP, "example_mlp.pt2")
+        torch.export.save(conformance.export_with_torch(eager, inputs), pt2)
+        s = conformance.check_artifact(pt2, model, inputs, [{"batch": 1}, {"batch": 1024}, {"batch": 37}])
+        self.assertEqual(s["out_of_range"]["sizes"], {"batch": 1025})
+        self.assertLess(os.path.getsize(model), 64 * 1024)
+
     def test_cli(self):
         import subprocess
         model, inputs, _ = model_files("mlp")

@@ -7,6 +7,7 @@
 #include <fstream>
 #include <vector>
 
+#include "lib/pickled_module.h"
 #include "shapes/error.h"
 
 namespace ptx {
@@ -63,10 +64,13 @@ LoadedModel load_model(const std::filesystem::path& file) {
       << "); the file may be truncated";
   const bool torchscript = has_entry_part(names, "/code/") || has_entry_part(names, "/constants.pkl");
   if (!torchscript) {
-    PTX_USER_CHECK(!has_entry_part(names, "/data.pkl"), ExitCode::kInput, "E_MODEL_PICKLED")
-        << file.string()
-        << ": a torch.save'd module; loading pickled modules is not supported yet. Save it as "
-           "TorchScript instead: torch.jit.script(model).save('model.pt')";
+    if (has_entry_part(names, "/data.pkl")) {  // torch.save: restricted unpickler, generated forward
+      LoadedModel out;
+      out.file = file;
+      out.kind = "pickled-module";
+      out.module = load_pickled_module(file);
+      return out;
+    }
     PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_NOT_TORCH")
         << file.string() << ": a zip archive, but neither TorchScript (no code/ folder) nor torch.save (no data.pkl)";
   }

@@ -3,6 +3,8 @@
 // graph torch.jit.script makes of the same model. Test files: tests/lib/pickles/make_pickles.py.
 #include "lib/pickled_module.h"
 
+#include "lib/model.h"
+
 #include "shapes/error.h"
 
 #include <ATen/ATen.h>
@@ -172,6 +174,23 @@ TEST_CASE("archive kinds are told apart without throwing", "[lib][pickled_module
   CHECK_FALSE(ptx::is_torchscript_archive(kPickles / "legacy.pt"));
   CHECK_FALSE(ptx::is_torch_save_archive(kPickles / "does_not_exist.pt"));
   CHECK_FALSE(ptx::is_torchscript_archive(std::filesystem::path(PTX_SOURCE_DIR) / "CMakeLists.txt"));
+}
+
+TEST_CASE("the model loader dispatches torch.save files to the pickled-module loader", "[lib][pickled_module]") {
+  ptx::LoadedModel loaded = ptx::load_model(kPickles / "mlp.pt");
+  CHECK(loaded.kind == "pickled-module");
+  CHECK_FALSE(loaded.module.is_training());
+  ptx::PickleValuePtr ref = ptx::load_torch_save(kPickles / "mlp.ref.pt");
+  CHECK(at::allclose(loaded.module.forward({ref->get("input")->tensor()}).toTensor(), ref->get("output")->tensor(),
+                     1e-5, 1e-6));
+  CHECK(ptx::load_model(kPickles / "torchscript.pt").kind == "torchscript");
+  try {
+    ptx::load_model(kPickles / "user_class.pt");
+    FAIL("loaded a user class");
+  } catch (const ptx::UserError& e) {
+    CHECK(e.code() == ExitCode::kInput);
+    CHECK_THAT(std::string(e.what()), ContainsSubstring("torch.jit.script(model).save"));
+  }
 }
 
 TEST_CASE("supported layer classes are sorted and named as torch names them", "[lib][pickled_module]") {

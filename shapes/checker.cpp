@@ -376,21 +376,26 @@ std::string note_for(const Guard& g) {
 }
 
 // The analysis without suggestions; `suggest` adds and re-checks them.
-CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth);
+// `narrower` (if given) receives, per named symbol whose requested range is too wide, the range the
+// guards allow (torch semantics: sizes >= 2).
+CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int, Range>* narrower);
 
 // ---------------------------------------------------------------------------------------------
 // Tightest range of one symbol under the requested ranges and the guards.
 
 class RangeFinder {
  public:
-  RangeFinder(const ShapeEnv& env, Prover& full) : env_(env), full_(full) {}
+  /// `full` holds the ranges and `guards` (the guards considered) as assumptions.
+  RangeFinder(std::vector<const Guard*> guards, Prover& full) : guards_(std::move(guards)), full_(full) {}
 
-  Range tightest(const SymbolInfo& info) {
+  /// The tightest range of `info.sym` inside `start` (which must contain the sample).
+  Range tightest(const SymbolInfo& info, Range start) {
     SymExpr s = info.sym;
-    Range r = info.requested;
+    Range r = start;
     std::vector<const Guard*> other;
     bool single = true;
-    for (const Guard& g : env_.guards()) {
+    for (const Guard* gp : guards_) {
+      const Guard& g = *gp;
       if (!mentions(g.cond, s)) continue;
       if (is_bound_on(g.cond, s)) {
         int64_t c = g.cond.rhs().value();
@@ -468,7 +473,7 @@ class RangeFinder {
     return lo;
   }
 
-  const ShapeEnv& env_;
+  std::vector<const Guard*> guards_;
   Prover& full_;
 };
 
@@ -478,7 +483,7 @@ struct Item {  // one "  - ..." line of the violation text, with its notes
   std::vector<const Guard*> guards;
 };
 
-CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth) {
+CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int, Range>* narrower) {
   CheckResult res;
   const auto& infos = env.symbols();
   std::map<int, size_t> index;  // symbol id -> position
@@ -521,7 +526,9 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth) {
 
   // 2. Proven ranges, 0 and 1, verdicts.
   Prover full(opts, all_facts);
-  RangeFinder finder(env, full);
+  std::vector<const Guard*> all_guards;
+  for (const Guard& g : guards) all_guards.push_back(&g);
+  RangeFinder finder(all_guards, full);
   for (const SymbolInfo& info : infos) {
     SymbolVerdict v;
     v.name = info.user_name;
@@ -530,7 +537,7 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth) {
     v.hint = info.hint;
     v.sources = info.sources;
     v.requested = info.requested;
-    v.proven = finder.tightest(info);
+    v.proven = finder.tightest(info, info.requested);
     for (const Guard& g : guards) {
       if (mentions(g.cond, info.sym)) v.guards.push_back(g);
     }
@@ -566,7 +573,7 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth) {
     }
     specialized_items.push_back(std::move(it));
   }
-  std::map<int, std::vector<const Guard*>> range_guards;  // symbol id -> violated bound guards
+  std::vector<const Guard*> range_relevant;  // violated bound guards and relations
   for (size_t i = 0; i < guards.size(); ++i) {
     if (implied[i] == Truth::True) continue;
     const Guard& g = guards[i];
@@ -593,10 +600,8 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth) {
       continue;
     }
     if (touches_specialized) continue;  // the forced constant says it all
-    if (fs.size() == 1 && is_bound_on(g.cond, fs[0])) {
-      range_guards[fs[0].symbol_id()].push_back(&g);
-      continue;
-    }
+    if (fs.size() > 1 || (fs.size() == 1 && is_bound_on(g.cond, fs[0]))) range_relevant.push_back(&g);
+    if (fs.size() == 1 && is_bound_on(g.cond, fs[0])) continue;  // in the range item below
     if (auto rel = as_relation(g.cond)) {
       const SymbolInfo& newer = info_of(rel->newer);
       const SymbolInfo& older = info_of(rel->older);
@@ -630,22 +635,43 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth) {
     it.guards.push_back(&g);
     guard_items.push_back(std::move(it));
   }
-  for (const auto& [id, gs] : range_guards) {
-    const SymbolInfo& info = infos[index.at(id)];
-    Range r = check_range(info.requested);
-    for (const Guard* g : gs) {
-      int64_t c = g->cond.rhs().value();
-      if (g->cond.rel() != Rel::Le) r.min = std::max(r.min, c);
-      if (g->cond.rel() != Rel::Ge) r.max = r.max ? std::min(*r.max, c) : c;
+  // Ranges too wide: the tightest range each named symbol can have under the (0/1-free) requested
+  // ranges and the violated bound and relation guards (torch's refined var_to_range; a guard like
+  // divisibility on one symbol has its own item and does not count here).
+  {
+    std::vector<const Guard*> range_guard_list;
+    std::set<int> range_syms;
+    std::vector<SymBool> facts = check_facts;
+    std::set<int> derived;  // the later symbol of a relation is expressed by the earlier one
+    for (const Guard* g : range_relevant) {
+      range_guard_list.push_back(g);
+      facts.push_back(g->cond);
+      for (SymExpr s : g->cond.free_symbols()) range_syms.insert(s.symbol_id());
+      if (auto rel = as_relation(g->cond)) derived.insert(rel->newer.symbol_id());
     }
-    std::string src = info.sources.empty() ? info.user_name : info.sources.front();
-    std::string guard = std::to_string(r.min) + " <= " + src;
-    if (r.max) guard += " and " + src + " <= " + std::to_string(*r.max);
-    Item it;
-    it.debug_name = info.user_name;
-    it.text = "Not all values of " + render_range(info) + " satisfy the generated guard " + guard;
-    it.guards = gs;
-    range_items.push_back(std::move(it));
+    for (int id : derived) range_syms.erase(id);
+    Prover range_prover(opts, facts);
+    RangeFinder range_finder(range_guard_list, range_prover);
+    for (int id : range_syms) {
+      const SymbolInfo& info = infos[index.at(id)];
+      Range want = check_range(info.requested);
+      Range r = range_finder.tightest(info, want);
+      if (same(r, want)) continue;
+      if (narrower) (*narrower)[id] = r;
+      SymbolVerdict& v = res.symbols[index.at(id)];
+      if (v.verdict != Verdict::kSpecialized) v.verdict = Verdict::kViolated;
+      if (!v.counterexample) v.counterexample = r.min > want.min ? r.min - 1 : *r.max + 1;
+      std::string src = info.sources.empty() ? info.user_name : info.sources.front();
+      std::string guard = std::to_string(r.min) + " <= " + src + " and " + src + " <= " +
+                          (r.max ? std::to_string(*r.max) : std::string("IntInfinity()"));
+      Item it;
+      it.debug_name = info.user_name;
+      it.text = "Not all values of " + render_range(info) + " satisfy the generated guard " + guard;
+      for (const Guard* g : range_guard_list) {
+        if (mentions(g->cond, info.sym)) it.guards.push_back(g);
+      }
+      range_items.push_back(std::move(it));
+    }
   }
 
   // 4. Final ranges and runtime asserts.
@@ -674,7 +700,14 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth) {
   }
   if (!items.empty()) {
     std::set<std::string> names;
-    for (const Item& it : items) names.insert(it.debug_name);
+    for (const Item& it : items) {
+      // An item about several symbols names them all, comma separated.
+      std::string n = it.debug_name;
+      for (size_t pos; (pos = n.find(", ")) != std::string::npos; n = n.substr(pos + 2)) {
+        names.insert(n.substr(0, pos));
+      }
+      names.insert(n);
+    }
     std::string joined;
     for (const std::string& n : names) joined += (joined.empty() ? "" : ", ") + n;
     res.violation_text = "Constraints violated (" + joined +
@@ -689,7 +722,6 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, int depth) {
     res.ok = false;
     res.unknown = items.empty();
   }
-  (void)depth;
   return res;
 }
 
@@ -748,7 +780,14 @@ bool apply_fixes(const ShapeEnv& env, const std::vector<Fix>& fixes, ShapeEnv& o
   for (const auto& [f, sym] : later) {
     auto it = old_to_new.find(f->root.symbol_id());
     if (it == old_to_new.end()) return false;
-    old_to_new[sym.symbol_id()] = it->second * f->k + f->m;
+    SymExpr e = it->second * f->k + f->m;
+    old_to_new[sym.symbol_id()] = e;
+    // The derived dim keeps its requested range, now a constraint on the root.
+    const SymbolInfo* info = env.find_symbol(sym);
+    Range r = check_range(info->requested);
+    Provenance why{"spec", "", "", "", "the range of " + info->user_name};
+    out.add_guard(sym_ge(e, r.min), why);
+    if (r.max) out.add_guard(sym_le(e, *r.max), why);
   }
   for (const auto& [id, e] : old_to_new) repl[id] = e;
   for (const Guard& g : env.guards()) {
@@ -768,7 +807,8 @@ bool apply_fixes(const ShapeEnv& env, const std::vector<Fix>& fixes, ShapeEnv& o
   return true;
 }
 
-void suggest(const ShapeEnv& env, const CheckOptions& opts, CheckResult& res) {
+void suggest(const ShapeEnv& env, const CheckOptions& opts, const std::map<int, Range>& narrower,
+             CheckResult& res) {
   std::vector<Fix> fixes;
   std::set<int> fixed;
   auto info_of = [&](SymExpr s) -> const SymbolInfo* { return env.find_symbol(s); };
@@ -800,55 +840,54 @@ void suggest(const ShapeEnv& env, const CheckOptions& opts, CheckResult& res) {
       }
     }
   }
-  // Tighter ranges for the other named symbols with a violated guard on them alone (a symbol that
-  // is only the root of a relation keeps its range).
-  for (const SymbolVerdict& v : res.symbols) {
-    if (v.verdict != Verdict::kViolated || fixed.count(v.symbol.symbol_id())) continue;
-    bool alone = false;
-    for (const Guard& g : v.violated) alone = alone || g.cond.free_symbols().size() == 1;
-    if (!alone) continue;
-    Range r = v.proven;
-    if (r.min <= 2 && v.requested.min < r.min) r.min = std::min<int64_t>(v.requested.min, r.min);
-    fixes.push_back(Fix{Fix::kRange, v.symbol, r, 0, {}, 1, 0});
+  // Tighter ranges for the named symbols whose requested range is too wide.
+  auto restore_min = [](Range r, const Range& requested) {
+    // The check assumes sizes >= 2; where the guards do not raise that, keep what the user asked.
+    if (r.min == check_range(requested).min && requested.min < r.min) r.min = requested.min;
+    return r;
+  };
+  for (const auto& [id, r] : narrower) {
+    const SymbolInfo* info = nullptr;
+    for (const SymbolInfo& si : env.symbols()) {
+      if (si.sym.symbol_id() == id) info = &si;
+    }
+    if (!info || fixed.count(id)) continue;
+    fixes.push_back(Fix{Fix::kRange, info->sym, restore_min(r, info->requested), 0, {}, 1, 0});
+    fixed.insert(id);
   }
   if (fixes.empty()) return;
 
-  // Re-check: the repaired spec must be consistent with the sample and imply every guard. A range
-  // a congruence or relation leaves too wide is tightened once from the repaired env's own verdicts.
-  for (int round = 0; round < 3; ++round) {
+  // Re-check: the repaired spec must be consistent with the sample and imply every guard. Ranges
+  // the repaired spec still finds too wide are tightened from its own verdicts, twice at most.
+  for (int round = 0;; ++round) {
     ShapeEnv repaired;
     if (!apply_fixes(env, fixes, repaired)) return;
-    CheckResult again = analyze(repaired, opts, 1);
+    std::map<int, Range> narrow2;
+    CheckResult again = analyze(repaired, opts, &narrow2);
     if (again.ok) break;
-    if (again.unknown || round == 2) return;
-    bool progress = false;
-    for (const SymbolVerdict& v : again.symbols) {
-      if (v.verdict != Verdict::kViolated) continue;
-      // Map the repaired symbol back to its fix (by user name).
+    if (again.unknown || round == 2 || narrow2.empty()) return;
+    for (const auto& [id, r] : narrow2) {
+      const SymbolInfo* rinfo = nullptr;
+      for (const SymbolInfo& si : repaired.symbols()) {
+        if (si.sym.symbol_id() == id) rinfo = &si;
+      }
+      if (!rinfo) return;
+      bool done = false;
       for (Fix& f : fixes) {
         const SymbolInfo* info = info_of(f.sym);
-        if (f.kind == Fix::kCongruence && v.name == "_" + info->user_name && !same(v.proven, f.range)) {
-          f.range = v.proven;
-          progress = true;
+        if (f.kind == Fix::kCongruence && rinfo->user_name == "_" + info->user_name) {
+          f.range = restore_min(r, f.range);
+          done = true;
+        } else if (f.kind == Fix::kRange && rinfo->user_name == info->user_name) {
+          f.range = restore_min(r, info->requested);
+          done = true;
         }
       }
-      bool known = false;
-      for (const Fix& f : fixes) known = known || info_of(f.sym)->user_name == v.name || v.name == "_" + info_of(f.sym)->user_name;
-      if (!known) {
-        const SymbolInfo* orig = env.find_symbol(v.name);
-        if (!orig) return;
-        fixes.push_back(Fix{Fix::kRange, orig->sym, v.proven, 0, {}, 1, 0});
-        progress = true;
-      } else {
-        for (Fix& f : fixes) {
-          if (f.kind == Fix::kRange && info_of(f.sym)->user_name == v.name && !same(v.proven, f.range)) {
-            f.range = v.proven;
-            progress = true;
-          }
-        }
-      }
+      if (done) continue;
+      const SymbolInfo* orig = env.find_symbol(rinfo->user_name);
+      if (!orig) return;
+      fixes.push_back(Fix{Fix::kRange, orig->sym, restore_min(r, orig->requested), 0, {}, 1, 0});
     }
-    if (!progress) return;
   }
 
   // Render in torch's order: Dim(...) lines by source, then equalities by source.
@@ -918,8 +957,9 @@ std::string source_to_target(const std::string& source) {
 }
 
 CheckResult check_constraints(const ShapeEnv& env, const CheckOptions& opts) {
-  CheckResult res = analyze(env, opts, 0);
-  if (!res.ok && !res.unknown) suggest(env, opts, res);
+  std::map<int, Range> narrower;
+  CheckResult res = analyze(env, opts, &narrower);
+  if (!res.ok && !res.unknown) suggest(env, opts, narrower, res);
   if (!res.violation_text.empty()) {
     res.message = res.violation_text;
     if (!res.suggestions.empty()) {

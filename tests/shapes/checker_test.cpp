@@ -44,6 +44,21 @@
 //           if x.shape[0] != 4: return x + 1
 //           return x - 1
 //   run(Ne4(), (torch.randn(8, 3),), {"x": {0: Dim("batch", min=2, max=1024)}})
+//   run(Twice(), (torch.randn(4), torch.randn(8)),                     # "twice wide"
+//       {"x": {0: Dim("dx", min=1, max=1024)}, "y": {0: Dim("dy", min=1, max=1024)}})
+//   class Off(torch.nn.Module):            # "offset"
+//       def forward(self, x, y): return torch.cat([x, torch.ones(1)]) + y
+//   run(Off(), (torch.randn(4), torch.randn(5)), {"x": {0: Dim("dx", max=64)}, "y": {0: Dim("dy", max=64)}})
+//   class GtView(torch.nn.Module):         # "gt view"
+//       def forward(self, x):
+//           if x.shape[0] > 40: return x.view(-1, 32)
+//           return x.view(-1, 32) + 1
+//   run(GtView(), (torch.randn(64),), {"x": {0: Dim("batch", min=1, max=1024)}})
+//   run(Gt4(), (torch.randn(8, 3),), {"x": {0: Dim("batch", min=1)}})   # "gt unbounded upper"
+//   class Bc3(torch.nn.Module):            # "three equal"
+//       def forward(self, x, y, z): return x + y + z
+//   run(Bc3(), (torch.randn(8),) * 3, {"x": {0: Dim("a", max=64)}, "y": {0: Dim("b", max=64)},
+//                                      "z": {0: Dim("c", max=64)}})
 //
 // torch names inputs L['x']; our sources name them x (docs/cli.md), so every `L['x']` of torch's
 // text reads `x` here. Everything else is torch's text byte for byte. The guards given to the
@@ -164,6 +179,51 @@ TEST_CASE("violations print torch.export's text and suggest its fixes", "[shapes
            "Not all values of batch = x.size()[0] in the specified range 3 <= batch <= 1024 satisfy "
            "the generated guard 5 <= x.size()[0] and x.size()[0] <= 99",
        Fixes{{"batch = Dim('batch', min=5, max=99)", "--dynamic batch=5:99"}}},
+      {{"twice wide",
+        {{"dx", 4, kR1_1024, DimHint::kNamed, "x.size()[0]"},
+         {"dy", 8, kR1_1024, DimHint::kNamed, "y.size()[0]"}},
+        {"Eq(2*s0, s1)"}},
+       std::string("Constraints violated (dx, dy)") + kHeader +
+           "The values of dy = y.size()[0] must always be related to the values of dx = x.size()[0] "
+           "by dy = 2*dx.\n"
+           "  - Not all values of dx = x.size()[0] in the specified range dx <= 1024 satisfy the "
+           "generated guard 2 <= x.size()[0] and x.size()[0] <= 512",
+       Fixes{{"dx = Dim('dx', max=512)", "--dynamic dx=1:512"}, {"dy = 2*dx", "--dynamic y.0=2*dx"}}},
+      {{"offset",
+        {{"dx", 4, {0, 64}, DimHint::kNamed, "x.size()[0]"},
+         {"dy", 5, {0, 64}, DimHint::kNamed, "y.size()[0]"}},
+        {"Eq(s0 + 1, s1)"}},
+       std::string("Constraints violated (dx, dy)") + kHeader +
+           "The values of dy = y.size()[0] must always be related to the values of dx = x.size()[0] "
+           "by dy = dx + 1.\n"
+           "  - Not all values of dx = x.size()[0] in the specified range dx <= 64 satisfy the "
+           "generated guard 2 <= x.size()[0] and x.size()[0] <= 63",
+       Fixes{{"dx = Dim('dx', max=63)", "--dynamic dx=0:63"}, {"dy = dx + 1", "--dynamic y.0=dx+1"}}},
+      {{"gt view", {{"batch", 64, kR1_1024, DimHint::kNamed, "x.size()[0]"}},
+        {"Mod(s0, 32) == 0", "s0 // 32 != 1", "s0 >= 41"}},
+       std::string("Constraints violated (batch)") + kHeader +
+           "Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
+           "generated guard (x.size()[0] % 32) == 0.\n"
+           "  - Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
+           "generated guard (x.size()[0] // 32) != 1.\n"
+           "  - Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
+           "generated guard 41 <= x.size()[0] and x.size()[0] <= 1024",
+       Fixes{{"_batch = Dim('_batch', max=32)", "--dynamic _batch=2:32"},
+             {"batch = 32*_batch", "--dynamic x.0=32*_batch"}}},
+      {{"gt unbounded upper", {{"batch", 8, {1, std::nullopt}, DimHint::kNamed, "x.size()[0]"}}, {"s0 >= 5"}},
+       std::string("Constraints violated (batch)") + kHeader +
+           "Not all values of batch = x.size()[0] in the specified range satisfy the generated guard "
+           "5 <= x.size()[0] and x.size()[0] <= IntInfinity()",
+       Fixes{{"batch = Dim('batch', min=5)", "--dynamic batch=5:"}}},
+      {{"three equal",
+        {{"a", 8, {0, 64}, DimHint::kNamed, "x.size()[0]"},
+         {"b", 8, {0, 64}, DimHint::kNamed, "y.size()[0]"},
+         {"c", 8, {0, 64}, DimHint::kNamed, "z.size()[0]"}},
+        {"Eq(s0, s1)", "Eq(s0, s2)"}},
+       std::string("Constraints violated (b, c)") + kHeader +
+           "The values of b = y.size()[0] and a = x.size()[0] must always be equal.\n"
+           "  - The values of c = z.size()[0] and a = x.size()[0] must always be equal.",
+       Fixes{{"b = a", "--dynamic y.0=a"}, {"c = a", "--dynamic z.0=a"}}},
       {{"ne4", {{"batch", 8, {2, 1024}, DimHint::kNamed, "x.size()[0]"}}, {"s0 != 4"}},
        std::string("Constraints violated (batch)") + kHeader +
            "Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
@@ -285,7 +345,8 @@ TEST_CASE("verdicts, ranges and runtime asserts by DimHint", "[shapes][checker]"
   }
   SECTION("a relation between named symbols proven by Z3, not syntactically") {
     // batch*other == 64 with batch, other in [1, 64]: not implied; no torch text (torch checks only
-    // single-symbol guards), so the generic form names both.
+    // single-symbol guards), so the generic form names both. Derived by hand: with both >= 2 (the
+    // check's 0/1 assumption), each is at most 64 / 2 = 32, so both ranges are too wide as well.
     ShapeEnv env = make_env({"product",
                              {{"batch", 8, {1, 64}, DimHint::kNamed, "x.size()[0]"},
                               {"other", 8, {1, 64}, DimHint::kNamed, "y.size()[0]"}},
@@ -296,7 +357,11 @@ TEST_CASE("verdicts, ranges and runtime asserts by DimHint", "[shapes][checker]"
           std::string("Constraints violated (batch, other)") + kHeader +
               "Not all values of batch = x.size()[0] in the specified range batch <= 64, other = "
               "y.size()[0] in the specified range other <= 64 satisfy the generated guard "
-              "(x.size()[0]*y.size()[0]) == 64.");
+              "(x.size()[0]*y.size()[0]) == 64.\n"
+              "  - Not all values of batch = x.size()[0] in the specified range batch <= 64 satisfy "
+              "the generated guard 2 <= x.size()[0] and x.size()[0] <= 32\n"
+              "  - Not all values of other = y.size()[0] in the specified range other <= 64 satisfy "
+              "the generated guard 2 <= y.size()[0] and y.size()[0] <= 32");
   }
 }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <functional>
 #include <set>
+#include <unordered_map>
 
 #include "shapes/error.h"
 #include "shapes/interval.h"
@@ -386,7 +387,11 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
 class RangeFinder {
  public:
   /// `full` holds the ranges and `guards` (the guards considered) as assumptions.
-  RangeFinder(std::vector<const Guard*> guards, Prover& full) : guards_(std::move(guards)), full_(full) {}
+  RangeFinder(std::vector<const Guard*> guards, Prover& full) : full_(full) {
+    for (const Guard* g : guards) {
+      for (SymExpr s : g->cond.free_symbols()) by_symbol_[s.symbol_id()].push_back(g);
+    }
+  }
 
   /// The tightest range of `info.sym` inside `start` (which must contain the sample).
   Range tightest(const SymbolInfo& info, Range start) {
@@ -394,9 +399,10 @@ class RangeFinder {
     Range r = start;
     std::vector<const Guard*> other;
     bool single = true;
-    for (const Guard* gp : guards_) {
+    auto found = by_symbol_.find(s.symbol_id());
+    static const std::vector<const Guard*> kNone;
+    for (const Guard* gp : found == by_symbol_.end() ? kNone : found->second) {
       const Guard& g = *gp;
-      if (!mentions(g.cond, s)) continue;
       if (is_bound_on(g.cond, s)) {
         int64_t c = g.cond.rhs().value();
         if (g.cond.rel() != Rel::Le) r.min = std::max(r.min, c);
@@ -473,7 +479,7 @@ class RangeFinder {
     return lo;
   }
 
-  std::vector<const Guard*> guards_;
+  std::unordered_map<int, std::vector<const Guard*>> by_symbol_;
   Prover& full_;
 };
 
@@ -527,7 +533,11 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
   // 2. Proven ranges, 0 and 1, verdicts.
   Prover full(opts, all_facts);
   std::vector<const Guard*> all_guards;
-  for (const Guard& g : guards) all_guards.push_back(&g);
+  std::unordered_map<int, std::vector<size_t>> guards_of;  // symbol id -> guard indices
+  for (size_t i = 0; i < guards.size(); ++i) {
+    all_guards.push_back(&guards[i]);
+    for (SymExpr s : guards[i].cond.free_symbols()) guards_of[s.symbol_id()].push_back(i);
+  }
   RangeFinder finder(all_guards, full);
   for (const SymbolInfo& info : infos) {
     SymbolVerdict v;
@@ -538,9 +548,7 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
     v.sources = info.sources;
     v.requested = info.requested;
     v.proven = finder.tightest(info, info.requested);
-    for (const Guard& g : guards) {
-      if (mentions(g.cond, info.sym)) v.guards.push_back(g);
-    }
+    for (size_t gi : guards_of[info.sym.symbol_id()]) v.guards.push_back(guards[gi]);
     for (int64_t at : {0, 1}) {
       bool ok = info.requested.contains(at);
       if (ok && !v.guards.empty()) ok = full.check({sym_eq(info.sym, at)}) == Truth::True;

@@ -63,7 +63,7 @@ TEST_CASE("log spec: TORCH_LOGS names ptexport lacks are skipped and named", "[c
   CHECK(m.at("trace") == L::debug);
 }
 
-TEST_CASE("format_record: 'warning: msg' for the driver, 'debug[shapes]: msg' for a stage", "[cmd][logging]") {
+TEST_CASE("format_record: 'warning: msg' for the driver, the stage in brackets for a stage logger", "[cmd][logging]") {
   CHECK(format_record(L::warn, "ptexport", "sample size 1", Style{false}) == "warning: sample size 1");
   CHECK(format_record(L::debug, "shapes", "s0 created", Style{false}) == "debug[shapes]: s0 created");
   CHECK(format_record(L::warn, "ptexport", "x", Style{true}) == "\x1b[33mwarning\x1b[0m: x");

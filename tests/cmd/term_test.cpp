@@ -82,7 +82,7 @@ TEST_CASE("Console erases the live line with spaces when color is off, and redra
   CHECK_FALSE(c.live_shown());
 }
 
-TEST_CASE("Console erases the live line with ESC[2K when color is on", "[cmd][term]") {
+TEST_CASE("Console erases the live line with the erase-line escape when color is on", "[cmd][term]") {
   std::ostringstream os;
   Console c(os, decide_term_caps(true, ColorMode::kAuto, env_with(std::nullopt, "xterm")));
   c.set_live("abc");

@@ -158,6 +158,13 @@ class CheckArtifact(unittest.TestCase):
             with self.subTest(base=base):
                 self.check(base)
 
+    def test_two_symbols_bool_mask_scripted_and_traced(self):
+        s = self.check("transformer_encoder_padmask")
+        self.assertEqual(set(s["symbol_map"]), {"batch", "seq"})
+        model, inputs, meta = model_files("transformer_encoder_padmask_traced")
+        pt2 = torch_artifact("transformer_encoder_padmask")
+        conformance.check_artifact(pt2, model, inputs, meta["sizes"], atol=meta["atol"], check_out_of_range=False)
+
     def test_wrong_weights_are_caught(self):
         model, inputs, meta = model_files("mlp")
         other = make_models.build_eager("mlp")

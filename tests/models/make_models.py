@@ -154,6 +154,12 @@ class TransformerEnc(nn.Module):
         return self.enc(src, mask=mask, src_key_padding_mask=src_key_padding_mask)
 
 
+class TransformerEncPad(TransformerEnc):
+    """The same encoder called with a key padding mask only (torch.export handles this one)."""
+    def forward(self, src, src_key_padding_mask):
+        return self.enc(src, src_key_padding_mask=src_key_padding_mask)
+
+
 class LSTMWrap(nn.Module):
     """nn.LSTM behind a plain forward (scripting nn.LSTM itself gives forward__0/forward__1)."""
     def __init__(self):
@@ -184,6 +190,7 @@ class Spec:
     atol: float = 1e-4
     traced_static: tuple = ()       # symbols that tracing freezes: static in the traced variant
     group: str = "default"          # "default": built by a plain run (ctest); "zoo": with --all or --only
+    torch_export: str | None = None  # what torch.export 2.14 says about the python module with these dims
 
 
 def T(shape, dims=None, dtype="float32", data=None, name=None):
@@ -233,7 +240,7 @@ def _image(c=3, batch=2, hw=64, dyn_hw=True):
 
 
 def _conv_spec(base, build, lo=32, hi=224, shrunk=None, notes="", dyn_hw=True, hw=64, atol=1e-3,
-               traced_static=(), group="default"):
+               traced_static=(), group="default", torch_export=None):
     # sizes to try stay cheap (batch up to 8, H and W up to 128): conformance runs each one twice
     dims = {"batch": [1, 64]}
     sizes = [{"batch": 1}, {"batch": 8}, {"batch": 3}]
@@ -243,74 +250,98 @@ def _conv_spec(base, build, lo=32, hi=224, shrunk=None, notes="", dyn_hw=True, h
         sizes = [{"batch": 1, "h": lo, "w": lo}, {"batch": 8, "h": lo, "w": lo},
                  {"batch": 1, "h": big, "w": big}, {"batch": 3, "h": lo + 13, "w": lo + 29}]
     return Spec(base, _seeded(build), [_image(hw=hw, dyn_hw=dyn_hw)], dims, sizes, shrunk=shrunk,
-                notes=notes, atol=atol, traced_static=traced_static, group=group)
+                notes=notes, atol=atol, traced_static=traced_static, group=group, torch_export=torch_export)
 
 
 def _specs() -> dict[str, Spec]:
     s: list[Spec] = [
         Spec("mlp", _seeded(MLP), [T([8, 16], ["batch", None], name="x")], {"batch": [1, 1024]},
-             [{"batch": 1}, {"batch": 1024}, {"batch": 37}]),
+             [{"batch": 1}, {"batch": 1024}, {"batch": 37}],
+             torch_export='exports with the same ranges'),
         Spec("shape_if", _seeded(ShapeIf), [T([8, 8], ["batch", None], name="x")], {"batch": [5, 512]},
              [{"batch": 5}, {"batch": 512}, {"batch": 77}],
-             notes="the branch x.size(0) > 4 holds on the whole range [5, 512]; below 5 the other branch runs"),
+             notes="the branch x.size(0) > 4 holds on the whole range [5, 512]; below 5 the other branch runs",
+             torch_export='exports with the same ranges'),
         Spec("view_divisible", _seeded(ViewDivisible), [T([8, 6], ["2*half", None], name="x")], {"half": [1, 512]},
              [{"half": 1}, {"half": 512}, {"half": 21}],
-             notes="x.view(-1, 4) on [2*half, 6]: a batch written as 2*half so that 6*batch % 4 == 0"),
+             notes="x.view(-1, 4) on [2*half, 6]: a batch written as 2*half so that 6*batch % 4 == 0",
+             torch_export='exports with the same ranges (range_constraints half: [2, 512], 2*half: [2, 1024])'),
         Spec("broadcast2", _seeded(Broadcast2), [T([5, 1], ["n", None], name="a"), T([1, 7], [None, "m"], name="b")],
-             {"n": [2, 256], "m": [2, 256]}, [{"n": 2, "m": 2}, {"n": 256, "m": 256}, {"n": 3, "m": 100}]),
+             {"n": [2, 256], "m": [2, 256]}, [{"n": 2, "m": 2}, {"n": 256, "m": 256}, {"n": 3, "m": 100}],
+             torch_export='exports with the same ranges'),
         Spec("reshape_const", _seeded(ReshapeConst), [T([4, 3, 4], ["batch", None, None], name="x")],
              {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 9}],
-             kinds=("scripted",), notes="returns (tensor, int): tracing would freeze the int"),
+             kinds=("scripted",), notes="returns (tensor, int): tracing would freeze the int",
+             torch_export='exports with the same ranges'),
         Spec("inplace", _seeded(InPlace), [T([6, 5], ["batch", None], name="x"), T([6, 5], ["batch", None], name="y")],
-             {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 10}]),
+             {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 10}],
+             torch_export='exports with the same ranges'),
         Spec("buffer_mutation", _seeded(BufferMutation), [T([4, 8], ["batch", None], name="x")], {"batch": [1, 512]},
-             [{"batch": 1}, {"batch": 512}, {"batch": 6}]),
+             [{"batch": 1}, {"batch": 512}, {"batch": 6}],
+             torch_export='exports with the same ranges'),
         Spec("containers", _seeded(Containers),
              [{"name": "xs", "value": [T([3, 4], ["batch", None]), T([3, 4], ["batch", None])]},
               {"name": "pair", "value": [T([3, 4], ["batch", None]), T([1, 4])]},
               {"name": "d", "value": {"a": T([3, 2], ["batch", None]), "b": T([3, 2], ["batch", None])}}],
              {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 11}],
-             kinds=("scripted",), notes="tracing cannot return a dict with a tuple beside it without strict=False"),
+             kinds=("scripted",), notes="tracing cannot return a dict with a tuple beside it without strict=False",
+             torch_export='exports with the same ranges'),
         Spec("scalars", _seeded(Scalars), [T([4, 8], ["batch", None], name="x"), {"name": "k", "value": 3},
                                           {"name": "alpha", "value": 0.5}],
              {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 13}], kinds=("scripted",),
-             notes="int/float inputs: torch.jit.trace takes tensors only"),
+             notes="int/float inputs: torch.jit.trace takes tensors only",
+             torch_export='exports with the same ranges'),
         Spec("kwargs", _seeded(Kwargs), [T([4, 8], ["batch", None], name="x")], {"batch": [1, 512]},
              [{"batch": 1}, {"batch": 512}, {"batch": 7}],
              kwargs={"bias": T([8], [None]), "scale": {"value": 1.5}}, kinds=("scripted",),
-             notes="bias and scale passed by keyword"),
+             notes="bias and scale passed by keyword",
+             torch_export='exports with the same ranges'),
         Spec("conv_bn", _seeded(ConvBN), [_image(hw=16)], {"batch": [1, 64], "h": [1, 128], "w": [1, 128]},
-             [{"batch": 1, "h": 1, "w": 1}, {"batch": 64, "h": 128, "w": 128}, {"batch": 2, "h": 17, "w": 40}]),
+             [{"batch": 1, "h": 1, "w": 1}, {"batch": 64, "h": 128, "w": 128}, {"batch": 2, "h": 17, "w": 40}],
+             torch_export="exports (batch [1, 64], h, w [1, 128])"),
         Spec("transformer_encoder", _seeded(TransformerEnc),
              [T([2, 10, 32], ["batch", "seq", None], name="src"),
               T([10, 10], ["seq", "seq"], name="mask", data={"fill": 0.0}),
               T([2, 10], ["batch", "seq"], dtype="bool", name="src_key_padding_mask", data={"fill": False})],
              {"batch": [1, 64], "seq": [2, 128]},
              [{"batch": 1, "seq": 2}, {"batch": 64, "seq": 128}, {"batch": 3, "seq": 45}],
-             notes="d_model 32, 4 heads, 2 layers, dropout 0; masks are all-keep (fill) so no row is fully masked"),
+             notes="d_model 32, 4 heads, 2 layers, dropout 0; masks are all-keep (fill) so no row is fully masked",
+             torch_export="fails: GuardOnDataDependentSymNode, could not guard on data-dependent expression Eq(u0, 1): the attention mask (TransformerEncoder compares it with a causal mask); exports without it (transformer_encoder_padmask)"),
+        Spec("transformer_encoder_padmask", _seeded(TransformerEncPad),
+             [T([2, 10, 32], ["batch", "seq", None], name="src"),
+              T([2, 10], ["batch", "seq"], dtype="bool", name="src_key_padding_mask", data={"fill": False})],
+             {"batch": [1, 64], "seq": [2, 128]},
+             [{"batch": 1, "seq": 2}, {"batch": 64, "seq": 128}, {"batch": 3, "seq": 45}],
+             notes="the transformer_encoder model (same weights) without the attention mask",
+             torch_export="exports with the same ranges"),
         Spec("lstm", _seeded(lambda: nn.LSTM(16, 32, num_layers=2, batch_first=True)),
              [T([2, 12, 16], ["batch", "seq", None], name="input")], {"batch": [1, 64], "seq": [1, 128]},
              [{"batch": 1, "seq": 1}, {"batch": 64, "seq": 128}, {"batch": 3, "seq": 29}],
              method="forward__0", atol=1e-4,
              notes="scripted nn.LSTM: methods forward__0 (Tensor input) and forward__1 (PackedSequence); "
-                   "export forward__0. Returns (output, (h, c)). The traced archive has forward."),
+                   "export forward__0. Returns (output, (h, c)). The traced archive has forward.",
+             torch_export='fails: you marked seq as dynamic but your code specialized it to be a constant (12); suggested fix seq = 12'),
         Spec("gru", _seeded(lambda: nn.GRU(16, 32, num_layers=1, batch_first=True)),
              [T([2, 12, 16], ["batch", "seq", None], name="input")], {"batch": [1, 64], "seq": [1, 128]},
              [{"batch": 1, "seq": 1}, {"batch": 64, "seq": 128}, {"batch": 3, "seq": 29}],
-             method="forward__0", notes="scripted nn.GRU: forward__0 (Tensor) / forward__1 (PackedSequence)"),
+             method="forward__0", notes="scripted nn.GRU: forward__0 (Tensor) / forward__1 (PackedSequence)",
+             torch_export='fails: you marked seq as dynamic but your code specialized it to be a constant (12); suggested fix seq = 12'),
         Spec("lstm_wrapped", _seeded(LSTMWrap), [T([2, 12, 16], ["batch", "seq", None], name="x")],
              {"batch": [1, 64], "seq": [1, 128]},
              [{"batch": 1, "seq": 1}, {"batch": 64, "seq": 128}, {"batch": 3, "seq": 29}], kinds=("scripted",),
-             notes="an LSTM inside a module with a plain forward"),
-        _conv_spec("resnet18", _tv("resnet18")),
-        _conv_spec("resnet50", _tv("resnet50"), group="zoo"),
-        _conv_spec("mobilenet_v3_small", _tv("mobilenet_v3_small")),
-        _conv_spec("efficientnet_b0", _tv("efficientnet_b0"), group="zoo"),
-        _conv_spec("densenet121", _tv("densenet121"), group="zoo"),
+             notes="an LSTM inside a module with a plain forward",
+             torch_export='fails: you marked seq as dynamic but your code specialized it to be a constant (12); suggested fix seq = 12'),
+        _conv_spec("resnet18", _tv("resnet18"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1 (the last feature map must not be 1x1), no suggested fix; exports with h, w in [33, 224]"),
+        _conv_spec("resnet50", _tv("resnet50"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1 (the last feature map must not be 1x1), no suggested fix; exports with h, w in [33, 224]", group="zoo"),
+        _conv_spec("mobilenet_v3_small", _tv("mobilenet_v3_small"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1, suggests w = Dim(min=33) only; exports with h, w in [33, 224]"),
+        _conv_spec("efficientnet_b0", _tv("efficientnet_b0"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1, suggests w = Dim(min=33) only; exports with h, w in [33, 224]", group="zoo"),
+        _conv_spec("densenet121", _tv("densenet121"), torch_export="fails on h, w in [32, 224] and [33, 224]: guard ((((h - 1) // 4 - 1) // 2 - 1) // 2 - 1) // 2 + 1 != 1; exports with h, w in [64, 224]", group="zoo"),
         _conv_spec("convnext_tiny", _convnext_small,
+                   torch_export="fails on h, w in [32, 224] (suggests min 64) and still on [64, 224]: guards "
+                                "1 % (24*(w // 4)) != 0 ... (true for every w >= 4, not proven by torch)",
                    shrunk="ConvNeXt with channels (24, 48, 96, 192) and one block per stage instead of "
                           "convnext_tiny's (96, 192, 384, 768) and (3, 3, 9, 3): same layer types"),
-        _conv_spec("vit_b_16", _vit_small, dyn_hw=False, hw=32,
+        _conv_spec("vit_b_16", _vit_small, dyn_hw=False, hw=32, torch_export="exports (batch [1, 64])",
                    shrunk="VisionTransformer(image_size=32, patch_size=16, num_layers=2, num_heads=4, "
                           "hidden_dim=64, mlp_dim=128) instead of vit_b_16's 224/16/12/12/768/3072",
                    notes="H and W are static: the class token and position embedding fix the image size"),
@@ -318,11 +349,13 @@ def _specs() -> dict[str, Spec]:
                    shrunk="SwinTransformer with embed_dim 24, depths (2, 2, 2, 2), heads (1, 2, 3, 6) instead "
                           "of swin_t's 96, (2, 2, 6, 2), (3, 6, 12, 24); window 7, patch 4 as swin_t",
                    traced_static=("h", "w"),
+                   torch_export="fails on h, w in [32, 224] after 5 minutes of guard solving: window padding "
+                                "guards with nested // and % by 7, no suggested fix",
                    notes="traced: H and W static (the trace freezes the window padding and shift masks)"),
-        _conv_spec("regnet_y_400mf", _tv("regnet_y_400mf"), group="zoo"),
-        _conv_spec("shufflenet_v2_x1_0", _tv("shufflenet_v2_x1_0"), group="zoo"),
-        _conv_spec("squeezenet1_1", _tv("squeezenet1_1"), group="zoo"),
-        _conv_spec("mnasnet0_5", _tv("mnasnet0_5"), group="zoo"),
+        _conv_spec("regnet_y_400mf", _tv("regnet_y_400mf"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1 (the last feature map must not be 1x1), no suggested fix; exports with h, w in [33, 224]", group="zoo"),
+        _conv_spec("shufflenet_v2_x1_0", _tv("shufflenet_v2_x1_0"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1 (the last feature map must not be 1x1), no suggested fix; exports with h, w in [33, 224]", group="zoo"),
+        _conv_spec("squeezenet1_1", _tv("squeezenet1_1"), torch_export="fails on h, w in [32, 224], [33, 224] and [64, 224]: parity guards of the ceil_mode max pools (2*((((h - 3) // 2 - 1) // 2 - 1) // 2) < 1 + (((h - 3) // 2 - 1) // 2)), no suggested fix", group="zoo"),
+        _conv_spec("mnasnet0_5", _tv("mnasnet0_5"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1 (the last feature map must not be 1x1), no suggested fix; exports with h, w in [33, 224]", group="zoo"),
     ]
     out = {}
     for spec in s:
@@ -472,6 +505,7 @@ def make(name: str, out: str, script_hash: str) -> str:
     meta = {"name": name, "base": spec.base, "kind": kind, "method": method,
             "dynamic": v["dims"], "sizes": v["sizes"], "frozen_by_trace": v["frozen"],
             "group": spec.group, "shrunk": spec.shrunk, "notes": spec.notes, "atol": spec.atol,
+            "torch_export": spec.torch_export,
             "torch": torch.__version__, "script_hash": script_hash}
     _write_json(os.path.join(d, "meta.json"), meta)
     return d

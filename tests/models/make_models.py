@@ -1,6 +1,12 @@
 """Makes the test models: TorchScript archives with their sample inputs and a description.
 
-    python3 tests/models/make_models.py --out BUILD/models [--only NAME[,NAME]] [--force] [--list]
+    python3 tests/models/make_models.py --out BUILD/models [--only NAME[,NAME]] [--all] [--force] [--list]
+
+A plain run builds the "default" group (what ctest's make_models fixture builds: the small shape
+modules, MLP, transformer encoder, RNNs, resnet18 and the shrunk big architectures, ~35 models);
+--all adds the "zoo" (full-size torchvision models and their traced variants, a few minutes);
+--only builds any named models. Names: BASE for the torch.jit.script'ed model, BASE_traced for
+torch.jit.trace (where tracing is possible); --list prints name, kind, group, dynamic symbols.
 
 For each model NAME it writes OUT/NAME/
     model.pt     torch.jit.save of the scripted (NAME) or traced (NAME_traced) module
@@ -8,8 +14,11 @@ For each model NAME it writes OUT/NAME/
                  are dynamic (`dims`) and their ranges, the method to export
     meta.json    {"name", "base", "kind": "scripted"|"traced", "method", "dynamic": {sym: [min, max]},
                   "sizes": [{sym: value}, ...] (symbol values to try, each inside its range and checked
-                  here to run eagerly), "shrunk": what was made smaller than the standard model or null,
-                  "notes", "script_hash"}
+                  here to run eagerly, the saved model agreeing with the python module), "group",
+                  "shrunk": what was made smaller than the standard model or null, "frozen_by_trace":
+                  symbols the traced variant makes static, "torch_export": torch.export 2.14's verdict
+                  on the python module with these dims (docs/reference-facts.md section 4), "notes",
+                  "atol" (tolerance for comparisons), "torch", "script_hash"}
 Weights are random (seeded, `weights=None`), nothing is downloaded. A model whose three files exist and
 whose meta.json records this script's hash (and torch's version) is skipped, so a rerun takes seconds.
 
@@ -191,6 +200,7 @@ class Spec:
     traced_static: tuple = ()       # symbols that tracing freezes: static in the traced variant
     group: str = "default"          # "default": built by a plain run (ctest); "zoo": with --all or --only
     torch_export: str | None = None  # what torch.export 2.14 says about the python module with these dims
+    traced_group: str | None = None  # group of the traced variant (default: group)
 
 
 def T(shape, dims=None, dtype="float32", data=None, name=None):
@@ -240,7 +250,7 @@ def _image(c=3, batch=2, hw=64, dyn_hw=True):
 
 
 def _conv_spec(base, build, lo=32, hi=224, shrunk=None, notes="", dyn_hw=True, hw=64, atol=1e-3,
-               traced_static=(), group="default", torch_export=None):
+               traced_static=(), group="default", torch_export=None, traced_group=None):
     # sizes to try stay cheap (batch up to 8, H and W up to 128): conformance runs each one twice
     dims = {"batch": [1, 64]}
     sizes = [{"batch": 1}, {"batch": 8}, {"batch": 3}]
@@ -250,7 +260,8 @@ def _conv_spec(base, build, lo=32, hi=224, shrunk=None, notes="", dyn_hw=True, h
         sizes = [{"batch": 1, "h": lo, "w": lo}, {"batch": 8, "h": lo, "w": lo},
                  {"batch": 1, "h": big, "w": big}, {"batch": 3, "h": lo + 13, "w": lo + 29}]
     return Spec(base, _seeded(build), [_image(hw=hw, dyn_hw=dyn_hw)], dims, sizes, shrunk=shrunk,
-                notes=notes, atol=atol, traced_static=traced_static, group=group, torch_export=torch_export)
+                notes=notes, atol=atol, traced_static=traced_static, group=group, torch_export=torch_export,
+                traced_group=traced_group)
 
 
 def _specs() -> dict[str, Spec]:
@@ -333,10 +344,10 @@ def _specs() -> dict[str, Spec]:
              torch_export='fails: you marked seq as dynamic but your code specialized it to be a constant (12); suggested fix seq = 12'),
         _conv_spec("resnet18", _tv("resnet18"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1 (the last feature map must not be 1x1), no suggested fix; exports with h, w in [33, 224]"),
         _conv_spec("resnet50", _tv("resnet50"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1 (the last feature map must not be 1x1), no suggested fix; exports with h, w in [33, 224]", group="zoo"),
-        _conv_spec("mobilenet_v3_small", _tv("mobilenet_v3_small"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1, suggests w = Dim(min=33) only; exports with h, w in [33, 224]"),
+        _conv_spec("mobilenet_v3_small", _tv("mobilenet_v3_small"), traced_group="zoo", torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1, suggests w = Dim(min=33) only; exports with h, w in [33, 224]"),
         _conv_spec("efficientnet_b0", _tv("efficientnet_b0"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1, suggests w = Dim(min=33) only; exports with h, w in [33, 224]", group="zoo"),
         _conv_spec("densenet121", _tv("densenet121"), torch_export="fails on h, w in [32, 224] and [33, 224]: guard ((((h - 1) // 4 - 1) // 2 - 1) // 2 - 1) // 2 + 1 != 1; exports with h, w in [64, 224]", group="zoo"),
-        _conv_spec("convnext_tiny", _convnext_small,
+        _conv_spec("convnext_tiny", _convnext_small, traced_group="zoo",
                    torch_export="fails on h, w in [32, 224] (suggests min 64) and still on [64, 224]: guards "
                                 "1 % (24*(w // 4)) != 0 ... (true for every w >= 4, not proven by torch)",
                    shrunk="ConvNeXt with channels (24, 48, 96, 192) and one block per stage instead of "
@@ -345,7 +356,7 @@ def _specs() -> dict[str, Spec]:
                    shrunk="VisionTransformer(image_size=32, patch_size=16, num_layers=2, num_heads=4, "
                           "hidden_dim=64, mlp_dim=128) instead of vit_b_16's 224/16/12/12/768/3072",
                    notes="H and W are static: the class token and position embedding fix the image size"),
-        _conv_spec("swin_t", _swin_small,
+        _conv_spec("swin_t", _swin_small, traced_group="zoo",
                    shrunk="SwinTransformer with embed_dim 24, depths (2, 2, 2, 2), heads (1, 2, 3, 6) instead "
                           "of swin_t's 96, (2, 2, 6, 2), (3, 6, 12, 24); window 7, patch 4 as swin_t",
                    traced_static=("h", "w"),
@@ -366,6 +377,11 @@ def _specs() -> dict[str, Spec]:
 
 SPECS = _specs()
 BASES = {spec.base: spec for spec in SPECS.values()}
+
+
+def group_of(name: str) -> str:
+    spec = SPECS[name]
+    return (spec.traced_group or spec.group) if _kind(name) == "traced" else spec.group
 
 
 def build_eager(base: str) -> nn.Module:
@@ -504,7 +520,7 @@ def make(name: str, out: str, script_hash: str) -> str:
                                    f"sizes {sizes or 'sample'}: {e}") from None
     meta = {"name": name, "base": spec.base, "kind": kind, "method": method,
             "dynamic": v["dims"], "sizes": v["sizes"], "frozen_by_trace": v["frozen"],
-            "group": spec.group, "shrunk": spec.shrunk, "notes": spec.notes, "atol": spec.atol,
+            "group": group_of(name), "shrunk": spec.shrunk, "notes": spec.notes, "atol": spec.atol,
             "torch_export": spec.torch_export,
             "torch": torch.__version__, "script_hash": script_hash}
     _write_json(os.path.join(d, "meta.json"), meta)
@@ -541,10 +557,10 @@ def main(argv=None) -> int:
     if a.list:
         for name, spec in SPECS.items():
             v = variant(name)
-            print(f"{name}\t{v['kind']}\t{spec.group}\t{','.join(v['dims'])}\t{'shrunk' if spec.shrunk else ''}")
+            print(f"{name}\t{v['kind']}\t{group_of(name)}\t{','.join(v['dims'])}\t{'shrunk' if spec.shrunk else ''}")
         return 0
     names = [n for n in a.only.split(",") if n] or [
-        n for n, spec in SPECS.items() if a.all or spec.group == "default"]
+        n for n in SPECS if a.all or group_of(n) == "default"]
     unknown = [n for n in names if n not in SPECS]
     if unknown:
         print(f"make_models: unknown model(s) {unknown}; --list shows the names", file=sys.stderr)

@@ -360,6 +360,10 @@ SVP Tracer::from_concrete(const c10::IValue& v) {
     auto cell = std::make_shared<TensorCell>();
     cell->sample = v.toTensor();
     cell->shape = SymShape(cell->sample.sizes().begin(), cell->sample.sizes().end());
+    // A constant 0-dim integer tensor is a known scalar for size arithmetic (traced models).
+    if (cell->sample.dim() == 0 && at::isIntegralType(cell->sample.scalar_type(), /*includeBool=*/false)) {
+      cell->scalar = SymExpr(cell->sample.item<int64_t>());
+    }
     sv->cell = cell;  // value is created lazily (lifted constant) by tensor_value()
   } else if (v.isInt()) {
     sv->k = SV::K::kInt;
@@ -390,7 +394,13 @@ SVP Tracer::get(jit::Value* v) {
   // Constants are materialized on first use.
   if (v->node()->kind() == c10::prim::Constant) {
     auto iv = jit::toIValue(v);
-    PTX_INTERNAL_CHECK(iv.has_value()) << "constant without value";
+    if (!iv.has_value()) {
+      // A function reference left after inlining (prim::Constant[name="relu"] : Function).
+      auto sv = std::make_shared<SV>();
+      sv->k = SV::K::kOther;
+      vals_[v] = sv;
+      return sv;
+    }
     SVP s = from_concrete(*iv);
     vals_[v] = s;
     return s;
@@ -807,6 +817,8 @@ std::vector<c10::IValue> Tracer::run_concrete(jit::Node* n, const std::vector<SV
     } else if (k == c10::prim::unchecked_cast) {
       // identity
     } else {
+      // Vararg operators (aten::format) take their input count on top of the stack.
+      if (n->maybeSchema() != nullptr && n->schema().is_vararg()) stack.emplace_back(static_cast<int64_t>(nin));
       jit::Operation op = n->getOperation();
       op(stack);
     }
@@ -999,6 +1011,7 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
   PTX_INTERNAL_CHECK(shapes_out.size() == concrete.size())
       << functional << ": shape rule gave " << shapes_out.size() << " outputs, ATen " << concrete.size();
   for (size_t i = 0; i < concrete.size(); ++i) {
+    if (!concrete[i].defined()) continue;  // ATen returned None for it (RuleResult::undefined)
     const auto want = concrete[i].sizes().vec();
     const auto got = evaluate_shape(shapes_out[i], env_.hints());
     PTX_INTERNAL_CHECK(want == got) << functional << "." << overload << ": shape rule gives "
@@ -1009,13 +1022,17 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
 
   // The IR node: the functional op with schema-named arguments.
   std::string target = functional + "." + overload;
-  const auto& args = schema.arguments();
+  const c10::FunctionSchema* arg_schema = &schema;
+  std::optional<c10::OperatorHandle> fn_op;
   if (inplace) {
-    // The functional overload has the same arguments (add_.Tensor -> add.Tensor).
-    auto fn_schema = c10::Dispatcher::singleton().findSchema({functional, schema.overload_name()});
-    PTX_USER_CHECK(fn_schema.has_value(), ExitCode::kExportFailed, "E_NO_FUNCTIONAL")
+    // The functional overload has the same arguments (add_.Tensor -> add.Tensor), possibly under
+    // other names (dropout_(self) -> dropout(input)): use the functional schema's names.
+    fn_op = c10::Dispatcher::singleton().findSchema({functional, schema.overload_name()});
+    PTX_USER_CHECK(fn_op.has_value(), ExitCode::kExportFailed, "E_NO_FUNCTIONAL")
         << prov.source << ": in-place " << name << " has no functional form " << functional << "." << overload;
+    arg_schema = &fn_op->schema();
   }
+  const auto& args = arg_schema->arguments();
   std::vector<ir::NamedArg> iargs;
   for (size_t i = 0; i < args.size() && i < in.size(); ++i) {
     const c10::Argument& a = args[i];
@@ -1027,6 +1044,7 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
   node->set_returns_list(returns_list);
   set_meta(node, n);
   for (size_t i = 0; i < concrete.size(); ++i) {
+    if (!concrete[i].defined()) continue;
     node->outputs()[i]->mutable_meta() = make_meta(concrete[i], shapes_out[i]);
   }
 
@@ -1544,7 +1562,12 @@ void Tracer::run() {
 TraceResult trace_module(const LoadedModel& model, const Inputs& inputs) {
   PTX_INTERNAL_CHECK(!inputs.sets.empty()) << "no sample set";
   TraceResult out;
-  Tracer tracer(model, inputs, out);
+  // The concrete run updates buffers in place (BatchNorm statistics, a counter): trace a copy so
+  // that the caller's module keeps its state for verification.
+  LoadedModel copy = model;
+  copy.module = model.module.clone();
+  copy.module.eval();
+  Tracer tracer(copy, inputs, out);
   tracer.run();
   // Range constraints: every symbol that the graph uses, with the range the user asked for; the
   // constraint checker narrows them (cmd/ applies its result).

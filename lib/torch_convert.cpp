@@ -28,11 +28,13 @@ shapes::SymShape symbolic_strides(const shapes::SymShape& sizes, const at::Tenso
   std::iota(order.begin(), order.end(), 0);
   const auto s = sample.strides();
   const auto sz = sample.sizes();
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) {
-    // size-1 dims do not constrain the order: keep them where the contiguous order puts them.
-    if (sz[a] == 1 || sz[b] == 1) return false;
-    return s[a] > s[b];
-  });
+  // A strict weak order: by stride, descending; ties (and size-1 dims, whose stride says nothing)
+  // keep the logical order. Size-1 dims sort as if their stride were that of the next dim.
+  std::vector<int64_t> key(n);
+  for (size_t i = n; i-- > 0;) {
+    key[i] = (sz[i] == 1 && i + 1 < n) ? key[i + 1] : s[i];
+  }
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a] > key[b]; });
   if (sample.is_contiguous()) std::iota(order.begin(), order.end(), 0);
   shapes::SymExpr running(1);
   for (size_t k = n; k-- > 0;) {

@@ -201,8 +201,7 @@ VerifyResult verify_program(const ir::ExportedProgram& program, const LoadedMode
                             const shapes::ShapeEnv& env, const std::vector<VerifyPoint>& points,
                             const VerifyOptions& opts) {
   VerifyResult result;
-  auto method = model.module.find_method(inputs.method);
-  PTX_INTERNAL_CHECK(method.has_value()) << "no method " << inputs.method;
+  PTX_INTERNAL_CHECK(model.module.find_method(inputs.method).has_value()) << "no method " << inputs.method;
   uint64_t seed = opts.seed;
   for (const VerifyPoint& point : points) {
     VerifyCase c;
@@ -231,7 +230,11 @@ VerifyResult verify_program(const ir::ExportedProgram& program, const LoadedMode
     for (const c10::IValue& a : made.args) eager_args.push_back(a.isTensor() ? c10::IValue(a.toTensor().clone()) : a);
     std::vector<at::Tensor> want;
     try {
-      flatten((*method)(eager_args), want);
+      // A fresh copy per point: the model may update its buffers, the program starts from the
+      // state it was exported with.
+      torch::jit::Module fresh = model.module.clone();
+      fresh.eval();
+      flatten(fresh.get_method(inputs.method)(eager_args), want);
     } catch (const c10::Error& e) {
       c.skipped = true;
       c.note = std::string("the eager model fails at these sizes: ") + e.what_without_backtrace();

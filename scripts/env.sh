@@ -19,7 +19,7 @@ PACKAGES=(
   libtorch-dev libz3-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libzip-dev catch2
   cmake g++ make ninja-build ccache pkg-config time
   python3-torch python3-torchvision python3-numpy
-  libbenchmark-dev hyperfine
+  libbenchmark-dev hyperfine gdb
 )
 STAMP="$ROOT_DIR/.ptexport-packages"
 

@@ -1,0 +1,239 @@
+// cmd/pipeline.cpp: the stages of export/check. See cmd/pipeline.h.
+#include "cmd/pipeline.h"
+
+#include <torch/csrc/jit/api/function_impl.h>
+
+#include <chrono>
+#include <map>
+
+#include "cmd/version.h"
+#include "lib/frontend.h"
+#include "lib/inputs.h"
+#include "lib/interpreter.h"
+#include "lib/model.h"
+#include "lib/verify.h"
+#include "passes/eliminate_dead_code.h"
+#include "serialize/pt2_reader.h"
+#include "serialize/pt2_writer.h"
+#include "shapes/checker.h"
+#include "shapes/error.h"
+
+namespace ptx::cmd {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+/// Times one stage and reports it to the observer and the report.
+class StageRunner {
+ public:
+  StageRunner(const StageObserver& obs, nlohmann::json& report, int total)
+      : obs_(obs), report_(report), total_(total) {}
+
+  template <typename F>
+  auto run(const std::string& name, F&& body) {
+    ++index_;
+    if (obs_.begin) obs_.begin(index_, total_, name);
+    const auto t0 = Clock::now();
+    std::string detail;
+    auto finish = [&] {
+      const double s = std::chrono::duration<double>(Clock::now() - t0).count();
+      report_["timings"][name] = s;
+      if (obs_.end) obs_.end(index_, s, detail);
+    };
+    try {
+      if constexpr (std::is_void_v<decltype(body(detail))>) {
+        body(detail);
+        finish();
+      } else {
+        auto result = body(detail);
+        finish();
+        return result;
+      }
+    } catch (...) {
+      finish();
+      throw;
+    }
+  }
+
+ private:
+  const StageObserver& obs_;
+  nlohmann::json& report_;
+  int total_;
+  int index_ = 0;
+};
+
+
+nlohmann::json op_histogram(const ir::Graph& g) {
+  std::map<std::string, int> counts;
+  for (const auto& n : g.nodes()) {
+    if (n->kind() == ir::NodeKind::kCall) ++counts[n->target()];
+  }
+  return counts;
+}
+
+std::filesystem::path default_output(const std::filesystem::path& model) {
+  std::filesystem::path out = model;
+  out.replace_extension(".pt2");
+  return out;
+}
+
+}  // namespace
+
+ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observer, nlohmann::json* partial_report) {
+  ExportOutcome outcome;
+  nlohmann::json& report = outcome.report;
+  const Versions v = versions();
+  report = {{"schema", "ptexport.report/v1"},
+            {"status", "running"},
+            {"exit_code", nullptr},
+            {"command", opts.write_artifact ? "export" : "check"},
+            {"tool_versions", {{"ptexport", v.ptexport}, {"libtorch", v.libtorch}, {"z3", v.z3}, {"pt2_schema", v.pt2_schema}}},
+            {"model", opts.model.string()},
+            {"inputs_file", opts.inputs.string()},
+            {"dynamic_flags", opts.dynamic},
+            {"timings", nlohmann::json::object()},
+            {"diagnostics", nlohmann::json::array()}};
+  auto publish = [&] {
+    if (partial_report != nullptr) *partial_report = report;
+  };
+  const int total = opts.write_artifact ? 6 : (opts.verify ? 5 : 4);
+  StageRunner stages(observer, report, total);
+  try {
+    // [1] the model
+    LoadedModel model = stages.run("load model", [&](std::string& detail) {
+      LoadedModel m = load_model(opts.model);
+      detail = m.kind;
+      return m;
+    });
+
+    // [2] the inputs, bound to the method's schema
+    Inputs inputs = stages.run("load inputs", [&](std::string& detail) {
+      const std::string method_name = read_inputs_method(opts.inputs);
+      auto method = model.module.find_method(method_name);
+      std::string methods;
+      for (const auto& m : model.module.get_methods()) methods += (methods.empty() ? "" : ", ") + m.name();
+      PTX_USER_CHECK(method.has_value(), ExitCode::kUsage, "E_NO_METHOD")
+          << opts.inputs.string() << ": method '" << method_name << "' is not in " << opts.model.string()
+          << " (it has: " << methods << ")";
+      Inputs in = load_inputs(opts.inputs, opts.dynamic, method->function().getSchema());
+      detail = std::to_string(in.sets.at(0).tensors.size()) + " tensors, " + std::to_string(in.symbols.size()) +
+               " symbols";
+      return in;
+    });
+    {
+      nlohmann::json leaves = nlohmann::json::array();
+      for (const TensorLeaf& l : inputs.sets.at(0).tensors) leaves.push_back({{"path", l.path}, {"shape", l.shape}});
+      report["inputs"] = leaves;
+    }
+
+    // [3] trace
+    TraceResult trace = stages.run("trace", [&](std::string& detail) {
+      TraceResult r = trace_module(model, inputs);
+      size_t calls = 0;
+      for (const auto& n : r.program.graph->nodes()) calls += n->kind() == ir::NodeKind::kCall;
+      detail = std::to_string(r.script_nodes) + " TorchScript nodes -> " + std::to_string(calls) + " ATen nodes, " +
+               std::to_string(r.env.symbols().size()) + " symbols, " + std::to_string(r.env.guards().size()) +
+               " guards";
+      return r;
+    });
+    outcome.warnings = trace.warnings;
+    report["warnings"] = trace.warnings;
+    report["op_histogram"] = op_histogram(*trace.program.graph);
+
+    // [4] solve
+    shapes::CheckOptions check_opts;
+    check_opts.timeout_ms = static_cast<unsigned>(opts.solver_timeout_s * 1000);
+    const shapes::CheckResult check = stages.run("solve", [&](std::string& detail) {
+      shapes::CheckResult c = shapes::check_constraints(trace.env, check_opts);
+      detail = c.ok ? "all guards hold" : (c.unknown ? "inconclusive" : "constraints violated");
+      return c;
+    });
+    report["constraints"] = check.to_json();
+    if (!check.ok) {
+      const ExitCode code = check.unknown ? ExitCode::kSolverUnknown : ExitCode::kConstraintViolation;
+      report["status"] = "error";
+      report["exit_code"] = static_cast<int>(code);
+      publish();
+      PTX_USER_FAIL(code, check.unknown ? "E_SOLVER_UNKNOWN" : "E_CONSTRAINT_VIOLATION") << check.message;
+    }
+    // The artifact's ranges are the proven ones.
+    ir::ExportedProgram& program = trace.program;
+    program.range_constraints.clear();
+    for (const auto& [name, range] : check.final_ranges) program.range_constraints[name] = range;
+    passes::eliminate_dead_code(*program.graph);
+
+    // [5] verify the program against the eager model
+    if (opts.verify) {
+      const VerifyResult vr = stages.run("verify", [&](std::string& detail) {
+        VerifyOptions vo;
+        vo.atol = opts.atol;
+        vo.rtol = opts.rtol;
+        vo.element_budget = opts.verify_element_budget;
+        const auto points = choose_points(trace.env, program.range_constraints, program, opts.verify_element_budget);
+        VerifyResult r = verify_program(program, model, inputs, trace.env, points, vo);
+        int ok = 0, skipped = 0;
+        for (const auto& c : r.cases) (c.skipped ? skipped : ok) += (c.ok || c.skipped);
+        detail = std::to_string(ok) + "/" + std::to_string(r.cases.size()) + " points match" +
+                 (skipped ? ", " + std::to_string(skipped) + " skipped" : "");
+        return r;
+      });
+      report["verification"] = vr.to_json();
+      if (!vr.ok()) {
+        std::string first;
+        for (const auto& c : vr.cases) {
+          if (!c.ok && !c.skipped) {
+            first = c.point.label + ": " + c.note;
+            break;
+          }
+        }
+        report["status"] = "error";
+        report["exit_code"] = static_cast<int>(ExitCode::kVerifyMismatch);
+        publish();
+        PTX_USER_FAIL(ExitCode::kVerifyMismatch, "E_VERIFY_MISMATCH")
+            << "the exported program differs from the eager model (" << first
+            << "); --atol/--rtol set the tolerances, the report lists every point";
+      }
+    }
+
+    // [6] write the artifact, read it back and run the sample
+    if (opts.write_artifact) {
+      const std::filesystem::path out = opts.out ? *opts.out : default_output(opts.model);
+      stages.run("write artifact", [&](std::string& detail) {
+        serialize::WriteOptions wo;
+        for (const shapes::SymbolInfo& s : trace.env.symbols()) wo.symbol_hints[s.sym.str()] = s.hint;
+        serialize::write_pt2(program, out, wo);
+        detail = out.string() + " (" + std::to_string(std::filesystem::file_size(out)) + " bytes)";
+        if (opts.verify) {
+          const ir::ExportedProgram back = serialize::read_pt2(out);
+          const MadeInputs made = make_inputs(program, inputs.sets.at(0), trace.env.hints(), 0);
+          const auto a = run_program(program, made.flat);
+          const auto b = run_program(back, made.flat);
+          bool same = a.size() == b.size();
+          for (size_t i = 0; same && i < a.size(); ++i) same = a[i].sizes() == b[i].sizes() && at::equal(a[i], b[i]);
+          if (!same) {
+            std::filesystem::remove(out);
+            PTX_USER_FAIL(ExitCode::kVerifyMismatch, "E_ROUNDTRIP")
+                << out.string() << ": the artifact read back gives different results than the program written; "
+                << "it was removed (this is a bug: please report it)";
+          }
+          detail += ", round trip ok";
+        }
+      });
+      outcome.artifact = out;
+      report["artifact"] = out.string();
+    }
+    report["status"] = "ok";
+    report["exit_code"] = 0;
+    outcome.exit_code = 0;
+    publish();
+    return outcome;
+  } catch (const Error& e) {
+    report["status"] = "error";
+    report["exit_code"] = static_cast<int>(e.code());
+    report["diagnostics"].push_back({{"code", e.diag_code()}, {"message", e.what()}});
+    publish();
+    throw;
+  }
+}
+
+}  // namespace ptx::cmd

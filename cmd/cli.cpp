@@ -73,7 +73,11 @@ int run_export_command(Flags& f, bool write) {
       if (write) std::cout << "wrote " << out.artifact.string() << "\n";
       if (report.contains("constraints")) {
         for (const auto& s : report["constraints"].value("symbols", nlohmann::json::array())) {
-          std::cout << "  " << s.dump() << "\n";
+          auto bound = [](const nlohmann::json& v) { return v.is_null() ? std::string("inf") : v.dump(); };
+          const auto& r = s.value("proven", nlohmann::json::object());
+          std::cout << "  " << s.value("name", std::string()) << " (" << s.value("symbol", std::string())
+                    << "): " << s.value("verdict", std::string()) << ", range [" << bound(r.value("min", nlohmann::json()))
+                    << ", " << bound(r.value("max", nlohmann::json())) << "]\n";
         }
       }
     }

@@ -53,7 +53,17 @@ in_root() {  # run a command inside the root with /proc mounted, as root, no bin
 
 setup() {
   [[ $(id -u) -eq 0 ]] || fail "check for root" "run as root: debootstrap, unshare and chroot need it"
-  if [[ -f "$STAMP" ]] && diff -q <(package_list) "$STAMP" >/dev/null 2>&1; then
+  # Already has every package of this checkout's list? (A stamp may list more: other checkouts.)
+  missing_packages() { comm -23 <(package_list) <(sort -u "$STAMP" 2>/dev/null); }
+  if [[ -f "$STAMP" && -z "$(missing_packages)" ]]; then
+    return 0
+  fi
+  # One setup at a time (several checkouts, CI and a developer may start one together).
+  mkdir -p "$(dirname "$ROOT_DIR")"
+  exec 9>"$(dirname "$ROOT_DIR")/setup.lock"
+  flock 9
+  if [[ -f "$STAMP" && -z "$(missing_packages)" ]]; then
+    exec 9>&-
     return 0
   fi
   local t0=$SECONDS
@@ -81,7 +91,8 @@ setup() {
   in_root apt-get install -y -qq --no-install-recommends "${PACKAGES[@]}" > "$(dirname "$ROOT_DIR")/apt.log" 2>&1 \
     || fail "apt-get install in the root" "see $(dirname "$ROOT_DIR")/apt.log"
   in_root apt-get clean >&2 || true
-  package_list > "$STAMP"
+  { package_list; cat "$STAMP" 2>/dev/null; } | sort -u > "$STAMP.new" && mv "$STAMP.new" "$STAMP"
+  exec 9>&-
   echo "ptexport env: ready in $((SECONDS - t0)) s" >&2
 }
 

@@ -104,9 +104,12 @@ int64_t ShapeEnv::guard_int(SymExpr e, const Provenance& why) {
 
 void ShapeEnv::add_guard(const SymBool& cond, const Provenance& why) {
   if (cond.as_const() == std::optional<bool>(true)) return;
-  for (const Guard& g : guards_) {
-    if (g.cond == cond) return;
+  size_t h = cond.as_const() ? 1 : cond.lhs().hash() * 31 + cond.rhs().hash() * 7 + static_cast<size_t>(cond.rel());
+  std::vector<size_t>& same_hash = guard_index_[h];
+  for (size_t i : same_hash) {
+    if (guards_[i].cond == cond) return;
   }
+  same_hash.push_back(guards_.size());
   guards_.push_back(Guard{cond, why});
 }
 

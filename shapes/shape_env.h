@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "shapes/sym.h"
@@ -95,6 +96,7 @@ class ShapeEnv {
   std::vector<SymbolInfo> symbols_;
   Assignment hints_;
   std::vector<Guard> guards_;
+  std::unordered_map<size_t, std::vector<size_t>> guard_index_;  // hash of cond -> guards_ indices
 };
 
 }  // namespace ptx::shapes

@@ -107,13 +107,24 @@ Value* Graph::add_placeholder(const std::string& name, ValueType type, std::opti
 
 Node* Graph::add_call(const std::string& target, std::vector<NamedArg> inputs,
                       const std::vector<ValueType>& output_types, const std::string& name_hint) {
+  return add_call(target, std::move(inputs), output_types, name_hint, {});
+}
+
+Node* Graph::add_call(const std::string& target, std::vector<NamedArg> inputs,
+                      const std::vector<ValueType>& output_types, const std::string& name_hint,
+                      const std::vector<std::string>& output_hints) {
+  PTX_INTERNAL_CHECK(output_hints.empty() || output_hints.size() == output_types.size())
+      << "add_call " << name_hint << ": " << output_hints.size() << " output names for " << output_types.size()
+      << " outputs";
   auto node = std::make_unique<Node>();
   node->kind_ = NodeKind::kCall;
   node->name_ = unique_name(name_hint);
   node->target_ = target;
   node->inputs_ = std::move(inputs);
   for (size_t i = 0; i < output_types.size(); ++i) {
-    const std::string vname = (output_types.size() == 1) ? node->name_ : unique_name(node->name_);
+    const std::string vname = !output_hints.empty()      ? unique_name(output_hints[i])
+                              : output_types.size() == 1 ? node->name_
+                                                         : unique_name(node->name_);
     Value* v = new_value(vname, output_types[i], node.get());
     if (output_types[i] == ValueType::kTensor) v->meta_ = TensorMeta{};
     node->outputs_.push_back(v);
@@ -181,6 +192,34 @@ void Graph::move_placeholder(Value* v, size_t index) {
     for (auto& p : ph) {
       if (p && p->outputs_[0] == placeholders_[i]) nodes_[i] = std::move(p);
     }
+  }
+}
+
+void Graph::move_to_front(const std::vector<Node*>& calls) {
+  std::unordered_set<const Node*> chosen(calls.begin(), calls.end());
+  std::vector<std::unique_ptr<Node>> placeholders, front(calls.size()), rest;
+  std::unordered_map<const Node*, size_t> position;
+  for (size_t i = 0; i < calls.size(); ++i) position[calls[i]] = i;
+  size_t found = 0;
+  for (const auto& n : nodes_) {
+    if (!chosen.count(n.get())) continue;
+    PTX_INTERNAL_CHECK(n->kind() == NodeKind::kCall) << "move_to_front of non-call node " << n->name();
+    ++found;
+  }
+  PTX_INTERNAL_CHECK(found == calls.size() && chosen.size() == calls.size())
+      << "move_to_front of a node not in this graph, or twice";
+  for (auto& n : nodes_) {
+    if (n->kind() == NodeKind::kPlaceholder) {
+      placeholders.push_back(std::move(n));
+    } else if (chosen.count(n.get())) {
+      front[position.at(n.get())] = std::move(n);
+    } else {
+      rest.push_back(std::move(n));
+    }
+  }
+  nodes_.clear();
+  for (auto* part : {&placeholders, &front, &rest}) {
+    for (auto& n : *part) nodes_.push_back(std::move(n));
   }
 }
 

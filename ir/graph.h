@@ -58,9 +58,19 @@ class Value {
   /// Tensors only.
   const TensorMeta& meta() const;
   TensorMeta& mutable_meta();
+  /// Whether the value carries a tensor meta (every tensor value must; ir::verify checks it).
+  bool has_meta() const { return meta_.has_value(); }
   /// SymInts only: the symbolic value (e.g. s0 for sym_size(x, 0)).
   shapes::SymExpr sym() const { return sym_; }
-  void set_sym(shapes::SymExpr e) { sym_ = e; }
+  void set_sym(shapes::SymExpr e) {
+    sym_ = e;
+    has_sym_ = true;
+  }
+  /// Whether set_sym was called (every SymInt value must have a sym; ir::verify checks it).
+  bool has_sym() const { return has_sym_; }
+  /// SymBools only: the condition it computes (e.g. Eq(Mod(s0, 4), 0)); nullopt if unknown.
+  const std::optional<shapes::SymBool>& sym_bool() const { return sym_bool_; }
+  void set_sym_bool(shapes::SymBool b) { sym_bool_ = b; }
   /// The node that produces it (a placeholder for graph inputs).
   Node* producer() const { return producer_; }
 
@@ -70,6 +80,8 @@ class Value {
   ValueType type_ = ValueType::kTensor;
   std::optional<TensorMeta> meta_;
   shapes::SymExpr sym_;
+  bool has_sym_ = false;
+  std::optional<shapes::SymBool> sym_bool_;
   Node* producer_ = nullptr;
 };
 
@@ -157,6 +169,11 @@ class Graph {
   /// output; several outputs are named "<node>", "<node>_1"... likewise unique.
   Node* add_call(const std::string& target, std::vector<NamedArg> inputs,
                  const std::vector<ValueType>& output_types, const std::string& name_hint);
+  /// As above, but output i is named from `output_hints[i]` (made unique) instead of the node's
+  /// name; the parser uses it to keep the names of a text.
+  Node* add_call(const std::string& target, std::vector<NamedArg> inputs,
+                 const std::vector<ValueType>& output_types, const std::string& name_hint,
+                 const std::vector<std::string>& output_hints);
   /// Sets the graph's results (the output node's arguments).
   void set_outputs(std::vector<Value*> outputs);
 
@@ -180,6 +197,9 @@ class Graph {
   void rename_node(Node* n, const std::string& name);
   /// Moves placeholder `v` to position `index` among the placeholders.
   void move_placeholder(Value* v, size_t index);
+  /// Moves the call nodes `calls` (in that order) right after the placeholders, before every other
+  /// call node; the other calls keep their order. The caller keeps Note [Topological order].
+  void move_to_front(const std::vector<Node*>& calls);
 
   /// A name not yet used by any value or node, from `hint`.
   std::string unique_name(const std::string& hint);

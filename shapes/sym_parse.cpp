@@ -6,9 +6,11 @@
 //   unary  := '-' unary | power
 //   power  := atom ('**' INT)?
 //   atom   := INT | NAME | NAME '(' rel (',' rel)* ')' | '(' rel ')'
+//             | "Symbol" '(' QUOTED (',' NAME '=' NAME)* ')'          (sympy srepr)
 #include "shapes/sym_parse.h"
 
 #include <cctype>
+#include <type_traits>
 
 #include "shapes/error.h"
 
@@ -171,21 +173,61 @@ class Parser {
         ++pos_;
       }
       std::string name(text_.substr(start, pos_ - start));
-      if (name == "True" || name == "False") {
+      if (name == "True" || name == "False" || name == "true" || name == "false") {
         SymAst a;
-        a.op = name == "True" ? Op::True : Op::False;
+        a.op = (name == "True" || name == "true") ? Op::True : Op::False;
         return a;
       }
+      if (name == "Symbol" && eat("(")) return srepr_symbol();
       if (eat("(")) {
         std::vector<SymAst> args{rel()};
         while (eat(",")) args.push_back(rel());
         expect(")");
+        // sympy's srepr wrappers: Integer(3), Add(a, b, ...), Mul(a, b, ...), Pow(a, Integer(2)).
+        if (name == "Integer") {
+          if (args.size() != 1 || !is_integer_literal(args[0])) fail("Integer takes one integer");
+          return args[0];
+        }
+        if (name == "Add" || name == "Mul") {
+          SymAst r = args[0];
+          for (size_t i = 1; i < args.size(); ++i) r = node(name == "Add" ? Op::Add : Op::Mul, {r, args[i]});
+          return r;
+        }
+        if (name == "Pow") {
+          if (args.size() != 2 || args[1].op != Op::Int || args[1].value < 1 || args[1].value > 64) {
+            fail("Pow takes a base and an exponent in [1, 64]");
+          }
+          SymAst p = node(Op::Pow, {args[0]});
+          p.value = args[1].value;
+          return p;
+        }
+        if (name == "CeilDiv") {  // ceil(a / b) = -((-a) // b)
+          if (args.size() != 2) fail(name + " takes two arguments");
+          return node(Op::Neg, {node(Op::FloorDiv, {node(Op::Neg, {args[0]}), args[1]})});
+        }
         struct {
           const char* name;
           Op op;
-        } const fns[] = {{"Min", Op::Min}, {"min", Op::Min},           {"Max", Op::Max},
-                         {"max", Op::Max}, {"Mod", Op::Mod},           {"FloorDiv", Op::FloorDiv},
-                         {"Eq", Op::Eq},   {"Ne", Op::Ne}};
+        } const fns[] = {{"Min", Op::Min},
+                         {"min", Op::Min},
+                         {"Max", Op::Max},
+                         {"max", Op::Max},
+                         {"Mod", Op::Mod},
+                         {"PythonMod", Op::Mod},
+                         {"FloorDiv", Op::FloorDiv},
+                         {"CleanDiv", Op::FloorDiv},
+                         {"Eq", Op::Eq},
+                         {"Equality", Op::Eq},
+                         {"Ne", Op::Ne},
+                         {"Unequality", Op::Ne},
+                         {"Lt", Op::Lt},
+                         {"StrictLessThan", Op::Lt},
+                         {"Le", Op::Le},
+                         {"LessThan", Op::Le},
+                         {"Gt", Op::Gt},
+                         {"StrictGreaterThan", Op::Gt},
+                         {"Ge", Op::Ge},
+                         {"GreaterThan", Op::Ge}};
         for (const auto& f : fns) {
           if (name != f.name) continue;
           if (args.size() < 2 || ((f.op != Op::Min && f.op != Op::Max) && args.size() != 2)) {
@@ -198,12 +240,47 @@ class Parser {
         }
         fail("unknown function '" + name + "'");
       }
+      if (name == "oo" || name == "int_oo" || name == "zoo" || name == "nan" || name == "inf") {
+        pos_ = start;
+        fail("'" + name + "' is not an integer");
+      }
       SymAst a;
       a.op = Op::Var;
       a.name = name;
       return a;
     }
     fail("unexpected '" + std::string(1, c) + "'");
+  }
+
+  static bool is_integer_literal(const SymAst& a) {
+    return a.op == Op::Int || (a.op == Op::Neg && a.args[0].op == Op::Int);
+  }
+
+  /// Symbol('s0', integer=True, positive=True), after "Symbol(": the assumptions are dropped.
+  SymAst srepr_symbol() {
+    skip();
+    if (pos_ >= text_.size() || (text_[pos_] != '\'' && text_[pos_] != '"')) fail("expected a quoted symbol name");
+    const char quote = text_[pos_++];
+    const size_t start = pos_;
+    while (pos_ < text_.size() && text_[pos_] != quote) ++pos_;
+    if (pos_ >= text_.size()) fail("unterminated symbol name");
+    SymAst a;
+    a.op = Op::Var;
+    a.name = std::string(text_.substr(start, pos_ - start));
+    ++pos_;
+    if (a.name.empty() || !(std::isalpha(static_cast<unsigned char>(a.name[0])) || a.name[0] == '_')) {
+      fail("bad symbol name '" + a.name + "'");
+    }
+    while (eat(",")) {
+      skip();
+      while (pos_ < text_.size() && (std::isalnum(static_cast<unsigned char>(text_[pos_])) || text_[pos_] == '_')) {
+        ++pos_;
+      }
+      expect("=");
+      if (!eat_word("True") && !eat_word("False")) fail("expected True or False");
+    }
+    expect(")");
+    return a;
   }
 
   std::string_view text_;
@@ -342,6 +419,55 @@ SymBool build_bool(const SymAst& ast, const std::function<SymExpr(const std::str
   }
   PTX_USER_FAIL(ExitCode::kUsage, "E_SYM_PARSE")
       << "symbolic condition '" << ast.str() << "': expected a condition, got an integer";
+}
+
+// ---- shortcuts for readers of files -------------------------------------------------------------
+
+namespace {
+/// Runs `f`; a syntax error becomes an input error (the text came from a file), and the
+/// InternalErrors of constant folding (overflow, a constant division by zero) become input errors
+/// naming the text.
+template <typename F>
+std::invoke_result_t<F> from_file(std::string_view text, F f) {
+  try {
+    return f();
+  } catch (const UserError& e) {
+    if (e.diag_code() != "E_SYM_PARSE") throw;
+    throw UserError(ExitCode::kInput, "E_SYM_PARSE", e.what());
+  } catch (const InternalError& e) {
+    PTX_USER_FAIL(ExitCode::kInput, "E_SYM_PARSE") << "symbolic expression '" << std::string(text) << "': " << e.what();
+  }
+}
+}  // namespace
+
+SymExpr parse_sym(std::string_view text, const SymbolLookup& symbol) {
+  return from_file(text, [&] {
+    const SymAst ast = parse_sym(text);
+    if (ast.is_bool()) {
+      PTX_USER_FAIL(ExitCode::kInput, "E_SYM_PARSE")
+          << "symbolic expression '" << std::string(text) << "': expected an integer, got a condition";
+    }
+    return build_expr(ast, symbol);
+  });
+}
+
+SymBool parse_sym_bool(std::string_view text, const SymbolLookup& symbol) {
+  return from_file(text, [&] {
+    const SymAst ast = parse_sym(text);
+    if (!ast.is_bool() || ast.op == SymAst::Op::And) {
+      PTX_USER_FAIL(ExitCode::kInput, "E_SYM_PARSE")
+          << "symbolic condition '" << std::string(text) << "': expected one relation (==, !=, <, <=, >, >=, Eq, Ne)";
+    }
+    return build_bool(ast, symbol);
+  });
+}
+
+SymbolLookup fresh_symbols(std::map<std::string, SymExpr>& table) {
+  return [&table](const std::string& name) {
+    auto it = table.find(name);
+    if (it == table.end()) it = table.emplace(name, SymExpr::new_symbol(name)).first;
+    return it->second;
+  };
 }
 
 }  // namespace ptx::shapes

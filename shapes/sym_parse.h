@@ -1,14 +1,24 @@
-// shapes/sym_parse.h: a parser for the text of symbolic integers and relations, in the syntax
-// SymExpr::str() / SymBool::str() print (torch's sympy style) plus Python operators:
-//   2*s0 + 1    (s0//2)    s0 // 2    Mod(s0, 4)    s0 % 4    Min(8, s0)    max(a, b)    s0**2
-//   Eq(s0, 8)   Ne(a, b)   s0 >= 5    a == 2*b      True      False    a > 0 and b > 0
+// shapes/sym_parse.h: the one parser of symbolic-integer text in ptexport (the rewrite-rule prover,
+// --dynamic specs, ir/parser's annotations and serialize/'s .pt2 sizes all use it). It reads:
+//   - SymExpr::str() / SymBool::str() (torch's sympy style) plus Python operators:
+//       2*s0 + 1    (s0//2)    s0 // 2    Mod(s0, 4)    s0 % 4    Min(8, s0)    max(a, b)    s0**2
+//       Eq(s0, 8)   Ne(a, b)   s0 >= 5    a == 2*b      True      False    a > 0 and b > 0
+//   - torch 2.14's other sympy function names (print(ep), guard messages):
+//       FloorDiv(a, b)  PythonMod(a, b)  CleanDiv(a, b)  CeilDiv(a, b)  Lt/Le/Gt/Ge(a, b)
+//   - sympy's srepr, which torch 2.14 writes into .pt2 files (torch/_export/serde/serialize.py,
+//     _print_sympy):
+//       Symbol('s0', integer=True, positive=True)  Integer(3)  Add(a, b, ...)  Mul(a, b, ...)
+//       Pow(a, Integer(2))  Equality  Unequality  StrictLessThan  LessThan  StrictGreaterThan
+//       GreaterThan  true  false
 // It yields a SymAst: the expression as written, not yet canonical. The rewrite-rule prover needs
-// the left-hand side exactly as written; everyone else calls build_expr/build_bool, which
-// canonicalize through the SymExpr constructors.
+// the left-hand side exactly as written; everyone else calls build_expr/build_bool (or the
+// parse_sym(text, symbol) / parse_sym_bool(text, symbol) shortcuts), which canonicalize through the
+// SymExpr constructors, so parse_sym(e.str(), ...) == e.
 #pragma once
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -45,5 +55,23 @@ SymExpr build_expr(const SymAst& ast, const std::function<SymExpr(const std::str
 /// The operands of a chain of `and` (the AST itself if it is not one).
 std::vector<SymAst> conjuncts(const SymAst& ast);
 SymBool build_bool(const SymAst& ast, const std::function<SymExpr(const std::string&)>& var);
+
+// ---- shortcuts for readers of files (ir text, .pt2 archives) ------------------------------------
+
+/// Maps a symbol name met in the text ("s0") to the SymExpr it stands for. It may throw (for an
+/// unknown name); its UserError passes through unchanged.
+using SymbolLookup = std::function<SymExpr(const std::string&)>;
+
+/// build_expr(parse_sym(text), symbol), for text read from a file: errors are
+/// UserError(ExitCode::kInput, "E_SYM_PARSE") (syntax, a condition where an integer was expected,
+/// a constant division by zero, overflow while folding constants).
+SymExpr parse_sym(std::string_view text, const SymbolLookup& symbol);
+/// build_bool(parse_sym(text), symbol), with errors as parse_sym(text, symbol).
+SymBool parse_sym_bool(std::string_view text, const SymbolLookup& symbol);
+
+/// A SymbolLookup that makes a fresh symbol (SymExpr::new_symbol) the first time it meets a name
+/// and returns the same one afterwards, recording it in `table`. One table per program makes "s0"
+/// in two places the same symbol. `table` must outlive the returned function.
+SymbolLookup fresh_symbols(std::map<std::string, SymExpr>& table);
 
 }  // namespace ptx::shapes

@@ -1,0 +1,179 @@
+// tests/shapes/sym_parse_test.cpp: reading symbolic text back (shapes/sym_parse.h).
+//
+// The torch texts below are what torch 2.14 prints (str) and writes into .pt2 files (srepr) for
+// the same expressions; they were obtained with (scripts/env.sh run python3):
+//   import sympy
+//   from torch.utils._sympy.functions import FloorDiv, Mod, Min, Max, PythonMod
+//   s0, s1 = sympy.symbols("s0 s1", integer=True, positive=True)
+//   print(repr(str(e)), "|", sympy.srepr(e))
+// and from print(ep) / runtime-assert messages of torch.export (ir printer tests say which
+// module).
+#include <catch2/catch_test_macros.hpp>
+#include <catch2/generators/catch_generators.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
+
+#include <functional>
+#include <map>
+
+#include "shapes/error.h"
+#include "shapes/sym.h"
+#include "shapes/sym_parse.h"
+
+using namespace ptx::shapes;
+using Catch::Matchers::ContainsSubstring;
+
+namespace {
+const SymExpr s0 = SymExpr::new_symbol("s0");
+const SymExpr s1 = SymExpr::new_symbol("s1");
+const SymExpr s2 = SymExpr::new_symbol("s2");
+
+SymExpr lookup(const std::string& name) {
+  if (name == "s0") return s0;
+  if (name == "s1") return s1;
+  if (name == "s2") return s2;
+  PTX_USER_FAIL(ptx::ExitCode::kInput, "E_TEST") << "unknown symbol " << name;
+}
+SymExpr P(const std::string& text) { return parse_sym(text, lookup); }
+SymBool PB(const std::string& text) { return parse_sym_bool(text, lookup); }
+using Make = std::function<SymExpr()>;
+using MakeBool = std::function<SymBool()>;
+}  // namespace
+
+TEST_CASE("parse_sym reads torch's str() and srepr texts", "[shapes][sym_parse]") {
+  auto [text, make] = GENERATE(table<const char*, Make>({
+      {"s0", [] { return s0; }},
+      {"42", [] { return SymExpr(42); }},
+      {"-3", [] { return SymExpr(-3); }},
+      {"3*s0", [] { return 3 * s0; }},
+      {"((s0//3)) + 1", [] { return floor_div(s0, 3) + 1; }},
+      {"Mod(s0, 4)", [] { return python_mod(s0, 4); }},
+      {"PythonMod(s0, 3)", [] { return python_mod(s0, 3); }},
+      {"FloorDiv(s0, 3)", [] { return floor_div(s0, 3); }},
+      {"Max(1, s0 - 2)", [] { return sym_max(1, s0 - 2); }},
+      {"Min(5, s0)", [] { return sym_min(s0, 5); }},
+      {"s0**2*s1 - 7", [] { return s0 * s0 * s1 - 7; }},
+      {"2*((s0//4))", [] { return 2 * floor_div(s0, 4); }},
+      {"(((s0 - 1)//32)) + 1", [] { return floor_div(s0 - 1, 32) + 1; }},
+      {"3 - s0", [] { return 3 - s0; }},
+      {"-s0 - s1 + 3", [] { return 3 - s0 - s1; }},
+      {"s0 % 4", [] { return python_mod(s0, 4); }},
+      {"s0 // 2 * 2", [] { return floor_div(s0, 2) * 2; }},
+      {"-2**2", [] { return SymExpr(-4); }},
+      {"CeilDiv(s0, 4)", [] { return ceil_div(s0, 4); }},
+      {"Min(s0, s1, 8)", [] { return sym_min(sym_min(s0, s1), 8); }},
+      // srepr, as torch 2.14 writes sizes into a .pt2
+      {"Symbol('s0', integer=True, positive=True)", [] { return s0; }},
+      {"Mul(Integer(3), Symbol('s0', integer=True, positive=True))", [] { return 3 * s0; }},
+      {"Add(FloorDiv(Symbol('s0', integer=True, positive=True), Integer(3)), Integer(1))",
+       [] { return floor_div(s0, 3) + 1; }},
+      {"Max(Integer(1), Add(Symbol('s0', integer=True, positive=True), Integer(-2)))",
+       [] { return sym_max(1, s0 - 2); }},
+      {"Add(Mul(Pow(Symbol('s0', integer=True, positive=True), Integer(2)), Symbol('s1', integer=True, "
+       "positive=True)), Integer(-7))",
+       [] { return s0 * s0 * s1 - 7; }},
+  }));
+  INFO(text);
+  CHECK(P(text) == make());
+}
+
+TEST_CASE("parse_sym_bool reads relations in every spelling", "[shapes][sym_parse]") {
+  auto [text, make] = GENERATE(table<const char*, MakeBool>({
+      {"Eq(Mod(s0, 4), 0)", [] { return sym_eq(python_mod(s0, 4), 0); }},
+      {"Ne((s0//4), 1)", [] { return sym_ne(floor_div(s0, 4), 1); }},
+      {"s1 < s0", [] { return sym_lt(s1, s0); }},
+      {"2*s1 <= 3*s0", [] { return sym_le(2 * s1, 3 * s0); }},
+      {"1 <= 2*((s0//4))", [] { return sym_ge(2 * floor_div(s0, 4), 1); }},
+      {"2*((s0//4)) >= 1", [] { return sym_ge(2 * floor_div(s0, 4), 1); }},
+      {"s0 > 8", [] { return sym_gt(s0, 8); }},
+      {"s0 == s1", [] { return sym_eq(s0, s1); }},
+      {"s0 != 3", [] { return sym_ne(s0, 3); }},
+      {"Lt(s0, s1)", [] { return sym_lt(s0, s1); }},
+      {"Ge(s0, 2)", [] { return sym_ge(s0, 2); }},
+      {"True", [] { return SymBool(true); }},
+      {"false", [] { return SymBool(false); }},
+      {"Equality(Mod(Symbol('s0', integer=True, positive=True), Integer(4)), Integer(0))",
+       [] { return sym_eq(python_mod(s0, 4), 0); }},
+      {"StrictLessThan(Symbol('s1', integer=True, positive=True), Symbol('s0', integer=True, positive=True))",
+       [] { return sym_lt(s1, s0); }},
+      {"GreaterThan(Mul(Integer(2), FloorDiv(Symbol('s0', integer=True, positive=True), Integer(4))), Integer(1))",
+       [] { return sym_ge(2 * floor_div(s0, 4), 1); }},
+      {"Unequality(FloorDiv(Symbol('s0', integer=True, positive=True), Integer(4)), Integer(1))",
+       [] { return sym_ne(floor_div(s0, 4), 1); }},
+  }));
+  INFO(text);
+  CHECK(PB(text) == make());
+}
+
+TEST_CASE("parse_sym inverts SymExpr::str and SymBool::str", "[shapes][sym_parse]") {
+  const std::vector<SymExpr> exprs = {
+      s0, 2 * s0 + 1, s0 - 1, floor_div(s0, 2), python_mod(s0, 4), sym_min(s0, 8), sym_max(1, s0),
+      floor_div(s0 - 1, 32) + 1, -s0, 3 - s0, s0 * s1, 2 * s0 * s1, s1 - 2 * s0, floor_div(s0, 2) * 2,
+      s0 * s0, s0 * s0 * 2, floor_div(2 * s0 + 1, 4), python_mod(s0 + 1, s1), sym_max(s1, s0),
+      sym_min(s0, s1 + 1), floor_div(s0, 2) + s1, python_mod(s0, 4) + s0, -floor_div(s0, 2),
+      python_mod(s0, 4) * 8, 3 - s0 - s1, -s0 - s1, 1 - 2 * s0, s0 * s1 * s2 - s2 + 5,
+      floor_div(sym_max(s0, s1) * 3, s2), sym_min(floor_div(s0, 3), python_mod(s1, 5))};
+  for (const SymExpr& e : exprs) {
+    INFO(e.str());
+    CHECK(P(e.str()) == e);
+  }
+  const std::vector<SymBool> bools = {
+      sym_eq(python_mod(s0, 4), 0), sym_ne(s0, s1), sym_lt(s0, s1), sym_le(2 * s1, 3 * s0), sym_ge(s0, 5),
+      sym_gt(s0 + s1, 7), sym_eq(s0 + 1, s1), sym_ne(floor_div(s0, 4), 1), SymBool(true), SymBool(false)};
+  for (const SymBool& b : bools) {
+    INFO(b.str());
+    CHECK(PB(b.str()) == b);
+  }
+}
+
+TEST_CASE("fresh_symbols makes one symbol per name", "[shapes][sym_parse]") {
+  std::map<std::string, SymExpr> table;
+  const SymbolLookup sym = fresh_symbols(table);
+  const SymExpr a = parse_sym("s7 + s8", sym);
+  const SymExpr b = parse_sym("Symbol('s7', integer=True, positive=True)", sym);
+  REQUIRE(table.size() == 2);
+  CHECK(b == table.at("s7"));
+  CHECK(a == table.at("s7") + table.at("s8"));
+  CHECK(table.at("s7") != s0);
+  CHECK(a.str() == "s7 + s8");
+}
+
+TEST_CASE("parse errors name the text and the column", "[shapes][sym_parse][errors]") {
+  auto [text, message] = GENERATE(table<const char*, const char*>({
+      {"2*s0 +", "expected an operand at column 7"},
+      {"s0 / 2", "true division '/' is not an integer operation at column 4"},
+      {"Mod(s0)", "Mod takes 2 arguments, got 1 at column 1"},
+      {"Foo(s0)", "unknown function 'Foo' at column 1"},
+      {"(s0 + 1", "expected ')' at the end at column 8"},
+      {"s0 // 0", "division by zero at column 6"},
+      {"s0 + 1.5", "not an integer literal at column 6"},
+      {"s9", "unknown symbol s9"},
+      {"s0 <= 3", "a relation where an integer expression was expected at column 4"},
+      {"Eq(s0, 1)", "a relation where an integer expression was expected at column 1"},
+      {"s0 + int_oo", "'int_oo' is not an integer at column 6"},
+      {"s0**s1", "an exponent must be an integer in [0, 64] at column 5"},
+      {"99999999999999999999", "integer literal out of range at column 1"},
+      {"s0 s1", "unexpected 's' at column 4"},
+  }));
+  INFO(text);
+  try {
+    P(text);
+    FAIL("no error");
+  } catch (const ptx::UserError& e) {
+    CHECK(e.code() == ptx::ExitCode::kInput);
+    CHECK_THAT(e.what(), ContainsSubstring(message));
+    if (std::string(text) != "s9") {
+      CHECK_THAT(e.what(), ContainsSubstring(std::string("\"") + text + "\""));
+      CHECK(e.diag_code() == "E_SYM_PARSE");
+    }
+  }
+}
+
+TEST_CASE("parse_sym_bool errors", "[shapes][sym_parse][errors]") {
+  CHECK_THROWS_WITH(PB("s0 + 1"), ContainsSubstring("expected a relation"));
+  CHECK_THROWS_WITH(PB("s0 < s1 < 3"), ContainsSubstring("chained relations are not supported"));
+  CHECK_THROWS_WITH(PB("Eq(s0 1)"), ContainsSubstring("expected ','"));
+  CHECK_THROWS_AS(PB("Eq(s0, 1) x"), ptx::UserError);
+  // Overflow while folding constants is the text's fault, not an internal error.
+  CHECK_THROWS_AS(P("9223372036854775807 + 1"), ptx::UserError);
+  CHECK_THROWS_AS(P("4611686018427387904 * 4"), ptx::UserError);
+}

@@ -126,6 +126,8 @@ bool run_sym_op(const ir::Node& n, std::unordered_map<const ir::Value*, c10::IVa
     out = arg_int(0) <= arg_int(1);
   } else if (t == "_operator.lt") {
     out = arg_int(0) < arg_int(1);
+  } else if (t == "torch.sym_not") {
+    out = !arg_int(0);
   } else if (t == "aten::_assert_scalar.default") {
     if (!arg_int(0)) {
       std::string msg = n.inputs().size() > 1 ? std::get<std::string>(n.inputs()[1].value) : "";

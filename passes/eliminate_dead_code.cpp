@@ -4,6 +4,15 @@
 #include <unordered_set>
 
 namespace ptx::passes {
+namespace {
+/// Calls that exist for their effect (they check something and return nothing): never dead.
+bool has_side_effects(const ir::Node& n) {
+  const std::string& t = n.target();
+  return t == "aten::_assert_scalar.default" || t == "aten::_assert_async.msg" ||
+         t == "aten::_assert_tensor_metadata.default" || t == "aten::sym_constrain_range.default" ||
+         t == "aten::sym_constrain_range_for_size.default";
+}
+}  // namespace
 
 bool eliminate_dead_code(ir::Graph& graph) {
   // One backward sweep: a node is live if a live node or the output reads one of its values.
@@ -15,7 +24,7 @@ bool eliminate_dead_code(ir::Graph& graph) {
     if (n.kind() != ir::NodeKind::kCall) continue;
     bool used = false;
     for (const ir::Value* v : n.outputs()) used = used || live.count(v);
-    if (!used) {
+    if (!used && !has_side_effects(n)) {
       dead.insert(&n);
       continue;
     }

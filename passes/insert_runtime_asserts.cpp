@@ -1,0 +1,172 @@
+// passes/insert_runtime_asserts.cpp: guards as aten::_assert_scalar nodes. See the header.
+#include "passes/insert_runtime_asserts.h"
+
+#include <unordered_set>
+
+#include "ir/sym_materialize.h"
+#include "shapes/error.h"
+
+namespace ptx::passes {
+namespace {
+
+using shapes::Rel;
+using shapes::SymBool;
+using shapes::SymExpr;
+
+/// Targets that compute on SymInts only, with no effect: safe to move next to the placeholders when
+/// their inputs are there too.
+bool is_pure_sym_target(const std::string& t) {
+  return t == "aten::sym_size.int" || t.rfind("_operator.", 0) == 0 || t == "torch.sym_min" ||
+         t == "torch.sym_max" || t == "torch.sym_not";
+}
+
+/// The two sides of `c` as SymBool::str() prints them: terms with a positive coefficient on the
+/// left, the others (negated) and the constant on the right, keeping constants non-negative.
+std::pair<SymExpr, SymExpr> printed_sides(const SymBool& c) {
+  const SymExpr lhs = c.lhs(), rhs = c.rhs();
+  std::vector<SymExpr> terms;
+  if (lhs.kind() == shapes::SymKind::Add) {
+    terms.assign(lhs.operands().begin(), lhs.operands().end());
+  } else {
+    terms.push_back(lhs);
+  }
+  SymExpr pos(0), neg(0), constant = rhs;
+  for (const SymExpr& t : terms) {
+    int64_t coeff = 1;
+    SymExpr atom(1);
+    if (t.is_const()) {
+      constant = constant - t;
+      continue;
+    }
+    if (t.kind() == shapes::SymKind::Mul) {
+      for (const SymExpr& f : t.operands()) {
+        if (f.is_const()) {
+          coeff *= f.value();
+        } else {
+          atom = atom * f;
+        }
+      }
+    } else {
+      atom = t;
+    }
+    if (coeff > 0) {
+      pos = pos + SymExpr(coeff) * atom;
+    } else {
+      neg = neg + SymExpr(-coeff) * atom;
+    }
+  }
+  if (pos.is_const()) return {lhs, rhs};
+  if (!neg.is_const() && constant.is_const() && constant.value() < 0) return {pos - constant, neg};
+  return {pos, neg + constant};
+}
+
+std::string stack_trace_of(const shapes::Provenance& why) {
+  const auto colon = why.source.rfind(':');
+  if (colon == std::string::npos) return "";
+  return "File \"" + why.source.substr(0, colon) + "\", line " + why.source.substr(colon + 1) + ", in forward\n    " +
+         why.code;
+}
+
+}  // namespace
+
+bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& guards) {
+  ir::SymMaterializer syms(graph);
+  for (ir::Value* p : graph.placeholders()) syms.add_sources_from(p);
+
+  // Existing sym nodes that depend only on placeholders: reused, and moved up with the asserts.
+  std::unordered_set<const ir::Node*> hoistable;
+  std::unordered_set<const ir::Value*> early(graph.placeholders().begin(), graph.placeholders().end());
+  for (const auto& np : graph.nodes()) {
+    ir::Node& n = *np;
+    if (n.kind() != ir::NodeKind::kCall || !is_pure_sym_target(n.target())) continue;
+    bool ok = n.outputs().size() == 1;
+    for (const ir::Value* in : n.input_values()) ok = ok && early.count(in);
+    if (!ok) continue;
+    hoistable.insert(&n);
+    ir::Value* out = n.outputs()[0];
+    early.insert(out);
+    if (out->type() == ir::ValueType::kSymInt && out->has_sym()) syms.add_existing(out);
+  }
+
+  std::vector<ir::Node*> added;
+  std::vector<SymBool> done;
+  for (const shapes::Guard& guard : guards) {
+    const SymBool& cond = guard.cond;
+    if (auto k = cond.as_const()) {
+      PTX_INTERNAL_CHECK(*k) << "runtime assert of a condition that is always false (" << guard.origin.str() << ")";
+      continue;
+    }
+    bool seen = false;
+    for (const SymBool& d : done) seen = seen || d == cond;
+    if (seen) continue;
+    done.push_back(cond);
+
+    const auto [l, r] = printed_sides(cond);
+    PTX_INTERNAL_CHECK(SymBool(cond.rel(), l, r) == cond && !l.is_const())
+        << "runtime assert: cannot split " << cond.str() << " into two sides";
+    const size_t before = syms.created().size();
+    ir::Value* lv = syms.materialize(l);
+    const ir::ArgValue rv = r.is_const() ? ir::ArgValue(r.value()) : ir::ArgValue(syms.materialize(r));
+    added.insert(added.end(), syms.created().begin() + static_cast<std::ptrdiff_t>(before), syms.created().end());
+
+    const std::string trace = stack_trace_of(guard.origin);
+    auto bool_node = [&](const std::string& target, const std::string& name, std::vector<ir::NamedArg> args,
+                         const SymBool& value) {
+      ir::Node* n = graph.add_call(target, std::move(args), {ir::ValueType::kSymBool}, name);
+      n->outputs()[0]->set_sym_bool(value);
+      n->meta().stack_trace = trace;
+      added.push_back(n);
+      return n->outputs()[0];
+    };
+    ir::Value* check = nullptr;
+    switch (cond.rel()) {
+      case Rel::Eq:
+        check = bool_node("_operator.eq", "eq", {{"a", lv, false}, {"b", rv, false}}, cond);
+        break;
+      case Rel::Ne: {
+        ir::Value* eq = bool_node("_operator.eq", "eq", {{"a", lv, false}, {"b", rv, false}}, cond.negated());
+        check = bool_node("torch.sym_not", "sym_not", {{"a", eq, false}}, cond);
+        break;
+      }
+      case Rel::Lt:
+        check = bool_node("_operator.lt", "lt", {{"a", lv, false}, {"b", rv, false}}, cond);
+        break;
+      case Rel::Le:
+        check = bool_node("_operator.le", "le", {{"a", lv, false}, {"b", rv, false}}, cond);
+        break;
+      case Rel::Gt:
+        check = bool_node("_operator.gt", "gt", {{"a", lv, false}, {"b", rv, false}}, cond);
+        break;
+      case Rel::Ge:
+        check = bool_node("_operator.ge", "ge", {{"a", lv, false}, {"b", rv, false}}, cond);
+        break;
+    }
+    const std::string msg = "Runtime assertion failed for expression " + cond.str() + " on node '" +
+                            check->producer()->name() + "'";
+    ir::Node* a = graph.add_call("aten::_assert_scalar.default", {{"self", check, false}, {"assert_msg", msg, false}},
+                                 {}, "_assert_scalar_default");
+    a->meta().stack_trace = trace;
+    added.push_back(a);
+  }
+  if (added.empty()) return false;
+
+  // Move the new nodes, and the existing sym nodes they read, right after the placeholders.
+  std::unordered_set<const ir::Node*> moving(added.begin(), added.end());
+  std::vector<const ir::Node*> work(added.begin(), added.end());
+  while (!work.empty()) {
+    const ir::Node* n = work.back();
+    work.pop_back();
+    for (const ir::Value* in : n->input_values()) {
+      const ir::Node* p = in->producer();
+      if (p && hoistable.count(p) && moving.insert(p).second) work.push_back(p);
+    }
+  }
+  std::vector<ir::Node*> order;
+  for (const auto& np : graph.nodes()) {
+    if (moving.count(np.get())) order.push_back(np.get());
+  }
+  graph.move_to_front(order);
+  return true;
+}
+
+}  // namespace ptx::passes

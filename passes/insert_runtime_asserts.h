@@ -1,0 +1,33 @@
+// passes/insert_runtime_asserts.h: guards that must be checked when the exported program runs
+// become nodes of its graph, as torch.export does (prefer_deferred_runtime_asserts_over_guards):
+//
+//   sym_size_int: "Sym(s0)" = torch.ops.aten.sym_size.int(x, 0)
+//   mod: "Sym(Mod(s0, 4))" = sym_size_int % 4
+//   eq: "Sym(Eq(Mod(s0, 4), 0))" = mod == 0
+//   _assert_scalar_default = torch.ops.aten._assert_scalar.default(eq, "Runtime assertion failed for expression Eq(Mod(s0, 4), 0) on node 'eq'")
+//
+// The condition is computed as it prints (SymBool::str()): its two sides are materialized with
+// ir::SymMaterializer and compared with _operator.eq / le / ge (lt / gt); Ne is _operator.eq
+// followed by torch.sym_not, as torch 2.14 emits it. The message is torch's: "Runtime assertion
+// failed for expression <cond> on node '<the node computing cond>'". The comparison and assert
+// nodes carry the guard's source line as their stack trace.
+//
+// Placement: the new nodes, with the existing sym nodes they read (sym_size.int of a placeholder
+// and _operator / torch.sym_min / torch.sym_max on those), move right after the placeholders, so
+// that an input that violates a guard fails at its assert before any ATen op runs on it. torch
+// places some asserts after the op that needed them; we prefer failing first, with the message.
+#pragma once
+
+#include <vector>
+
+#include "ir/graph.h"
+#include "shapes/shape_env.h"
+
+namespace ptx::passes {
+
+/// Adds a runtime assertion for each guard (duplicates and constant-true conditions are skipped;
+/// a constant-false one is an InternalError: the checker should have rejected the export).
+/// Symbols are read from the placeholders' dims. Returns true if the graph changed.
+bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& guards);
+
+}  // namespace ptx::passes

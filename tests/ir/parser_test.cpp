@@ -255,7 +255,7 @@ TEST_CASE("parse errors name the line", "[ir][parser][errors]") {
                     "'x' is defined twice");
   check_parse_error("def forward(self, x: \"q32[2]\"):\n    return (x,)", "unknown dtype 'q32'");
   check_parse_error("def forward(self, x: \"f32[s0 +]\"):\n    return (x,)",
-                    "ir text line 1: in annotation \"f32[s0 +]\": cannot parse symbolic expression \"s0 +\"");
+                    "ir text line 1: in annotation \"f32[s0 +]\": symbolic expression 's0 +': unexpected end at column 5");
   check_parse_error("def forward(self, x):\n    return (x,)", "placeholder 'x' needs a type annotation");
   check_parse_error("def forward(self, x: \"f32[2]\"):\n    y: \"f32[2]\" = torch.ops.aten.relu.default(x)\n",
                     "the graph has no 'return' line");

@@ -35,6 +35,7 @@
 #include <sstream>
 #include <unordered_map>
 
+#include "ir/sym_materialize.h"
 #include "lib/torch_convert.h"
 #include "shapes/error.h"
 #include "shapes/rules.h"
@@ -125,7 +126,7 @@ std::string code_of(const jit::SourceRange& r) {
 class Tracer {
  public:
   Tracer(const LoadedModel& model, const Inputs& inputs, TraceResult& out)
-      : model_(model), inputs_(inputs), out_(out), env_(out.env), graph_(*out.program.graph) {}
+      : model_(model), inputs_(inputs), out_(out), env_(out.env), graph_(*out.program.graph), syms_(graph_) {}
 
   void run();
 
@@ -179,15 +180,9 @@ class Tracer {
   std::unordered_map<jit::Value*, SVP> vals_;
   std::map<std::string, std::shared_ptr<TensorCell>> state_;  // by FQN
   std::vector<std::shared_ptr<TensorCell>> input_cells_;
-  std::unordered_map<SymExpr, ir::Value*> sym_values_;
   std::map<std::string, SymExpr> symbols_by_name_;
-  // For each symbol id: a placeholder dim whose size is a*sym+b, to materialize sym_size.
-  struct DimSource {
-    ir::Value* value;
-    int64_t dim;
-    int64_t a, b;
-  };
-  std::map<int, DimSource> dim_sources_;
+  // Symbols as sym_size / _operator nodes, read off the input placeholders' dims.
+  ir::SymMaterializer syms_;
   std::map<std::string, RuleMiss> missing_;
   std::string missing_order_;  // to report in first-seen order
   std::vector<std::string> missing_seen_;
@@ -293,19 +288,7 @@ SVP Tracer::make_input_tensor(const at::Tensor& t, const std::string& path) {
   while (!name.empty() && name.back() == '_') name.pop_back();
   cell->value = graph_.add_placeholder(name, ir::ValueType::kTensor, make_meta(t, shape));
   cell->original = cell->value;
-  for (size_t d = 0; d < shape.size(); ++d) {
-    const SymExpr& e = shape[d];
-    if (e.is_const()) continue;
-    // Remember a dim that gives each symbol: a*s+b with one symbol.
-    for (const SymExpr& s : shapes::free_symbols(e)) {
-      if (dim_sources_.count(s.symbol_id())) continue;
-      const auto at0 = shapes::evaluate(e, {{s.symbol_id(), 0}});
-      const auto at1 = shapes::evaluate(e, {{s.symbol_id(), 1}});
-      if (at0 && at1 && shapes::free_symbols(e).size() == 1) {
-        dim_sources_[s.symbol_id()] = {cell->value, static_cast<int64_t>(d), *at1 - *at0, *at0};
-      }
-    }
-  }
+  syms_.add_sources_from(cell->value);  // each dim a*s+b with one symbol gives s
   out_.program.input_specs.push_back({ir::InputKind::kUserInput, cell->value->name(), "", true});
   input_cells_.push_back(cell);
   auto sv = std::make_shared<SV>();
@@ -494,83 +477,7 @@ ir::Value* Tracer::tensor_value(const SVP& s) {
   return v;
 }
 
-ir::Value* Tracer::sym_value(SymExpr e) {
-  PTX_INTERNAL_CHECK(!e.is_const()) << "sym_value of a constant";
-  if (auto it = sym_values_.find(e); it != sym_values_.end()) return it->second;
-  ir::Value* out = nullptr;
-  auto binop = [&](const char* target, const char* hint, std::vector<ir::NamedArg> args) {
-    ir::Node* node = graph_.add_call(target, std::move(args), {ir::ValueType::kSymInt}, hint);
-    node->outputs()[0]->set_sym(e);
-    return node->outputs()[0];
-  };
-  auto operand = [&](SymExpr x) -> ir::ArgValue {
-    if (x.is_const()) return x.value();
-    return sym_value(x);
-  };
-  switch (e.kind()) {
-    case shapes::SymKind::Symbol: {
-      auto src = dim_sources_.find(e.symbol_id());
-      PTX_INTERNAL_CHECK(src != dim_sources_.end()) << "no input dimension gives symbol " << e.str();
-      const DimSource& d = src->second;
-      ir::Node* node = graph_.add_call("aten::sym_size.int", {{"self", d.value, false}, {"dim", d.dim, false}},
-                                       {ir::ValueType::kSymInt}, "sym_size_int");
-      ir::Value* size = node->outputs()[0];
-      const SymExpr size_expr = e * SymExpr(d.a) + SymExpr(d.b);
-      size->set_sym(size_expr);
-      sym_values_[size_expr] = size;
-      if (d.a == 1 && d.b == 0) {
-        out = size;
-      } else {
-        ir::Value* shifted = size;
-        if (d.b != 0) {
-          ir::Node* sub = graph_.add_call("_operator.sub", {{"a", size, false}, {"b", d.b, false}},
-                                          {ir::ValueType::kSymInt}, "sub");
-          sub->outputs()[0]->set_sym(e * SymExpr(d.a));
-          shifted = sub->outputs()[0];
-        }
-        out = shifted;
-        if (d.a != 1) out = binop("_operator.floordiv", "floordiv", {{"a", shifted, false}, {"b", d.a, false}});
-        out->set_sym(e);
-      }
-      break;
-    }
-    case shapes::SymKind::Add:
-    case shapes::SymKind::Mul: {
-      const bool add = e.kind() == shapes::SymKind::Add;
-      auto ops = e.operands();
-      // Non-constant operands first (constants sort last in canonical order).
-      ir::ArgValue acc = operand(ops[0]);
-      SymExpr acc_expr = ops[0];
-      for (size_t i = 1; i < ops.size(); ++i) {
-        acc_expr = add ? acc_expr + ops[i] : acc_expr * ops[i];
-        ir::Node* node = graph_.add_call(add ? "_operator.add" : "_operator.mul",
-                                         {{"a", acc, false}, {"b", operand(ops[i]), false}}, {ir::ValueType::kSymInt},
-                                         add ? "add" : "mul");
-        node->outputs()[0]->set_sym(acc_expr);
-        acc = node->outputs()[0];
-      }
-      out = std::get<ir::Value*>(acc);
-      break;
-    }
-    case shapes::SymKind::FloorDiv:
-      out = binop("_operator.floordiv", "floordiv", {{"a", operand(e.operands()[0]), false}, {"b", operand(e.operands()[1]), false}});
-      break;
-    case shapes::SymKind::Mod:
-      out = binop("_operator.mod", "mod", {{"a", operand(e.operands()[0]), false}, {"b", operand(e.operands()[1]), false}});
-      break;
-    case shapes::SymKind::Min:
-      out = binop("torch.sym_min", "sym_min", {{"a", operand(e.operands()[0]), false}, {"b", operand(e.operands()[1]), false}});
-      break;
-    case shapes::SymKind::Max:
-      out = binop("torch.sym_max", "sym_max", {{"a", operand(e.operands()[0]), false}, {"b", operand(e.operands()[1]), false}});
-      break;
-    case shapes::SymKind::Const:
-      break;
-  }
-  PTX_INTERNAL_CHECK(out != nullptr) << "cannot materialize " << e.str();
-  sym_values_[e] = out;
-  return out;
-}
+ir::Value* Tracer::sym_value(SymExpr e) { return syms_.materialize(e); }
 
 ir::ArgValue Tracer::to_arg(const SVP& s, const c10::TypePtr& type_in, jit::Node* n, const std::string& arg) {
   c10::TypePtr type = type_in;

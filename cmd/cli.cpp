@@ -1,151 +1,629 @@
-// cmd/cli.cpp: the command line of docs/cli.md (export and check; the other commands follow).
+// cmd/cli.cpp: the command line of docs/cli.md: parsing (CLI11), help, version, the streams
+// contract (results on stdout, the rest on stderr, one JSON document under --json), exit codes,
+// and the mapping of every exception to one of them.
 #include "cmd/cli.h"
 
 #include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
+#include <nlohmann/json.hpp>
 
-#include <cstring>
+#include <algorithm>
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
+#include <memory>
+#include <new>
+#include <optional>
+#include <set>
 
-#include "cmd/pipeline.h"
-#include "cmd/version.h"
+#include "cmd/commands.h"
+#include "cmd/logging.h"
+#include "cmd/progress.h"
+#include "cmd/signals.h"
+#include "cmd/term.h"
+#include "lib/did_you_mean.h"
+#include "serialize/temp_file.h"
 #include "shapes/error.h"
 
 namespace ptx::cmd {
 namespace {
 
-constexpr const char* kFooter =
-    "Commands:\n"
-    "  ptexport MODEL INPUTS [options]            shorthand for `ptexport export`\n"
-    "  export  MODEL INPUTS [-o OUT.pt2]         trace, check shapes with Z3, verify, write .pt2 + report\n"
-    "  check   MODEL INPUTS                      the same analysis, no artifact\n"
-    "\n"
-    "Examples:\n"
-    "  ptexport model.pt inputs.json --dynamic batch=1:1024 -o model.pt2\n"
-    "  ptexport check model.pt inputs.json --dynamic x.0=batch --dynamic batch=1:64 --json\n"
-    "\n"
-    "Exit codes: 0 ok, 1 internal error, 2 usage, 3 input, 4 export failed, 5 constraint violation,\n"
-    "            6 verification mismatch, 7 solver inconclusive, 8 output error, 130 interrupted\n";
+namespace fs = std::filesystem;
+using nlohmann::json;
 
-struct Flags {
-  ExportOptions opts;
-  bool json = false;
-  std::string report_file;
-  std::string out;
+const std::vector<std::string> kCommands = {"export", "check", "inspect", "run", "verify"};
+
+/// Options that take a value as the next argument (for expand_shorthand).
+const std::set<std::string> kValueOptions = {"-o", "--output", "--dynamic", "--atol", "--rtol", "--solver-timeout",
+                                             "--report", "--log-level", "--log-file", "--color"};
+
+// ---- help texts ------------------------------------------------------------------------------------
+
+struct ExitCodeLine {
+  int code;
+  const char* meaning;
+};
+constexpr ExitCodeLine kExitCodes[] = {
+    {0, "success (warnings allowed)"},
+    {1, "internal error (a bug in ptexport: please report it)"},
+    {2, "usage error: bad flag, bad spec syntax, unknown input or symbol"},
+    {3, "input error: unreadable or malformed model, inputs.json, npy, artifact; dtype/shape mismatch"},
+    {4, "export failed: unsupported op or construct, data-dependent control flow, missing shape rule"},
+    {5, "constraint violation: the requested dynamic spec does not hold"},
+    {6, "verification mismatch: exported program differs from eager beyond tolerance"},
+    {7, "solver inconclusive (Z3 unknown / timeout)"},
+    {8, "output error: cannot write the artifact, report or log file"},
+    {130, "interrupted (Ctrl-C); no partial artifact left"},
 };
 
-void add_export_flags(CLI::App* app, Flags& f, bool with_output) {
-  app->add_option("MODEL", f.opts.model, "TorchScript archive (.pt) or torch.save'd module")->required();
-  app->add_option("INPUTS", f.opts.inputs, "inputs.json (ptexport.inputs/v1)")->required();
-  app->add_option("--dynamic", f.opts.dynamic,
-                  "SYM=[MIN]:[MAX], INPUT.DIM=SYM, INPUT.DIM=A*SYM+B, INPUT.DIM=auto|dynamic|static (repeatable)");
-  if (with_output) app->add_option("-o,--output", f.out, "artifact path (default: MODEL with .pt2)");
-  app->add_flag("--no-verify{false}", f.opts.verify, "skip the comparison with the eager model");
-  app->add_option("--atol", f.opts.atol, "absolute tolerance of verification")->capture_default_str();
-  app->add_option("--rtol", f.opts.rtol, "relative tolerance of verification")->capture_default_str();
-  app->add_option("--solver-timeout", f.opts.solver_timeout_s, "seconds per Z3 query")->capture_default_str();
-  app->add_option("--verify-elements", f.opts.verify_element_budget,
-                  "largest input (elements) built for verification")
-      ->capture_default_str();
-  app->add_option("--report", f.report_file, "write the JSON report to FILE");
-  app->add_flag("--json", f.json, "stdout is exactly one JSON document (the report)");
+std::string exit_codes_text(std::initializer_list<int> codes) {
+  std::string s = "Exit codes:\n";
+  for (const ExitCodeLine& line : kExitCodes) {
+    if (std::find(codes.begin(), codes.end(), line.code) == codes.end()) continue;
+    std::string code = std::to_string(line.code);
+    s += "  " + code + std::string(5 - code.size(), ' ') + line.meaning + "\n";
+  }
+  return s;
 }
 
-int run_export_command(Flags& f, bool write) {
-  f.opts.write_artifact = write;
-  if (!f.out.empty()) f.opts.out = f.out;
-  StageObserver obs;
-  obs.begin = [](int, int, const std::string&) {};
-  obs.end = [&](int i, double s, const std::string& detail) {
-    static const char* names[] = {"", "load model", "load inputs", "trace", "solve", "verify", "write artifact"};
-    std::fprintf(stderr, "[%d/%d] %s%s%s %.2fs\n", i, write ? (f.opts.verify ? 6 : 5) : (f.opts.verify ? 5 : 4),
-                 (i < 7) ? names[i] : "", detail.empty() ? "" : " (", (detail + (detail.empty() ? "" : ")")).c_str(), s);
-  };
-  nlohmann::json report;
-  int code = 0;
-  std::string error;
-  try {
-    ExportOutcome out = run_export(f.opts, obs, &report);
-    report = out.report;
-    for (const std::string& w : out.warnings) std::cerr << "warning: " << w << "\n";
-    if (!f.json) {
-      if (write) std::cout << "wrote " << out.artifact.string() << "\n";
-      if (report.contains("constraints")) {
-        for (const auto& s : report["constraints"].value("symbols", nlohmann::json::array())) {
-          auto bound = [](const nlohmann::json& v) { return v.is_null() ? std::string("inf") : v.dump(); };
-          const auto& r = s.value("proven", nlohmann::json::object());
-          std::cout << "  " << s.value("name", std::string()) << " (" << s.value("symbol", std::string())
-                    << "): " << s.value("verdict", std::string()) << ", range [" << bound(r.value("min", nlohmann::json()))
-                    << ", " << bound(r.value("max", nlohmann::json())) << "]\n";
-        }
+std::string examples_text(std::initializer_list<std::pair<const char*, const char*>> examples) {
+  std::string s = "Examples:\n";
+  for (const auto& [comment, line] : examples) {
+    s += std::string("  # ") + comment + "\n  " + line + "\n";
+  }
+  return s;
+}
+
+const char* kMainDescription =
+    "ptexport: export TorchScript models to torch.export .pt2 artifacts, with dynamic shapes proved by Z3.\n"
+    "Results go to stdout, logs and progress to stderr; --json makes stdout one JSON document.";
+
+/// CLI11's formatter, with the option column showing only what option_text() says ("SPEC",
+/// "FILE"), no default values or validator descriptions (the descriptions say them in words),
+/// and footers and descriptions printed as written.
+class HelpFormatter : public CLI::Formatter {
+ public:
+  HelpFormatter() {
+    column_width(30);
+    right_column_width(70);
+    long_option_alignment_ratio(0.15F);
+    enable_footer_formatting(false);
+    enable_description_formatting(false);
+    label("SUBCOMMANDS", "COMMANDS");
+    label("POSITIONALS", "ARGUMENTS");
+  }
+  std::string make_option_opts(const CLI::Option* opt) const override {
+    if (!opt->nonpositional() || opt->get_option_text().empty()) return "";
+    return " " + opt->get_option_text();
+  }
+};
+
+// ---- parsed options --------------------------------------------------------------------------------
+
+struct GlobalArgs {
+  int verbose = 0, quiet = 0;
+  std::string log_level;
+  std::string log_file;
+  std::string color = "auto";
+  bool json = false;
+};
+
+struct ParsedArgs {
+  GlobalArgs global;
+  bool version = false;
+  ExportOptions exp;
+  std::string output, report;
+  bool no_verify = false;
+  bool no_graph = false;
+  InspectArgs inspect;
+  RunArgs run;
+  VerifyArgs verify;
+};
+
+CLI::Validator one_of(std::vector<std::string> choices) {
+  std::string desc;
+  for (const auto& c : choices) desc += (desc.empty() ? "" : "|") + c;
+  return CLI::Validator(
+      [choices](std::string& value) -> std::string {
+        if (std::find(choices.begin(), choices.end(), value) != choices.end()) return "";
+        return "'" + value + "' is not one of " + join_names(choices) + did_you_mean(value, choices);
+      },
+      "{" + desc + "}", "one_of");
+}
+
+const CLI::Validator kNonNegative(
+    [](std::string& value) -> std::string {
+      try {
+        size_t pos = 0;
+        const double v = std::stod(value, &pos);
+        if (pos == value.size() && v >= 0) return "";
+      } catch (const std::exception&) {
       }
-    }
+      return "'" + value + "' is not a number >= 0";
+    },
+    "NUMBER >= 0", "non_negative");
+
+const CLI::Validator kPositive(
+    [](std::string& value) -> std::string {
+      try {
+        size_t pos = 0;
+        const double v = std::stod(value, &pos);
+        if (pos == value.size() && v > 0) return "";
+      } catch (const std::exception&) {
+      }
+      return "'" + value + "' is not a number > 0";
+    },
+    "NUMBER > 0", "positive");
+
+void add_global_options(CLI::App& app, GlobalArgs& g) {
+  const char* group = "Global options";
+  app.add_flag("-v,--verbose", g.verbose, "more log output on stderr: -v info, -vv debug, -vvv trace")->group(group);
+  app.add_flag("-q,--quiet", g.quiet, "only errors on stderr, no progress")->group(group);
+  app.add_option("--log-level", g.log_level, "stderr log level, overrides -v/-q: trace, debug, info, warning, error, off")
+      ->option_text("LEVEL")
+      ->check(one_of({"trace", "debug", "info", "warning", "error", "off"}))
+      ->group(group);
+  app.add_option("--log-file", g.log_file, "also write every log record at debug level to FILE")
+      ->option_text("FILE")
+      ->group(group);
+  app.add_option("--color", g.color,
+                 "ANSI colors on stderr: auto (default: only on a terminal, without NO_COLOR or TERM=dumb), "
+                 "always, never")
+      ->option_text("WHEN")
+      ->check(one_of({"auto", "always", "never"}))
+      ->group(group);
+  app.add_flag("--json", g.json, "print exactly one JSON document on stdout (also on failure)")->group(group);
+}
+
+void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
+  sub.add_option("MODEL", a.exp.model, "TorchScript archive (torch.jit.script/trace + save) or torch.save'd nn.Module")
+      ->required();
+  sub.add_option("INPUTS", a.exp.inputs, "sample inputs: inputs.json (ptexport.inputs/v1)")->required();
+  sub.add_option("--dynamic", a.exp.dynamic,
+                 "dynamic dimension spec (repeatable): SYM=[MIN]:[MAX], INPUT.DIM=SYM, INPUT.DIM=A*SYM+B, "
+                 "INPUT.DIM=auto|dynamic|static")
+      ->option_text("SPEC")
+      ->allow_extra_args(false);
+  if (!is_check) {
+    sub.add_option("-o,--output", a.output, "the artifact to write (default: MODEL with extension .pt2)")
+        ->option_text("OUT.pt2");
+    sub.add_flag("--no-verify", a.no_verify, "skip comparing the exported program with the eager model");
+    sub.add_option("--atol", a.exp.atol, "verification: absolute tolerance (default 1e-4)")
+        ->check(kNonNegative)
+        ->option_text("ATOL");
+    sub.add_option("--rtol", a.exp.rtol, "verification: relative tolerance (default 1e-4)")
+        ->check(kNonNegative)
+        ->option_text("RTOL");
+  }
+  sub.add_option("--solver-timeout", a.exp.solver_timeout_s,
+                 "Z3 budget per query in seconds (default 10), turned into a deterministic resource limit")
+      ->check(kPositive)
+      ->option_text("SECONDS");
+  sub.add_option("--report", a.report, "also write the report (ptexport.report/v1 JSON) to FILE, also on failure")
+      ->option_text("FILE");
+}
+
+/// The app and its subcommands; `a` receives the values.
+std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
+  auto app = std::make_unique<CLI::App>(kMainDescription, "ptexport");
+  app->usage(
+      "Usage: ptexport [OPTIONS] COMMAND ARGS...\n"
+      "       ptexport MODEL INPUTS [OPTIONS]   (shorthand for `ptexport export MODEL INPUTS`)");
+  app->allow_extras();
+  app->require_subcommand(0, 1);
+  app->formatter(std::make_shared<HelpFormatter>());
+  add_global_options(*app, a.global);
+  app->add_flag("--version", a.version, "print the versions of ptexport, LibTorch, Z3 and the schemas");
+  app->footer(
+      examples_text({{"export with a dynamic batch dimension (the artifact is model.pt2)",
+                      "ptexport model.pt inputs.json --dynamic batch=1:1024"},
+                     {"a CI gate: analyse only, write the JSON report to a file",
+                      "ptexport check model.pt inputs.json --dynamic batch=1:1024 --json > report.json"}}) +
+      "\n" + exit_codes_text({0, 1, 2, 3, 4, 5, 6, 7, 8, 130}) +
+      "\nRun `ptexport COMMAND --help` for a command's options. Logs per stage: PTEXPORT_LOGS=+shapes,solver\n"
+      "(torch's TORCH_LOGS names work too, e.g. +dynamic). Documentation: docs/cli.md.");
+
+  CLI::App* exp = app->add_subcommand(
+      "export", "trace MODEL on INPUTS, check the dynamic shapes with Z3, write OUT.pt2, verify it against eager");
+  exp->usage("Usage: ptexport export MODEL INPUTS [OPTIONS]\n       ptexport MODEL INPUTS [OPTIONS]");
+  add_export_options(*exp, a, /*is_check=*/false);
+  add_global_options(*exp, a.global);
+  exp->footer(examples_text({{"a dynamic batch dimension named in --dynamic, the artifact written to model.pt2",
+                              "ptexport export model.pt inputs.json --dynamic x.0=batch --dynamic batch=1:1024 -o model.pt2"},
+                             {"dynamic height and width, the report kept for CI",
+                              "ptexport export resnet.pt inputs.json --dynamic x.2=h --dynamic x.3=w --dynamic h=32:1024 "
+                              "--dynamic w=32:1024 --report report.json"}}) +
+              "\n" + exit_codes_text({0, 1, 2, 3, 4, 5, 6, 7, 8, 130}));
+
+  CLI::App* check = app->add_subcommand(
+      "check", "the analysis of export (trace, shapes, Z3) without writing an artifact: the fast CI gate");
+  check->usage("Usage: ptexport check MODEL INPUTS [OPTIONS]");
+  add_export_options(*check, a, /*is_check=*/true);
+  add_global_options(*check, a.global);
+  check->footer(examples_text({{"does batch in [1, 1024] hold for this model?",
+                                "ptexport check model.pt inputs.json --dynamic batch=1:1024"},
+                               {"the report as JSON, for a CI step to read",
+                                "ptexport check model.pt inputs.json --json | jq '.symbols'"}}) +
+                "\n" + exit_codes_text({0, 1, 2, 3, 4, 5, 7, 8, 130}));
+
+  CLI::App* inspect = app->add_subcommand(
+      "inspect", "describe ARTIFACT.pt2: signature, symbols and ranges, guards, graph, op histogram, provenance");
+  inspect->usage("Usage: ptexport inspect ARTIFACT.pt2 [OPTIONS]");
+  inspect->add_option("ARTIFACT", a.inspect.artifact, "a .pt2 file (ours or torch.export.save's)")->required();
+  inspect->add_flag("--no-graph", a.no_graph, "leave the graph out of the text output");
+  add_global_options(*inspect, a.global);
+  inspect->footer(examples_text({{"everything, as print(ep) shows it, plus symbols and an op histogram",
+                                  "ptexport inspect model.pt2"},
+                                 {"the symbol ranges only, through the JSON description",
+                                  "ptexport inspect model.pt2 --json | jq '.symbols'"}}) +
+                  "\n" + exit_codes_text({0, 1, 2, 3, 130}));
+
+  CLI::App* run = app->add_subcommand(
+      "run", "execute ARTIFACT.pt2 on INPUTS (checked against its recorded ranges) and summarize the outputs");
+  run->usage("Usage: ptexport run ARTIFACT.pt2 INPUTS [OPTIONS]");
+  run->add_option("ARTIFACT", a.run.artifact, "a .pt2 file")->required();
+  run->add_option("INPUTS", a.run.inputs, "inputs.json (ptexport.inputs/v1) in forward's argument order")->required();
+  run->add_flag("--values", a.run.values, "print every output tensor in full");
+  add_global_options(*run, a.global);
+  run->footer(examples_text({{"run the artifact on new sizes", "ptexport run model.pt2 inputs_batch64.json"},
+                             {"output shapes and statistics as JSON", "ptexport run model.pt2 inputs.json --json"}}) +
+              "\n" + exit_codes_text({0, 1, 2, 3, 4, 130}));
+
+  CLI::App* verify = app->add_subcommand(
+      "verify", "compare ARTIFACT.pt2 with the eager MODEL on the sample and on each symbol's min, max and interior");
+  verify->usage("Usage: ptexport verify ARTIFACT.pt2 MODEL INPUTS [OPTIONS]");
+  verify->add_option("ARTIFACT", a.verify.artifact, "a .pt2 file")->required();
+  verify->add_option("MODEL", a.verify.model, "the model it was exported from")->required();
+  verify->add_option("INPUTS", a.verify.inputs, "inputs.json (ptexport.inputs/v1)")->required();
+  verify->add_option("--atol", a.verify.atol, "absolute tolerance (default 1e-4)")
+      ->check(kNonNegative)
+      ->option_text("ATOL");
+  verify->add_option("--rtol", a.verify.rtol, "relative tolerance (default 1e-4)")
+      ->check(kNonNegative)
+      ->option_text("RTOL");
+  add_global_options(*verify, a.global);
+  verify->footer(examples_text({{"check an artifact against its model", "ptexport verify model.pt2 model.pt inputs.json"},
+                                {"with looser tolerances, as JSON",
+                                 "ptexport verify model.pt2 model.pt inputs.json --atol 1e-3 --rtol 1e-3 --json"}}) +
+                 "\n" + exit_codes_text({0, 1, 2, 3, 4, 6, 130}));
+
+  for (CLI::App* sub : app->get_subcommands({})) {
+    sub->allow_extras();
+  }
+  return app;
+}
+
+/// Every option name of `app` ("--dynamic", "-o"), for did-you-mean.
+std::vector<std::string> option_names(const CLI::App& app) {
+  std::vector<std::string> names;
+  for (const CLI::Option* opt : app.get_options()) {
+    for (const std::string& l : opt->get_lnames()) names.push_back("--" + l);
+    for (const std::string& s : opt->get_snames()) names.push_back("-" + s);
+  }
+  return names;
+}
+
+// ---- documents and errors --------------------------------------------------------------------------
+
+std::string schema_of(const std::string& command) {
+  if (command == "export" || command == "check") return "ptexport.report/v1";
+  if (command == "inspect") return "ptexport.inspect/v1";
+  if (command == "run") return "ptexport.run/v1";
+  if (command == "verify") return "ptexport.verify/v1";
+  return "ptexport.result/v1";
+}
+
+struct Failure {
+  int exit_code = 0;
+  std::string code;     // stable diagnostic code
+  std::string message;  // without the "error: " prefix
+  bool internal = false;
+};
+
+constexpr const char* kReportBug =
+    "this is a bug in ptexport; please report this at the project's issue tracker with the command line";
+
+/// Runs `fn`, mapping every exception to a Failure (never lets one escape).
+template <typename Fn>
+std::optional<Failure> capture(Fn&& fn) {
+  try {
+    fn();
+    return std::nullopt;
   } catch (const UserError& e) {
-    code = static_cast<int>(e.code());
-    error = e.what();
+    return Failure{static_cast<int>(e.code()), e.diag_code(), e.what(), false};
   } catch (const InternalError& e) {
-    code = 1;
-    error = std::string("internal error: ") + e.what() + "\nplease report this with the command line and files";
+    return Failure{1, "E_INTERNAL", e.what(), true};
   } catch (const c10::Error& e) {
-    code = 1;
-    error = std::string("internal error: ") + e.what_without_backtrace() + "\nplease report this";
+    return Failure{1, "E_INTERNAL", std::string("LibTorch: ") + e.what_without_backtrace(), true};
+  } catch (const std::bad_alloc&) {
+    return Failure{1, "E_INTERNAL", "out of memory", true};
   } catch (const std::exception& e) {
-    code = 1;
-    error = std::string("internal error: ") + e.what() + "\nplease report this";
+    return Failure{1, "E_INTERNAL", e.what(), true};
+  } catch (...) {
+    return Failure{1, "E_INTERNAL", "unknown exception", true};
   }
-  if (code != 0) {
-    if (report.is_null()) report = {{"schema", "ptexport.report/v1"}};
-    report["status"] = "error";
-    report["exit_code"] = code;
-    if (!report.contains("diagnostics")) report["diagnostics"] = nlohmann::json::array();
-    std::cerr << "error: " << error << "\n";
+}
+
+/// Adds status, exit_code and the failure's diagnostic to `doc` (kept as the command made it).
+void finish_document(json& doc, const std::string& command, int exit_code, const std::optional<Failure>& failure,
+                     const std::vector<std::string>& warnings) {
+  if (!doc.is_object()) doc = json::object();
+  if (!doc.contains("schema")) doc["schema"] = schema_of(command);
+  if (!command.empty()) doc["command"] = command;
+  doc["status"] = exit_code == 0 ? "ok" : "error";
+  doc["exit_code"] = exit_code;
+  json& diags = doc["diagnostics"];
+  if (!diags.is_array()) diags = json::array();
+  auto present = [&](const std::string& message) {
+    return std::any_of(diags.begin(), diags.end(), [&](const json& d) {
+      return d.is_object() && d.value("message", std::string()) == message;
+    });
+  };
+  for (const std::string& w : warnings) {
+    if (!present(w)) diags.push_back({{"code", "W_WARNING"}, {"severity", "warning"}, {"message", w}});
   }
-  if (!f.report_file.empty()) {
-    std::ofstream rf(f.report_file);
-    rf << report.dump(2) << "\n";
-    if (!rf) {
-      std::cerr << "error: cannot write report " << f.report_file << "\n";
-      if (code == 0) code = static_cast<int>(ExitCode::kOutput);
-    }
+  if (failure && !present(failure->message)) {
+    diags.push_back({{"code", failure->code}, {"severity", "error"}, {"message", failure->message}});
   }
-  if (f.json) std::cout << report.dump(2) << "\n";
-  return code;
+}
+
+/// Writes `text` to `path` atomically (temporary + rename). UserError(kOutput) on failure.
+void write_file_atomically(const fs::path& path, const std::string& text, const char* what) {
+  serialize::TempFile tmp(path);
+  {
+    std::ofstream f(tmp.path(), std::ios::binary | std::ios::trunc);
+    PTX_USER_CHECK(f.good(), ExitCode::kOutput, "E_OUTPUT_REPORT")
+        << what << " " << path.string() << ": cannot write (" << std::strerror(errno) << ")";
+    f << text;
+    f.flush();
+    PTX_USER_CHECK(f.good(), ExitCode::kOutput, "E_OUTPUT_REPORT")
+        << what << " " << path.string() << ": write failed (" << std::strerror(errno) << ")";
+  }
+  tmp.commit();
+}
+
+/// Prints the failure on stderr ("error: ..."), straight to the console (never filtered by -q).
+void print_failure(Console& console, const Failure& f) {
+  const Style st = console.style();
+  if (f.internal) {
+    console.write_line(st.red("internal error") + ": " + f.message);
+    console.write_line(kReportBug);
+  } else {
+    console.write_line(st.red("error") + ": " + f.message);
+  }
+}
+
+bool wants_json(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (a == "--") return false;
+    if (a == "--json") return true;
+  }
+  return false;
+}
+
+/// The name of the subcommand the arguments are for (after shorthand expansion), or "".
+std::string command_of(const std::vector<std::string>& args) {
+  for (const std::string& a : args) {
+    if (std::find(kCommands.begin(), kCommands.end(), a) != kCommands.end()) return a;
+  }
+  return "";
+}
+
+int emit(CliIo& io, Console& console, bool as_json, const std::string& command, int exit_code,
+         const std::optional<Failure>& failure, CommandOutput& out) {
+  if (failure) print_failure(console, *failure);
+  mark_stdout_started();
+  if (as_json) {
+    finish_document(out.document, command, exit_code, failure, out.warnings);
+    io.out << out.document.dump(2) << '\n';
+  } else if (!failure) {
+    io.out << out.text;
+  }
+  io.out.flush();
+  return exit_code;
+}
+
+std::string getenv_or_empty(const char* name) {
+  const char* v = std::getenv(name);
+  return v ? v : "";
 }
 
 }  // namespace
 
-int run_cli(int argc, char** argv) {
-  // `ptexport MODEL INPUTS ...` is `ptexport export MODEL INPUTS ...`.
-  std::vector<std::string> args(argv + 1, argv + argc);
-  static const char* kCommands[] = {"export", "check", "inspect", "run", "verify"};
-  if (!args.empty() && args[0][0] != '-' &&
-      std::none_of(std::begin(kCommands), std::end(kCommands), [&](const char* c) { return args[0] == c; })) {
-    args.insert(args.begin(), "export");
+std::vector<std::string> expand_shorthand(const std::vector<std::string>& args) {
+  if (!args.empty() && args.front() == "help") {
+    std::vector<std::string> r(args.begin() + 1, args.end());
+    r.push_back("--help");
+    return r;
   }
-  CLI::App app{"ptexport: export TorchScript models to torch.export .pt2 artifacts, with sound dynamic shapes"};
-  app.set_version_flag("--version", [] {
-    const Versions v = versions();
-    return "ptexport " + v.ptexport + "\nLibTorch " + v.libtorch + "\nZ3 " + v.z3 + "\npt2 schema " + v.pt2_schema;
-  });
-  app.require_subcommand(0, 1);
-  app.footer(kFooter);
-  Flags export_flags, check_flags;
-  CLI::App* exp = app.add_subcommand("export", "trace, check shapes, verify, write .pt2 + report");
-  add_export_flags(exp, export_flags, true);
-  CLI::App* chk = app.add_subcommand("check", "the same analysis as export, no artifact");
-  add_export_flags(chk, check_flags, false);
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a == "--") break;
+    if (a.size() > 1 && a[0] == '-') {
+      if (a.find('=') == std::string::npos && kValueOptions.count(a)) ++i;  // skip its value
+      continue;
+    }
+    if (std::find(kCommands.begin(), kCommands.end(), a) != kCommands.end()) return args;
+    std::error_code ec;
+    if (!fs::exists(a, ec) && a.find('.') == std::string::npos && a.find('/') == std::string::npos) {
+      if (auto c = closest_name(a, kCommands)) {
+        PTX_USER_FAIL(ExitCode::kUsage, "E_USAGE")
+            << "unknown command '" << a << "'; did you mean '" << *c << "'? (commands: " << join_names(kCommands)
+            << "; a model file path starts the shorthand `ptexport MODEL INPUTS`)";
+      }
+    }
+    std::vector<std::string> r;
+    r.reserve(args.size() + 1);
+    r.push_back("export");
+    r.insert(r.end(), args.begin(), args.end());
+    return r;
+  }
+  return args;
+}
+
+int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
+  const bool early_json = wants_json(raw_args);
+  // Until the options are parsed, stderr uses --color auto.
+  auto early_console = std::make_unique<Console>(
+      io.err, decide_term_caps(io.err_is_tty, ColorMode::kAuto, io.env, io.err_columns));
+  CommandOutput out;
+
+  auto usage_failure = [&](const std::string& command, const std::string& message, const std::string& hint) {
+    Failure f{static_cast<int>(ExitCode::kUsage), "E_USAGE", message, false};
+    if (!hint.empty() && !early_json) f.message += "\n" + hint;
+    return emit(io, *early_console, early_json, command, f.exit_code, f, out);
+  };
+
+  std::vector<std::string> args;
+  if (auto f = capture([&] { args = expand_shorthand(raw_args); })) {
+    return usage_failure("", f->message, "run `ptexport --help` for the commands");
+  }
+  const std::string command = command_of(args);
+  const std::string help_hint =
+      command.empty() ? "run `ptexport --help` for usage" : "run `ptexport " + command + " --help` for usage";
+
+  ParsedArgs a;
+  std::unique_ptr<CLI::App> app = make_app(a);
   try {
-    std::vector<std::string> rev(args.rbegin(), args.rend());
-    app.parse(rev);
+    std::vector<std::string> reversed(args.rbegin(), args.rend());  // CLI11 takes them reversed
+    app->parse(reversed);
+  } catch (const CLI::CallForHelp& e) {
+    mark_stdout_started();
+    app->exit(e, io.out, io.err);
+    return 0;
+  } catch (const CLI::CallForAllHelp& e) {
+    mark_stdout_started();
+    app->exit(e, io.out, io.err);
+    return 0;
   } catch (const CLI::ParseError& e) {
-    const int rc = app.exit(e);
-    return rc == 0 ? 0 : static_cast<int>(ExitCode::kUsage);
+    return usage_failure(command, e.what(), help_hint);
   }
-  if (exp->parsed()) return run_export_command(export_flags, true);
-  if (chk->parsed()) return run_export_command(check_flags, false);
-  std::cout << app.help();
-  return 0;
+
+  // Arguments nobody took: an unknown option (with a did-you-mean) or a surplus argument.
+  CLI::App* sub = app->get_subcommands().empty() ? app.get() : app->get_subcommands().front();
+  std::vector<std::string> extras = app->remaining(/*recurse=*/true);
+  for (const std::string& x : extras) {
+    if (x.size() > 1 && x[0] == '-') {
+      const std::string name = x.substr(0, x.find('='));
+      return usage_failure(command,
+                           "unknown option '" + name + "'" + (command.empty() ? "" : " for " + command) +
+                               did_you_mean(name, option_names(*sub)),
+                           help_hint);
+    }
+  }
+  if (!extras.empty()) {
+    return usage_failure(command, "unexpected argument '" + extras.front() + "'", help_hint);
+  }
+
+  const GlobalArgs& g = a.global;
+  if (a.version) {
+    mark_stdout_started();
+    if (g.json) {
+      json doc = version_document();
+      doc["status"] = "ok";
+      doc["exit_code"] = 0;
+      io.out << doc.dump(2) << '\n';
+    } else {
+      io.out << version_text();
+    }
+    io.out.flush();
+    return 0;
+  }
+  if (command.empty()) {
+    return usage_failure("", "no command given (commands: " + join_names(kCommands) +
+                                 "; or the shorthand `ptexport MODEL INPUTS`)",
+                         help_hint);
+  }
+
+  // The real console, logging and signal handling.
+  const ColorMode color = parse_color_mode(g.color).value_or(ColorMode::kAuto);
+  early_console.reset();
+  Console console(io.err, decide_term_caps(io.err_is_tty, color, io.env, io.err_columns));
+  const spdlog::level::level_enum level = stderr_level(g.verbose, g.quiet, g.log_level);
+  std::optional<Failure> failure;
+  int exit_code = 0;
+
+  install_interrupt_handlers();
+  set_interrupt_live_terminal(console.caps().live);
+  if (g.json) {
+    json doc = json::object();
+    finish_document(doc, command, static_cast<int>(ExitCode::kInterrupted),
+                    Failure{static_cast<int>(ExitCode::kInterrupted), "E_INTERRUPTED", "interrupted", false}, {});
+    doc["status"] = "interrupted";
+    set_interrupt_stdout_document(doc.dump(2) + "\n");
+  }
+
+  failure = capture([&] {
+    LogConfig config;
+    config.level = level;
+    std::string spec = io.logs_from_process ? getenv_or_empty("PTEXPORT_LOGS") : io.ptexport_logs;
+    std::vector<std::string> ignored;
+    if (!spec.empty()) {
+      config.stage_levels = parse_log_spec(spec, /*strict=*/true);
+    } else {
+      const std::string torch_spec = io.logs_from_process ? getenv_or_empty("TORCH_LOGS") : io.torch_logs;
+      if (!torch_spec.empty()) config.stage_levels = parse_log_spec(torch_spec, /*strict=*/false, &ignored, "TORCH_LOGS");
+    }
+    if (!g.log_file.empty()) config.file = fs::path(g.log_file);
+    setup_logging(config, console);
+    for (const std::string& name : ignored) {
+      log().debug("TORCH_LOGS: '{}' has no ptexport counterpart; ignored", name);
+    }
+    log().debug("ptexport {}: command {}", version_document().value("ptexport", std::string()), command);
+  });
+
+  if (!failure) {
+    const bool progress_on = level <= spdlog::level::warn;
+    Progress progress(console, progress_on);
+    Context ctx{progress};
+    failure = capture([&] {
+      if (command == "export" || command == "check") {
+        ExportOptions opts = a.exp;
+        opts.write_artifact = command == "export";
+        opts.verify = command == "export" && !a.no_verify;
+        if (!a.output.empty()) opts.out = fs::path(a.output);
+        run_export_command(opts, ctx, out);
+      } else if (command == "inspect") {
+        a.inspect.graph = !a.no_graph;
+        run_inspect_command(a.inspect, ctx, out);
+      } else if (command == "run") {
+        run_run_command(a.run, ctx, out);
+      } else if (command == "verify") {
+        run_verify_command(a.verify, ctx, out);
+      }
+    });
+    progress.fail();  // a stage still in flight after an exception
+  }
+  exit_code = failure ? failure->exit_code : out.exit_code;
+  for (const std::string& w : out.warnings) log().warn("{}", w);
+
+  // --report: the same document as --json, written also on failure.
+  if (!a.report.empty()) {
+    json doc = out.document;
+    finish_document(doc, command, exit_code, failure, out.warnings);
+    if (auto f = capture([&] { write_file_atomically(a.report, doc.dump(2) + "\n", "--report"); })) {
+      if (!failure) {
+        failure = f;
+        exit_code = f->exit_code;
+      } else {
+        print_failure(console, *f);  // the first failure decides the exit code
+      }
+    }
+  }
+  const int rc = emit(io, console, g.json, command, exit_code, failure, out);
+  shutdown_logging();
+  return rc;
+}
+
+int run_cli(int argc, char** argv) {
+  std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
+  CliIo io{std::cout, std::cerr};
+  io.err_is_tty = fd_is_tty(2);
+  io.err_columns = io.err_is_tty ? fd_columns(2) : 0;
+  io.env = TermEnv::from_process();
+  std::ios::sync_with_stdio(true);
+  return run_cli(args, io);
 }
 
 }  // namespace ptx::cmd

@@ -16,6 +16,7 @@
 #include <new>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "cmd/commands.h"
 #include "cmd/logging.h"
@@ -87,11 +88,25 @@ class HelpFormatter : public CLI::Formatter {
   HelpFormatter() {
     column_width(30);
     right_column_width(70);
-    long_option_alignment_ratio(0.15F);
+    long_option_alignment_ratio(0.2F);  // "  -h, --help" and "      --json" align
     enable_footer_formatting(false);
     enable_description_formatting(false);
     label("SUBCOMMANDS", "COMMANDS");
     label("POSITIONALS", "ARGUMENTS");
+  }
+  /// CLI11's text without trailing spaces and without runs of blank lines.
+  std::string make_help(const CLI::App* app, std::string name, CLI::AppFormatMode mode) const override {
+    const std::string raw = CLI::Formatter::make_help(app, std::move(name), mode);
+    std::string out, line;
+    int blank = 0;
+    std::istringstream in(raw);
+    while (std::getline(in, line)) {
+      line.erase(line.find_last_not_of(' ') == std::string::npos ? 0 : line.find_last_not_of(' ') + 1);
+      blank = line.empty() ? blank + 1 : 0;
+      if (blank > 1) continue;
+      out += line + "\n";
+    }
+    return out;
   }
   std::string make_option_opts(const CLI::Option* opt) const override {
     if (!opt->nonpositional() || opt->get_option_text().empty()) return "";
@@ -213,6 +228,7 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
   app->allow_extras();
   app->require_subcommand(0, 1);
   app->formatter(std::make_shared<HelpFormatter>());
+  app->set_help_flag("-h,--help", "print this help and exit");
   add_global_options(*app, a.global);
   app->add_flag("--version", a.version, "print the versions of ptexport, LibTorch, Z3 and the schemas");
   app->footer(
@@ -276,6 +292,10 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
   verify->add_option("ARTIFACT", a.verify.artifact, "a .pt2 file")->required();
   verify->add_option("MODEL", a.verify.model, "the model it was exported from")->required();
   verify->add_option("INPUTS", a.verify.inputs, "inputs.json (ptexport.inputs/v1)")->required();
+  verify->add_option("--dynamic", a.verify.dynamic,
+                     "the --dynamic specs the artifact was exported with (repeatable), as for export")
+      ->option_text("SPEC")
+      ->allow_extra_args(false);
   verify->add_option("--atol", a.verify.atol, "absolute tolerance (default 1e-4)")
       ->check(kNonNegative)
       ->option_text("ATOL");
@@ -417,8 +437,8 @@ int emit(CliIo& io, Console& console, bool as_json, const std::string& command, 
   if (as_json) {
     finish_document(out.document, command, exit_code, failure, out.warnings);
     io.out << out.document.dump(2) << '\n';
-  } else if (!failure) {
-    io.out << out.text;
+  } else {
+    io.out << out.text;  // a failed command's partial results (verify's points) are results too
   }
   io.out.flush();
   return exit_code;
@@ -506,10 +526,15 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
   for (const std::string& x : extras) {
     if (x.size() > 1 && x[0] == '-') {
       const std::string name = x.substr(0, x.find('='));
-      return usage_failure(command,
-                           "unknown option '" + name + "'" + (command.empty() ? "" : " for " + command) +
-                               did_you_mean(name, option_names(*sub)),
-                           help_hint);
+      std::string message = "unknown option '" + name + "'" + (command.empty() ? "" : " for " + command) +
+                            did_you_mean(name, option_names(*sub));
+      std::vector<std::string> owners;
+      for (const CLI::App* other : app->get_subcommands({})) {
+        const auto names = option_names(*other);
+        if (other != sub && std::find(names.begin(), names.end(), name) != names.end()) owners.push_back(other->get_name());
+      }
+      if (!owners.empty()) message += " (it is an option of " + join_names(owners) + ")";
+      return usage_failure(command, message, help_hint);
     }
   }
   if (!extras.empty()) {

@@ -16,6 +16,7 @@
 
 #include "cmd/pipeline.h"
 #include "cmd/progress.h"
+#include "shapes/sym.h"
 
 namespace ptx::cmd {
 
@@ -48,9 +49,14 @@ void run_run_command(const RunArgs& opts, Context& ctx, CommandOutput& out);
 
 struct VerifyArgs {
   std::filesystem::path artifact, model, inputs;
+  std::vector<std::string> dynamic;  // the --dynamic flags the artifact was exported with
   double atol = 1e-4, rtol = 1e-4;
+  int64_t element_budget = 1 << 24;
 };
 void run_verify_command(const VerifyArgs& opts, Context& ctx, CommandOutput& out);
+
+/// A shape for JSON documents: static dims as numbers, symbolic ones as text ("s0", "2*s0 + 1").
+nlohmann::json shape_json(const shapes::SymShape& shape);
 
 /// The --version document: {"ptexport", "libtorch", "z3", "pt2_schema", "report_schema", ...}.
 nlohmann::json version_document();

@@ -199,7 +199,7 @@ std::vector<VerifyPoint> choose_points(const shapes::ShapeEnv& env, const std::m
 
 VerifyResult verify_program(const ir::ExportedProgram& program, const LoadedModel& model, const Inputs& inputs,
                             const shapes::ShapeEnv& env, const std::vector<VerifyPoint>& points,
-                            const VerifyOptions& opts) {
+                            const VerifyOptions& opts, const ir::ExportedProgram* artifact) {
   VerifyResult result;
   PTX_INTERNAL_CHECK(model.module.find_method(inputs.method).has_value()) << "no method " << inputs.method;
   uint64_t seed = opts.seed;
@@ -244,7 +244,7 @@ VerifyResult verify_program(const ir::ExportedProgram& program, const LoadedMode
     }
     std::vector<at::Tensor> flat;
     for (const at::Tensor& t : made.flat) flat.push_back(t.clone());
-    const std::vector<at::Tensor> got = run_program(program, flat);
+    const std::vector<at::Tensor> got = run_program(artifact ? *artifact : program, flat);
     c.ok = got.size() == want.size();
     if (!c.ok) c.note = "the program returns " + std::to_string(got.size()) + " outputs, the model " +
                         std::to_string(want.size());

@@ -55,9 +55,12 @@ struct VerifyOptions {
 std::vector<VerifyPoint> choose_points(const shapes::ShapeEnv& env, const std::map<std::string, shapes::Range>& ranges,
                                        const ir::ExportedProgram& program, int64_t element_budget);
 
+/// `artifact`, when given, is the program that runs (e.g. one read back from a .pt2, whose
+/// symbols are distinct objects from env's); inputs are still made from `program`'s placeholders,
+/// which must be in the same order.
 VerifyResult verify_program(const ir::ExportedProgram& program, const LoadedModel& model, const Inputs& inputs,
                             const shapes::ShapeEnv& env, const std::vector<VerifyPoint>& points,
-                            const VerifyOptions& opts);
+                            const VerifyOptions& opts, const ir::ExportedProgram* artifact = nullptr);
 
 /// The user inputs of `set`, with tensors remade for symbol values `values` (by symbol id);
 /// returns the eager arguments and the flat tensors in placeholder order.

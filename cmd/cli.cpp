@@ -106,6 +106,7 @@ class HelpFormatter : public CLI::Formatter {
       if (blank > 1) continue;
       out += line + "\n";
     }
+    while (out.size() > 1 && out.ends_with("\n\n")) out.pop_back();
     return out;
   }
   std::string make_option_opts(const CLI::Option* opt) const override {
@@ -125,7 +126,9 @@ struct GlobalArgs {
 };
 
 struct ParsedArgs {
-  GlobalArgs global;
+  // The global options, once per app (CLI11 resets a flag's variable when another app that shares
+  // it does not see the flag), merged by merged_global().
+  GlobalArgs main_global, export_global, check_global, inspect_global, run_global, verify_global;
   bool version = false;
   ExportOptions exp;
   std::string output, report;
@@ -219,6 +222,21 @@ void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
       ->option_text("FILE");
 }
 
+/// The global options given before and after the command, together: counts add up, the
+/// command's own values win over the ones before it.
+GlobalArgs merged_global(const ParsedArgs& a) {
+  GlobalArgs g = a.main_global;
+  for (const GlobalArgs* sub : {&a.export_global, &a.check_global, &a.inspect_global, &a.run_global, &a.verify_global}) {
+    g.verbose += sub->verbose;
+    g.quiet += sub->quiet;
+    if (!sub->log_level.empty()) g.log_level = sub->log_level;
+    if (!sub->log_file.empty()) g.log_file = sub->log_file;
+    if (sub->color != "auto") g.color = sub->color;
+    g.json = g.json || sub->json;
+  }
+  return g;
+}
+
 /// The app and its subcommands; `a` receives the values.
 std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
   auto app = std::make_unique<CLI::App>(kMainDescription, "ptexport");
@@ -229,7 +247,7 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
   app->require_subcommand(0, 1);
   app->formatter(std::make_shared<HelpFormatter>());
   app->set_help_flag("-h,--help", "print this help and exit");
-  add_global_options(*app, a.global);
+  add_global_options(*app, a.main_global);
   app->add_flag("--version", a.version, "print the versions of ptexport, LibTorch, Z3 and the schemas");
   app->footer(
       examples_text({{"export with a dynamic batch dimension (the artifact is model.pt2)",
@@ -244,7 +262,7 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
       "export", "trace MODEL on INPUTS, check the dynamic shapes with Z3, write OUT.pt2, verify it against eager");
   exp->usage("Usage: ptexport export MODEL INPUTS [OPTIONS]\n       ptexport MODEL INPUTS [OPTIONS]");
   add_export_options(*exp, a, /*is_check=*/false);
-  add_global_options(*exp, a.global);
+  add_global_options(*exp, a.export_global);
   exp->footer(examples_text({{"a dynamic batch dimension named in --dynamic, the artifact written to model.pt2",
                               "ptexport export model.pt inputs.json --dynamic x.0=batch --dynamic batch=1:1024 -o model.pt2"},
                              {"dynamic height and width, the report kept for CI",
@@ -256,11 +274,11 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
       "check", "the analysis of export (trace, shapes, Z3) without writing an artifact: the fast CI gate");
   check->usage("Usage: ptexport check MODEL INPUTS [OPTIONS]");
   add_export_options(*check, a, /*is_check=*/true);
-  add_global_options(*check, a.global);
+  add_global_options(*check, a.check_global);
   check->footer(examples_text({{"does batch in [1, 1024] hold for this model?",
                                 "ptexport check model.pt inputs.json --dynamic batch=1:1024"},
-                               {"the report as JSON, for a CI step to read",
-                                "ptexport check model.pt inputs.json --json | jq '.symbols'"}}) +
+                               {"keep the report for the CI job's artifacts, whatever the outcome",
+                                "ptexport check model.pt inputs.json --dynamic batch=1:1024 --report check-report.json"}}) +
                 "\n" + exit_codes_text({0, 1, 2, 3, 4, 5, 7, 8, 130}));
 
   CLI::App* inspect = app->add_subcommand(
@@ -268,7 +286,7 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
   inspect->usage("Usage: ptexport inspect ARTIFACT.pt2 [OPTIONS]");
   inspect->add_option("ARTIFACT", a.inspect.artifact, "a .pt2 file (ours or torch.export.save's)")->required();
   inspect->add_flag("--no-graph", a.no_graph, "leave the graph out of the text output");
-  add_global_options(*inspect, a.global);
+  add_global_options(*inspect, a.inspect_global);
   inspect->footer(examples_text({{"everything, as print(ep) shows it, plus symbols and an op histogram",
                                   "ptexport inspect model.pt2"},
                                  {"the symbol ranges only, through the JSON description",
@@ -281,7 +299,7 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
   run->add_option("ARTIFACT", a.run.artifact, "a .pt2 file")->required();
   run->add_option("INPUTS", a.run.inputs, "inputs.json (ptexport.inputs/v1) in forward's argument order")->required();
   run->add_flag("--values", a.run.values, "print every output tensor in full");
-  add_global_options(*run, a.global);
+  add_global_options(*run, a.run_global);
   run->footer(examples_text({{"run the artifact on new sizes", "ptexport run model.pt2 inputs_batch64.json"},
                              {"output shapes and statistics as JSON", "ptexport run model.pt2 inputs.json --json"}}) +
               "\n" + exit_codes_text({0, 1, 2, 3, 4, 130}));
@@ -302,8 +320,9 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
   verify->add_option("--rtol", a.verify.rtol, "relative tolerance (default 1e-4)")
       ->check(kNonNegative)
       ->option_text("RTOL");
-  add_global_options(*verify, a.global);
-  verify->footer(examples_text({{"check an artifact against its model", "ptexport verify model.pt2 model.pt inputs.json"},
+  add_global_options(*verify, a.verify_global);
+  verify->footer(examples_text({{"check an artifact exported with --dynamic batch=1:1024 against its model",
+                                 "ptexport verify model.pt2 model.pt inputs.json --dynamic batch=1:1024"},
                                 {"with looser tolerances, as JSON",
                                  "ptexport verify model.pt2 model.pt inputs.json --atol 1e-3 --rtol 1e-3 --json"}}) +
                  "\n" + exit_codes_text({0, 1, 2, 3, 4, 6, 130}));
@@ -422,6 +441,20 @@ bool wants_json(const std::vector<std::string>& args) {
   return false;
 }
 
+/// The --color value among the raw arguments (for errors before parsing), kAuto if none is valid.
+ColorMode early_color(const std::vector<std::string>& args) {
+  std::optional<ColorMode> mode;
+  for (size_t i = 0; i < args.size(); ++i) {
+    if (args[i] == "--") break;
+    if (args[i] == "--color" && i + 1 < args.size()) {
+      if (auto m = parse_color_mode(args[i + 1])) mode = m;
+    } else if (args[i].rfind("--color=", 0) == 0) {
+      if (auto m = parse_color_mode(args[i].substr(8))) mode = m;
+    }
+  }
+  return mode.value_or(ColorMode::kAuto);
+}
+
 /// The name of the subcommand the arguments are for (after shorthand expansion), or "".
 std::string command_of(const std::vector<std::string>& args) {
   for (const std::string& a : args) {
@@ -484,9 +517,9 @@ std::vector<std::string> expand_shorthand(const std::vector<std::string>& args) 
 
 int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
   const bool early_json = wants_json(raw_args);
-  // Until the options are parsed, stderr uses --color auto.
+  // Until the options are parsed, stderr uses the --color found by a plain scan of the arguments.
   auto early_console = std::make_unique<Console>(
-      io.err, decide_term_caps(io.err_is_tty, ColorMode::kAuto, io.env, io.err_columns));
+      io.err, decide_term_caps(io.err_is_tty, early_color(raw_args), io.env, io.err_columns));
   CommandOutput out;
 
   auto usage_failure = [&](const std::string& command, const std::string& message, const std::string& hint) {
@@ -541,7 +574,7 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
     return usage_failure(command, "unexpected argument '" + extras.front() + "'", help_hint);
   }
 
-  const GlobalArgs& g = a.global;
+  const GlobalArgs g = merged_global(a);
   if (a.version) {
     mark_stdout_started();
     if (g.json) {

@@ -360,6 +360,9 @@ struct Failure {
   bool internal = false;
 };
 
+constexpr const char* kReportOutOfMemory =
+    "ptexport ran out of memory; if the model and inputs should fit, please report this at the project's issue "
+    "tracker with the command line";
 constexpr const char* kReportBug =
     "this is a bug in ptexport; please report this at the project's issue tracker with the command line";
 
@@ -374,9 +377,13 @@ std::optional<Failure> capture(Fn&& fn) {
   } catch (const InternalError& e) {
     return Failure{1, "E_INTERNAL", e.what(), true};
   } catch (const c10::Error& e) {
-    return Failure{1, "E_INTERNAL", std::string("LibTorch: ") + e.what_without_backtrace(), true};
+    const std::string what = e.what_without_backtrace();
+    if (what.find("can't allocate memory") != std::string::npos || what.find("out of memory") != std::string::npos) {
+      return Failure{1, "E_OUT_OF_MEMORY", "out of memory: LibTorch: " + what, true};
+    }
+    return Failure{1, "E_INTERNAL", "LibTorch: " + what, true};
   } catch (const std::bad_alloc&) {
-    return Failure{1, "E_INTERNAL", "out of memory", true};
+    return Failure{1, "E_OUT_OF_MEMORY", "out of memory", true};
   } catch (const std::exception& e) {
     return Failure{1, "E_INTERNAL", e.what(), true};
   } catch (...) {
@@ -423,11 +430,12 @@ void write_file_atomically(const fs::path& path, const std::string& text, const 
 }
 
 /// Prints the failure on stderr ("error: ..."), straight to the console (never filtered by -q).
-void print_failure(Console& console, const Failure& f) {
+void print_failure(Console& console, Failure f) {
   const Style st = console.style();
+  f.message.erase(f.message.find_last_not_of(" \n") + 1);
   if (f.internal) {
     console.write_line(st.red("internal error") + ": " + f.message);
-    console.write_line(kReportBug);
+    console.write_line(f.code == "E_OUT_OF_MEMORY" ? kReportOutOfMemory : kReportBug);
   } else {
     console.write_line(st.red("error") + ": " + f.message);
   }
@@ -675,6 +683,7 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
 }
 
 int run_cli(int argc, char** argv) {
+  install_interrupt_handlers();  // first, before any thread starts (cmd/signals.h)
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   CliIo io{std::cout, std::cerr};
   io.err_is_tty = fd_is_tty(2);

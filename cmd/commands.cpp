@@ -2,22 +2,138 @@
 // live in cmd/inspect_cmd.cpp, cmd/run_cmd.cpp and cmd/verify_cmd.cpp.
 #include "cmd/commands.h"
 
+#include "cmd/logging.h"
 #include "cmd/version.h"
 
+#include <map>
+#include <memory>
+
 namespace ptx::cmd {
+
+namespace {
+
+std::string range_text(const nlohmann::json& r) {
+  if (!r.is_object()) return "?";
+  const auto side = [&](const char* k, const char* none) {
+    return r.contains(k) && r[k].is_number_integer() ? std::to_string(r[k].get<int64_t>()) : std::string(none);
+  };
+  return "[" + side("min", "0") + ", " + side("max", "int_oo") + "]";
+}
+
+/// The stdout summary when the pipeline gives none: the verdict, each symbol's requested and
+/// proven range, the verification and the artifact.
+std::string default_summary(const nlohmann::json& report, const ExportOptions& opts, const ExportOutcome& outcome) {
+  std::string s = "ok: " + opts.model.string() + ": every guard holds over the requested ranges\n";
+  const nlohmann::json* symbols = nullptr;
+  if (report.contains("constraints") && report["constraints"].is_object() && report["constraints"].contains("symbols")) {
+    symbols = &report["constraints"]["symbols"];
+  }
+  if (symbols && symbols->is_array()) {
+    for (const nlohmann::json& sym : *symbols) {
+      if (!sym.is_object()) continue;
+      std::string sources;
+      if (sym.contains("sources") && sym["sources"].is_array()) {
+        for (const auto& src : sym["sources"]) sources += (sources.empty() ? "" : ", ") + src.get<std::string>();
+      }
+      s += "  " + sym.value("name", std::string("?")) + (sources.empty() ? "" : " = " + sources) + ": requested " +
+           range_text(sym.value("requested", nlohmann::json())) + ", proven " +
+           range_text(sym.value("proven", nlohmann::json())) + "\n";
+    }
+  }
+  if (report.contains("verification") && report["verification"].is_array()) {
+    int ok = 0, skipped = 0;
+    for (const auto& c : report["verification"]) {
+      ok += c.value("ok", false);
+      skipped += c.value("skipped", false);
+    }
+    s += "verified against the eager model at " + std::to_string(ok) + " of " +
+         std::to_string(report["verification"].size()) + " points" +
+         (skipped ? " (" + std::to_string(skipped) + " skipped)" : "") + "\n";
+  }
+  if (!outcome.artifact.empty()) s += "wrote " + outcome.artifact.string() + "\n";
+  return s;
+}
+
+/// The logger of a pipeline stage ("load model" -> load, "solve" -> solver, ...).
+std::string logger_of(const std::string& stage) {
+  if (stage.rfind("load", 0) == 0) return "load";
+  if (stage == "trace") return "trace";
+  if (stage == "solve") return "solver";
+  if (stage == "verify") return "verify";
+  if (stage.rfind("write", 0) == 0) return "serialize";
+  return "ptexport";
+}
+
+/// `inner` plus a record per stage on the stage's logger (info when it ends, debug when it starts).
+StageObserver logged(StageObserver inner) {
+  auto names = std::make_shared<std::map<int, std::string>>();
+  StageObserver o;
+  o.begin = [inner, names](int index, int total, const std::string& name) {
+    (*names)[index] = name;
+    stage_log(logger_of(name)).debug("[{}/{}] {} started", index, total, name);
+    if (inner.begin) inner.begin(index, total, name);
+  };
+  o.end = [inner, names](int index, double seconds, const std::string& detail) {
+    const std::string name = (*names)[index];
+    stage_log(logger_of(name)).info("{} done in {}{}", name, format_seconds(seconds), detail.empty() ? "" : ": " + detail);
+    if (inner.end) inner.end(index, seconds, detail);
+  };
+  return o;
+}
+
+std::string str_or(const nlohmann::json& j, const char* key, const char* fallback = "") {
+  return j.is_object() && j.contains(key) && j[key].is_string() ? j[key].get<std::string>() : fallback;
+}
+
+/// The symbols and guards of the report on the shapes logger, the verdicts on the solver logger
+/// (what torch's TORCH_LOGS=+dynamic shows). Written when the analysis is over, from the report.
+void log_symbols_and_guards(const nlohmann::json& report) {
+  if (!report.is_object() || !report.contains("constraints") || !report["constraints"].is_object()) return;
+  const nlohmann::json& symbols = report["constraints"].value("symbols", nlohmann::json::array());
+  if (!symbols.is_array()) return;
+  spdlog::logger& shapes = stage_log("shapes");
+  spdlog::logger& solver = stage_log("solver");
+  for (const nlohmann::json& sym : symbols) {
+    if (!sym.is_object()) continue;
+    std::string sources;
+    for (const auto& src : sym.value("sources", nlohmann::json::array())) {
+      if (src.is_string()) sources += (sources.empty() ? "" : ", ") + src.get<std::string>();
+    }
+    shapes.debug("symbol {} = {} ({}): sample {}, requested {}", str_or(sym, "symbol", "?"), str_or(sym, "name", "?"),
+                 sources, sym.contains("hint") ? sym["hint"].dump() : "?",
+                 range_text(sym.value("requested", nlohmann::json())));
+    for (const auto& g : sym.value("guards", nlohmann::json::array())) {
+      std::string code = str_or(g, "code");
+      while (!code.empty() && (code.back() == '\n' || code.back() == ' ')) code.pop_back();
+      shapes.debug("guard {} on {}: {} at {} ({}){}", str_or(g, "guard", "?"), str_or(sym, "name", "?"),
+                   str_or(g, "op", "?"), str_or(g, "source", "unknown source"), str_or(g, "reason"),
+                   code.empty() ? "" : ": " + code);
+    }
+    solver.info("{}: {}, proven {}{}", str_or(sym, "name", "?"), str_or(sym, "verdict", "?"),
+                range_text(sym.value("proven", nlohmann::json())),
+                sym.contains("counterexample") && !sym["counterexample"].is_null()
+                    ? ", counterexample " + sym["counterexample"].dump()
+                    : "");
+  }
+}
+
+}  // namespace
 
 void run_export_command(const ExportOptions& opts, Context& ctx, CommandOutput& out) {
   nlohmann::json partial;
   try {
-    ExportOutcome outcome = run_export(opts, ctx.progress.observer(), &partial);
+    ExportOutcome outcome = run_export(opts, logged(ctx.progress.observer()), &partial);
+    log_symbols_and_guards(outcome.report);
     out.document = std::move(outcome.report);
     out.warnings = std::move(outcome.warnings);
     out.exit_code = outcome.exit_code;
-    out.text = outcome.summary;
-    if (out.text.empty() && !outcome.artifact.empty()) out.text = "wrote " + outcome.artifact.string();
+    out.text = outcome.summary.empty() ? default_summary(out.document, opts, outcome) : outcome.summary;
     if (!out.text.empty() && out.text.back() != '\n') out.text += '\n';
   } catch (...) {
-    if (partial.is_object()) out.document = std::move(partial);
+    if (partial.is_object()) {
+      log_symbols_and_guards(partial);
+      out.document = std::move(partial);
+    }
     throw;
   }
 }

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "cmd/commands.h"
+#include "ir/graph.h"
 #include "lib/inputs.h"
 #include "lib/interpreter.h"
 #include "serialize/pt2_reader.h"
@@ -194,9 +195,12 @@ json tensor_values(const at::Tensor& t) {
   return arr;
 }
 
+/// "float32", "int64", ... (ir::DType is numbered as c10::ScalarType).
+std::string dtype_text(const at::Tensor& t) { return ir::dtype_name(static_cast<ir::DType>(t.scalar_type())); }
+
 json summarize(const at::Tensor& t, const std::string& path) {
   json s = {{"path", path},
-            {"dtype", std::string(c10::toString(t.scalar_type()))},
+            {"dtype", dtype_text(t)},
             {"shape", t.sizes().vec()}};
   if (t.numel() > 0 && !t.is_complex()) {
     const at::Tensor d = t.to(at::kDouble);
@@ -281,7 +285,7 @@ void run_run_command(const RunArgs& args, Context& ctx, CommandOutput& out) {
   }
   json inputs = json::array();
   for (const at::Tensor& t : flat) {
-    inputs.push_back({{"dtype", std::string(c10::toString(t.scalar_type()))}, {"shape", t.sizes().vec()}});
+    inputs.push_back({{"dtype", dtype_text(t)}, {"shape", t.sizes().vec()}});
   }
   out.document = {{"schema", "ptexport.run/v1"},
                   {"artifact", args.artifact.string()},

@@ -35,9 +35,6 @@ using nlohmann::json;
 
 const std::vector<std::string> kCommands = {"export", "check", "inspect", "run", "verify"};
 
-/// Options that take a value as the next argument (for expand_shorthand).
-const std::set<std::string> kValueOptions = {"-o", "--output", "--dynamic", "--atol", "--rtol", "--solver-timeout",
-                                             "--report", "--log-level", "--log-file", "--color"};
 
 // ---- help texts ------------------------------------------------------------------------------------
 
@@ -213,6 +210,10 @@ void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
     sub.add_option("--rtol", a.exp.rtol, "verification: relative tolerance (default 1e-4)")
         ->check(kNonNegative)
         ->option_text("RTOL");
+    sub.add_option("--verify-elements", a.exp.verify_element_budget,
+                   "verification: the largest input (in elements) built at a symbol's max (default 16777216)")
+        ->check(kPositive)
+        ->option_text("N");
   }
   sub.add_option("--solver-timeout", a.exp.solver_timeout_s,
                  "Z3 budget per query in seconds (default 10), turned into a deterministic resource limit")
@@ -320,6 +321,10 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
   verify->add_option("--rtol", a.verify.rtol, "relative tolerance (default 1e-4)")
       ->check(kNonNegative)
       ->option_text("RTOL");
+  verify->add_option("--verify-elements", a.verify.element_budget,
+                     "the largest input (in elements) built at a symbol's max (default 16777216)")
+      ->check(kPositive)
+      ->option_text("N");
   add_global_options(*verify, a.verify_global);
   verify->footer(examples_text({{"check an artifact exported with --dynamic batch=1:1024 against its model",
                                  "ptexport verify model.pt2 model.pt inputs.json --dynamic batch=1:1024"},
@@ -490,9 +495,27 @@ std::string getenv_or_empty(const char* name) {
   return v ? v : "";
 }
 
+/// The options (of any command) that take a value as the next argument: "-o", "--dynamic", ...
+std::set<std::string> value_options() {
+  ParsedArgs scratch;
+  const std::unique_ptr<CLI::App> app = make_app(scratch);
+  std::set<std::string> names;
+  std::vector<const CLI::App*> apps = {app.get()};
+  for (const CLI::App* sub : app->get_subcommands({})) apps.push_back(sub);
+  for (const CLI::App* a : apps) {
+    for (const CLI::Option* opt : a->get_options()) {
+      if (!opt->nonpositional() || opt->get_type_size() == 0) continue;  // positionals and flags
+      for (const std::string& l : opt->get_lnames()) names.insert("--" + l);
+      for (const std::string& n : opt->get_snames()) names.insert("-" + n);
+    }
+  }
+  return names;
+}
+
 }  // namespace
 
 std::vector<std::string> expand_shorthand(const std::vector<std::string>& args) {
+  static const std::set<std::string> kValueOptions = value_options();
   if (!args.empty() && args.front() == "help") {
     std::vector<std::string> r(args.begin() + 1, args.end());
     r.push_back("--help");

@@ -13,11 +13,12 @@ from cli_common import ESC, clean_env, describe, one_json_document, run  # noqa:
 COMMANDS = ["export", "check", "inspect", "run", "verify"]
 GLOBAL_FLAGS = ["--help", "--verbose", "--quiet", "--log-level", "--log-file", "--color", "--json"]
 COMMAND_FLAGS = {
-    "export": ["--output", "--dynamic", "--no-verify", "--atol", "--rtol", "--solver-timeout", "--report"],
+    "export": ["--output", "--dynamic", "--no-verify", "--atol", "--rtol", "--verify-elements", "--solver-timeout",
+               "--report"],
     "check": ["--dynamic", "--solver-timeout", "--report"],
     "inspect": ["--no-graph"],
     "run": ["--values"],
-    "verify": ["--dynamic", "--atol", "--rtol"],
+    "verify": ["--dynamic", "--atol", "--rtol", "--verify-elements"],
 }
 
 

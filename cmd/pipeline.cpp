@@ -96,7 +96,7 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
   auto publish = [&] {
     if (partial_report != nullptr) *partial_report = report;
   };
-  const int total = opts.write_artifact ? 6 : (opts.verify ? 5 : 4);
+  const int total = (opts.write_artifact ? 5 : 4) + (opts.verify ? 1 : 0);  // stages that will run
   StageRunner stages(observer, report, total);
   try {
     // [1] the model

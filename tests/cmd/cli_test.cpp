@@ -31,7 +31,7 @@ Run cli(const std::vector<std::string>& args) {
 
 }  // namespace
 
-TEST_CASE("--help and COMMAND --help: stdout, exit 0, every flag, examples, exit codes", "[cmd][cli]") {
+TEST_CASE("help: --help and COMMAND --help, stdout, exit 0, every flag, examples, exit codes", "[cmd][cli]") {
   for (const std::string command : {"", "export", "check", "inspect", "run", "verify"}) {
     INFO(command);
     std::vector<std::string> args;
@@ -54,7 +54,7 @@ TEST_CASE("--help and COMMAND --help: stdout, exit 0, every flag, examples, exit
   CHECK(cli({"help", "export"}).out == e.out);
 }
 
-TEST_CASE("--version prints every component; --version --json one document", "[cmd][cli]") {
+TEST_CASE("version: --version prints every component, --version --json one document", "[cmd][cli]") {
   const Run r = cli({"--version"});
   CHECK(r.rc == 0);
   CHECK_THAT(r.out, StartsWith("ptexport 0."));

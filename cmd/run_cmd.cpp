@@ -13,6 +13,7 @@
 
 #include <chrono>
 #include <fstream>
+#include <set>
 #include <sstream>
 
 #include "cmd/commands.h"
@@ -28,24 +29,32 @@ namespace {
 using nlohmann::json;
 using Clock = std::chrono::steady_clock;
 
-/// The names inputs.json gives its positional arguments (of `args`, or of the first of `samples`);
-/// empty strings where it gives none. Unreadable JSON is left to load_inputs to report.
-std::vector<std::string> positional_names(const std::filesystem::path& file) {
-  std::vector<std::string> names;
+/// The names inputs.json uses: its positional arguments (of `args`, or of the first of `samples`;
+/// "" where it gives none) and its keyword arguments, in file order. Unreadable JSON is left to
+/// load_inputs to report.
+struct JsonNames {
+  std::vector<std::string> positional, keywords;
+};
+
+JsonNames json_names(const std::filesystem::path& file) {
+  JsonNames names;
   std::ifstream f(file);
   if (!f) return names;
   const json doc = json::parse(f, nullptr, /*allow_exceptions=*/false);
   if (!doc.is_object()) return names;
-  const json* args = nullptr;
-  if (doc.contains("args")) {
-    args = &doc["args"];
-  } else if (doc.contains("samples") && doc["samples"].is_array() && !doc["samples"].empty() &&
-             doc["samples"][0].is_object() && doc["samples"][0].contains("args")) {
-    args = &doc["samples"][0]["args"];
+  const json* set = &doc;
+  if (!doc.contains("args") && doc.contains("samples") && doc["samples"].is_array() && !doc["samples"].empty()) {
+    set = &doc["samples"][0];
   }
-  if (args == nullptr || !args->is_array()) return names;
-  for (const json& a : *args) {
-    names.push_back(a.is_object() && a.contains("name") && a["name"].is_string() ? a["name"].get<std::string>() : "");
+  if (!set->is_object()) return names;
+  if (set->contains("args") && (*set)["args"].is_array()) {
+    for (const json& a : (*set)["args"]) {
+      names.positional.push_back(a.is_object() && a.contains("name") && a["name"].is_string() ? a["name"].get<std::string>()
+                                                                                                : "");
+    }
+  }
+  if (set->contains("kwargs") && (*set)["kwargs"].is_object()) {
+    for (const auto& [key, value] : (*set)["kwargs"].items()) names.keywords.push_back(key);
   }
   return names;
 }
@@ -85,12 +94,6 @@ c10::TypePtr type_of(const ir::PyTree& t) {
   return c10::AnyType::get();
 }
 
-/// A name for a positional argument without one in inputs.json: a leaf's placeholder name.
-std::string fallback_name(const ir::PyTree& t, size_t index) {
-  if (t.kind == ir::PyTree::Kind::kLeaf && !t.leaf.empty()) return t.leaf;
-  return "arg" + std::to_string(index);
-}
-
 c10::Argument argument(const std::string& name, const ir::PyTree& t, bool kwarg_only) {
   std::optional<c10::IValue> default_value;
   if (t.kind == ir::PyTree::Kind::kConstant) default_value = constant_ivalue(json::parse(t.constant_json, nullptr, false));
@@ -98,13 +101,31 @@ c10::Argument argument(const std::string& name, const ir::PyTree& t, bool kwarg_
   return c10::Argument(name, type_of(t), std::nullopt, default_value, kwarg_only);
 }
 
-c10::FunctionSchema schema_of(const ir::ExportedProgram& program, const std::vector<std::string>& json_names) {
-  std::vector<c10::Argument> args;
-  for (size_t i = 0; i < program.args_spec.children.size(); ++i) {
-    const ir::PyTree& t = program.args_spec.children[i];
-    const std::string name = i < json_names.size() && !json_names[i].empty() ? json_names[i] : fallback_name(t, i);
-    args.push_back(argument(name, t, false));
+/// forward's schema as the artifact sees it. Names: inputs.json's positional names by position;
+/// then a tensor argument is named after its placeholder (torch names those after the argument);
+/// the other arguments take, in order, the keyword names of inputs.json that no argument has yet
+/// (TorchScript has no keyword-only arguments, so an export records keywords by position).
+c10::FunctionSchema schema_of(const ir::ExportedProgram& program, const JsonNames& names) {
+  const auto& children = program.args_spec.children;
+  std::vector<std::string> arg_names(children.size());
+  std::set<std::string> used;
+  for (size_t i = 0; i < children.size(); ++i) {
+    if (i < names.positional.size() && !names.positional[i].empty()) {
+      arg_names[i] = names.positional[i];
+    } else if (children[i].kind == ir::PyTree::Kind::kLeaf && !children[i].leaf.empty()) {
+      arg_names[i] = children[i].leaf;
+    }
+    if (!arg_names[i].empty()) used.insert(arg_names[i]);
   }
+  size_t next_keyword = 0;
+  for (size_t i = 0; i < children.size(); ++i) {
+    if (!arg_names[i].empty()) continue;
+    while (next_keyword < names.keywords.size() && used.count(names.keywords[next_keyword])) ++next_keyword;
+    arg_names[i] = next_keyword < names.keywords.size() ? names.keywords[next_keyword++] : "arg" + std::to_string(i);
+    used.insert(arg_names[i]);
+  }
+  std::vector<c10::Argument> args;
+  for (size_t i = 0; i < children.size(); ++i) args.push_back(argument(arg_names[i], children[i], false));
   for (size_t i = 0; i < program.kwargs_spec.children.size() && i < program.kwargs_spec.keys.size(); ++i) {
     args.push_back(argument(program.kwargs_spec.keys[i], program.kwargs_spec.children[i], true));
   }
@@ -246,7 +267,7 @@ void run_run_command(const RunArgs& args, Context& ctx, CommandOutput& out) {
 
   std::vector<at::Tensor> flat;
   timed(2, "load inputs", [&] {
-    const Inputs inputs = load_inputs(args.inputs, {}, schema_of(program, positional_names(args.inputs)));
+    const Inputs inputs = load_inputs(args.inputs, {}, schema_of(program, json_names(args.inputs)));
     const SampleSet& set = inputs.sets.at(0);
     for (size_t i = 0; i < set.args.size() && i < program.args_spec.children.size(); ++i) {
       check_constants(program.args_spec.children[i], set.args[i], i < set.names.size() ? set.names[i] : "");

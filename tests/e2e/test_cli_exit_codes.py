@@ -130,6 +130,12 @@ class ExitCodes(unittest.TestCase):
         out = os.path.join(TMP, "rand.pt2")
         self.expect(6, ["export", model, inputs, "-o", out], "differs from the eager model", diag="E_VERIFY_MISMATCH")
         self.assertFalse(os.path.exists(out))
+        # The same program written without verification, then compared by `ptexport verify`.
+        r = run("export", model, inputs, "-o", out, "--no-verify")
+        self.assertEqual(r.returncode, 0, describe(r))
+        doc = self.expect(6, ["verify", out, model, inputs], "differs from the eager model", diag="E_VERIFY_MISMATCH")
+        self.assertIn("sample: MISMATCH", run("verify", out, model, inputs).stdout)
+        self.assertFalse(any(case["ok"] for case in doc["verification"]))
 
     def test_7_solver_inconclusive(self):
         model, inputs = own("parity")

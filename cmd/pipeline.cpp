@@ -35,22 +35,24 @@ class StageRunner {
     if (obs_.begin) obs_.begin(index_, total_, name);
     const auto t0 = Clock::now();
     std::string detail;
-    auto finish = [&] {
+    // A failed stage keeps its timing in the report but is not announced as finished: the
+    // error message says what happened.
+    auto finish = [&](bool ok) {
       const double s = std::chrono::duration<double>(Clock::now() - t0).count();
       report_["timings"][name] = s;
-      if (obs_.end) obs_.end(index_, s, detail);
+      if (ok && obs_.end) obs_.end(index_, s, detail);
     };
     try {
       if constexpr (std::is_void_v<decltype(body(detail))>) {
         body(detail);
-        finish();
+        finish(true);
       } else {
         auto result = body(detail);
-        finish();
+        finish(true);
         return result;
       }
     } catch (...) {
-      finish();
+      finish(false);
       throw;
     }
   }

@@ -301,32 +301,18 @@ SVP Tracer::make_input_tensor(const at::Tensor& t, const std::string& path) {
 SVP Tracer::bind_input(const c10::IValue& v, const std::string& path, const c10::TypePtr& type) {
   (void)type;
   if (v.isTensor()) return make_input_tensor(v.toTensor(), path);
-  auto sv = std::make_shared<SV>();
-  sv->iv = v;
-  if (v.isNone()) {
-    sv->k = SV::K::kNone;
-  } else if (v.isInt()) {
-    sv->k = SV::K::kInt;  // non-tensor inputs are specialized, as torch.export does
-    sv->sym = SymExpr(v.toInt());
-  } else if (v.isDouble()) {
-    sv->k = SV::K::kFloat;
-  } else if (v.isBool()) {
-    sv->k = SV::K::kBool;
-  } else if (v.isList() || v.isTuple()) {
-    sv->k = v.isList() ? SV::K::kList : SV::K::kTuple;
-    sv->elems = std::make_shared<std::vector<SVP>>();
+  // Non-tensor inputs are specialized, as torch.export does: their values are constants. Tensors
+  // inside containers are inputs too, named by their path.
+  SVP sv = from_concrete(v);
+  if (sv->elems) {
     const auto items = v.isList() ? v.toListRef().vec() : v.toTupleRef().elements().vec();
     for (size_t i = 0; i < items.size(); ++i) {
-      sv->elems->push_back(bind_input(items[i], path + "[" + std::to_string(i) + "]", nullptr));
+      (*sv->elems)[i] = bind_input(items[i], path + "[" + std::to_string(i) + "]", nullptr);
     }
-  } else if (v.isGenericDict()) {
-    sv->k = SV::K::kDict;
-    for (const auto& kv : v.toGenericDict()) {
-      const std::string key = kv.key().isString() ? kv.key().toStringRef() : kv.key().tagKind();
-      sv->dict.emplace_back(kv.key(), bind_input(kv.value(), path + "['" + key + "']", nullptr));
-    }
-  } else {
-    sv->k = SV::K::kOther;
+  }
+  for (auto& [key, value] : sv->dict) {
+    const std::string name = key.isString() ? key.toStringRef() : key.tagKind();
+    value = bind_input(value->iv, path + "['" + name + "']", nullptr);
   }
   return sv;
 }

@@ -23,7 +23,14 @@ std::string range_text(const nlohmann::json& r) {
 /// The stdout summary when the pipeline gives none: the verdict, each symbol's requested and
 /// proven range, the verification and the artifact.
 std::string default_summary(const nlohmann::json& report, const ExportOptions& opts, const ExportOutcome& outcome) {
-  std::string s = "ok: " + opts.model.string() + ": every guard holds over the requested ranges\n";
+  size_t asserts = 0;
+  if (report.contains("constraints") && report["constraints"].is_object() &&
+      report["constraints"].contains("runtime_asserts") && report["constraints"]["runtime_asserts"].is_array()) {
+    asserts = report["constraints"]["runtime_asserts"].size();
+  }
+  std::string s = "ok: " + opts.model.string() +
+                  (asserts == 0 ? ": every guard holds over the requested ranges\n"
+                                : ": the requested ranges hold; some guards are checked at run time\n");
   const nlohmann::json* symbols = nullptr;
   if (report.contains("constraints") && report["constraints"].is_object() && report["constraints"].contains("symbols")) {
     symbols = &report["constraints"]["symbols"];
@@ -35,9 +42,28 @@ std::string default_summary(const nlohmann::json& report, const ExportOptions& o
       if (sym.contains("sources") && sym["sources"].is_array()) {
         for (const auto& src : sym["sources"]) sources += (sources.empty() ? "" : ", ") + src.get<std::string>();
       }
-      s += "  " + sym.value("name", std::string("?")) + (sources.empty() ? "" : " = " + sources) + ": requested " +
+      // A symbol without a user-given name (a dynamic/auto hint) is named by its source: show s0 = x.size()[0].
+      std::string name = sym.value("name", std::string("?"));
+      if (name == sources) name = sym.value("symbol", name);
+      s += "  " + name + (sources.empty() ? "" : " = " + sources) + ": requested " +
            range_text(sym.value("requested", nlohmann::json())) + ", proven " +
            range_text(sym.value("proven", nlohmann::json())) + "\n";
+    }
+  }
+  if (report.contains("constraints") && report["constraints"].is_object() &&
+      report["constraints"].contains("runtime_asserts") && report["constraints"]["runtime_asserts"].is_array()) {
+    const nlohmann::json& asserts = report["constraints"]["runtime_asserts"];
+    if (!asserts.empty()) {
+      s += std::to_string(asserts.size()) + (asserts.size() == 1 ? " guard" : " guards") +
+           " the ranges do not imply " + (asserts.size() == 1 ? "is" : "are") +
+           " checked when the artifact runs (inputs that break it are rejected):\n";
+      for (const nlohmann::json& a : asserts) {
+        if (!a.is_object()) continue;
+        const std::string op = a.value("op", std::string()), source = a.value("source", std::string());
+        s += "  " + a.value("guard", std::string("?")) + (op.empty() ? "" : "  (" + op) +
+             (source.empty() ? "" : (op.empty() ? "  (" : " at ") + source) + (op.empty() && source.empty() ? "" : ")") +
+             "\n";
+      }
     }
   }
   if (report.contains("verification") && report["verification"].is_array()) {

@@ -12,7 +12,7 @@
 #include "lib/interpreter.h"
 #include "lib/model.h"
 #include "lib/verify.h"
-#include "passes/eliminate_dead_code.h"
+#include "passes/pipeline.h"
 #include "serialize/pt2_reader.h"
 #include "serialize/pt2_writer.h"
 #include "shapes/checker.h"
@@ -162,7 +162,12 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
     ir::ExportedProgram& program = trace.program;
     program.range_constraints.clear();
     for (const auto& [name, range] : check.final_ranges) program.range_constraints[name] = range;
-    passes::eliminate_dead_code(*program.graph);
+    // Dead code goes; guards the ranges do not imply become runtime asserts in the graph.
+    {
+      passes::PipelineOptions po;
+      po.runtime_asserts = check.runtime_asserts;
+      passes::run_pipeline(program, po);
+    }
 
     // [5] verify the program against the eager model
     if (opts.verify) {

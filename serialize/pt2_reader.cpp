@@ -193,8 +193,9 @@ class ProgramReader {
       r.min = rc.get_min_val().value_or(std::numeric_limits<int64_t>::min());
       // Unbounded is null; some writers use a huge sentinel (sys.maxsize - 1) instead.
       if (rc.get_max_val() && *rc.get_max_val() < std::numeric_limits<int64_t>::max() - 1) r.max = rc.get_max_val();
-      ep_.range_constraints[name] = r;
-      parse_expr(name, "range constraint '" + name + "'");
+      // torch also lists the range of each derived input dim ("2*s0"); the program keeps the
+      // symbols' ranges only, and the writer derives the others again from the inputs' sizes.
+      if (parse_expr(name, "range constraint '" + name + "'").is_symbol()) ep_.range_constraints[name] = r;
     }
   }
 

@@ -22,6 +22,7 @@
 #include "serialize/sympy_text.h"
 #include "serialize/temp_file.h"
 #include "shapes/error.h"
+#include "shapes/interval.h"
 
 namespace ptx::serialize {
 namespace {
@@ -102,6 +103,23 @@ class ProgramSerializer {
       rc.set_min_val(std::optional<int64_t>(range.min));
       rc.set_max_val(range.max);
       ranges.emplace(name, rc);
+    }
+    // Like torch, the range of every derived input dim (an expression such as 2*s0, from its
+    // root's range): torch.export.load's input check bounds the input dim by it.
+    for (const ir::Value* p : ep_.graph->placeholders()) {
+      if (p->type() != ir::ValueType::kTensor || !p->has_meta()) continue;
+      for (const shapes::SymExpr& d : p->meta().sizes) {
+        if (d.is_const() || d.is_symbol() || ranges.count(d.str())) continue;
+        const shapes::Interval b = shapes::bounds_of(d, [&](shapes::SymExpr s) {
+          auto it = ep_.range_constraints.find(s.symbol_name());
+          if (it == ep_.range_constraints.end()) return shapes::Interval::all();
+          return shapes::Interval{it->second.min, it->second.max};
+        });
+        tx::RangeConstraint rc;
+        rc.set_min_val(b.lo);
+        rc.set_max_val(b.hi);
+        ranges.emplace(d.str(), rc);
+      }
     }
     program.set_range_constraints(std::move(ranges));
     tx::SchemaVersion version;

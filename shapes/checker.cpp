@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <numeric>
 #include <set>
 #include <unordered_map>
 
@@ -345,7 +346,8 @@ std::optional<Relation> as_relation(const SymBool& b) {
   return Relation{t[0].first, t[1].first, k, m};
 }
 
-// Eq(Mod(s + a, k), 0) on one symbol: s == k*_s - a.
+// Eq(Mod(c*s + a, k), 0) on one symbol, solved for s: s == k'*_s - a' (k' = k / gcd(c, k), and
+// -a' the smallest residue that satisfies it), e.g. Eq(Mod(3*s, 2), 0) -> s == 2*_s.
 struct Congruence {
   SymExpr sym;
   int64_t k, a;
@@ -354,14 +356,27 @@ std::optional<Congruence> as_congruence(const SymBool& b) {
   if (b.as_const() || b.rel() != Rel::Eq || b.rhs() != SymExpr(0)) return std::nullopt;
   SymExpr l = b.lhs();
   if (l.kind() != SymKind::Mod || !l.operands()[1].is_const()) return std::nullopt;
+  const int64_t k = l.operands()[1].value();
+  if (k < 2 || k > (int64_t{1} << 20)) return std::nullopt;
+  // base = c*sym + a
   SymExpr base = l.operands()[0];
-  int64_t k = l.operands()[1].value();
-  if (base.is_symbol()) return Congruence{base, k, 0};
-  if (base.kind() == SymKind::Add && base.operands().size() == 2 && base.operands()[0].is_symbol() &&
-      base.operands()[1].is_const()) {
-    return Congruence{base.operands()[0], k, base.operands()[1].value()};
+  int64_t a = 0;
+  if (base.kind() == SymKind::Add && base.operands().size() == 2 && base.operands()[1].is_const()) {
+    a = base.operands()[1].value();
+    base = base.operands()[0];
   }
-  return std::nullopt;
+  int64_t c = 1;
+  if (base.kind() == SymKind::Mul && base.operands().size() == 2 && base.operands()[1].is_const()) {
+    c = base.operands()[1].value();
+    base = base.operands()[0];
+  }
+  if (!base.is_symbol() || c <= 0) return std::nullopt;
+  const auto mod = [](int64_t x, int64_t m) { return ((x % m) + m) % m; };
+  const int64_t step = k / std::gcd(mod(c, k) == 0 ? k : mod(c, k), k);
+  for (int64_t r = 0; r < step; ++r) {
+    if (mod(mod(c, k) * r + mod(a, k), k) == 0) return Congruence{base, step, -r};
+  }
+  return std::nullopt;  // no residue satisfies it: no dynamic value does
 }
 
 int64_t floordiv64(int64_t a, int64_t b) {

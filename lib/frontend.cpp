@@ -170,6 +170,7 @@ class Tracer {
   // outputs
   void collect_outputs(const SVP& result);
   void flatten_output(const SVP& s, ir::PyTree& spec, std::vector<ir::Value*>& outs);
+  ir::PyTree input_spec(const SVP& s);
 
   const LoadedModel& model_;
   const Inputs& inputs_;
@@ -1388,6 +1389,41 @@ void Tracer::collect_outputs(const SVP& result) {
   graph_.set_outputs(all);
 }
 
+// The input spec of one bound argument: a tensor is a leaf (its placeholder), lists, tuples and
+// dicts holding tensors are containers of their elements' specs, anything else is a constant.
+ir::PyTree Tracer::input_spec(const SVP& s) {
+  ir::PyTree t;
+  const std::function<bool(const SVP&)> has_tensor = [&](const SVP& e) {
+    if (e->k == SV::K::kTensor) return true;
+    if (e->elems) {
+      for (const SVP& x : *e->elems) {
+        if (has_tensor(x)) return true;
+      }
+    }
+    for (const auto& [k, v] : e->dict) {
+      if (has_tensor(v)) return true;
+    }
+    return false;
+  };
+  if (s->k == SV::K::kTensor) {
+    t.kind = ir::PyTree::Kind::kLeaf;
+    t.leaf = s->cell->value->name();
+  } else if (has_tensor(s) && s->elems) {
+    t.kind = s->k == SV::K::kList ? ir::PyTree::Kind::kList : ir::PyTree::Kind::kTuple;
+    for (const SVP& e : *s->elems) t.children.push_back(input_spec(e));
+  } else if (has_tensor(s) && s->k == SV::K::kDict) {
+    t.kind = ir::PyTree::Kind::kDict;
+    for (const auto& [k, v] : s->dict) {
+      t.keys.push_back(k.isString() ? k.toStringRef() : k.tagKind());
+      t.children.push_back(input_spec(v));
+    }
+  } else {
+    t.kind = ir::PyTree::Kind::kConstant;
+    t.constant_json = s->iv.isNone() ? "null" : c10::str(s->iv);
+  }
+  return t;
+}
+
 void Tracer::run() {
   const SampleSet& set0 = inputs_.sets.at(0);
   const std::string& method_name = inputs_.method;
@@ -1410,15 +1446,18 @@ void Tracer::run() {
   for (size_t i = 0; i < set0.args.size(); ++i) {
     SVP s = bind_input(set0.args[i], set0.names[i], graph->inputs()[i + 1]->type());
     set(graph->inputs()[i + 1], s);
-    ir::PyTree leaf;
-    if (s->k == SV::K::kTensor) {
-      leaf.kind = ir::PyTree::Kind::kLeaf;
-      leaf.leaf = s->cell->value->name();
+    // As torch.export's in_spec: positional arguments in args, keyword ones in kwargs by name; an
+    // argument left to its default is not part of the call (a constant in the graph).
+    ir::PyTree spec = input_spec(s);
+    const ArgSource source = i < set0.sources.size() ? set0.sources[i] : ArgSource::kPositional;
+    if (source == ArgSource::kDefault && spec.kind == ir::PyTree::Kind::kConstant) continue;
+    out_.program.forward_arg_names.push_back(set0.names[i]);
+    if (source == ArgSource::kPositional) {
+      out_.program.args_spec.children.push_back(std::move(spec));
     } else {
-      leaf.kind = ir::PyTree::Kind::kConstant;
-      leaf.constant_json = set0.args[i].isNone() ? "null" : c10::str(set0.args[i]);
+      out_.program.kwargs_spec.keys.push_back(set0.names[i]);
+      out_.program.kwargs_spec.children.push_back(std::move(spec));
     }
-    out_.program.args_spec.children.push_back(leaf);
   }
   for (const TensorLeaf& leaf : set0.tensors) {
     for (size_t d = 0; d < leaf.dims.size() && d < leaf.shape.size(); ++d) {

@@ -16,8 +16,8 @@
 // several non-constant terms the order may differ from torch's text. Either way sympify builds the
 // same expression.
 //
-// TODO(shapes): the parser is shape-level logic with no serialize dependency; it could move to
-// shapes/ once someone else needs it.
+// The parsing functions are thin wrappers of shapes/sym_parse (the one parser of symbolic text),
+// turning its errors into SympyParseError.
 #pragma once
 
 #include <map>

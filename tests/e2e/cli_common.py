@@ -38,10 +38,60 @@ def clean_env(**extra) -> dict:
     return env
 
 
-def run(*args, env=None, cwd=None) -> subprocess.CompletedProcess:
-    """Runs ptexport with pipes for stdin, stdout and stderr (none of them a terminal)."""
-    return subprocess.run([EXE, *map(str, args)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                          stderr=subprocess.PIPE, text=True, env=env or clean_env(), cwd=cwd)
+def run(*args, env=None, cwd=None, conformance=True) -> subprocess.CompletedProcess:
+    """Runs ptexport with pipes for stdin, stdout and stderr (none of them a terminal). An export
+    that succeeds has its artifact checked by the real torch.export.load against the eager model
+    (check_written_artifact), unless conformance=False (a model made to differ from its export)."""
+    r = subprocess.run([EXE, *map(str, args)], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                       stderr=subprocess.PIPE, text=True, env=env or clean_env(), cwd=cwd)
+    if conformance and r.returncode == 0:
+        check_written_artifact([str(a) for a in args], cwd)
+    return r
+
+
+COMMANDS = ("export", "check", "inspect", "run", "verify", "help")
+# Options of export that take a value (the others are flags).
+VALUE_OPTIONS = {"-o", "--output", "--dynamic", "--report", "--atol", "--rtol", "--solver-timeout",
+                 "--color", "--verify-elements", "--log-file", "--log-level"}
+
+
+def check_written_artifact(args: list[str], cwd=None):
+    """If `args` is a successful `export` (or the shorthand) that wrote an artifact, loads it with
+    torch.export.load and runs it against the eager model on the sample inputs (conformance.py); an
+    input outside the range constraints must be rejected when the ranges come from inputs.json alone.
+    Every artifact the CLI tests write is checked this way (the project's rule)."""
+    if not args or args[0] in COMMANDS[1:] or args[0].startswith("-"):
+        return
+    positional, out, dynamic = [], None, False
+    i = 1 if args[0] == "export" else 0
+    while i < len(args):
+        a = args[i]
+        if a in VALUE_OPTIONS:
+            if a in ("-o", "--output"):
+                out = args[i + 1]
+            dynamic |= a == "--dynamic"
+            i += 2
+            continue
+        if a.startswith("--output=") or a.startswith("-o="):
+            out = a.split("=", 1)[1]
+        elif a.startswith("--dynamic="):
+            dynamic = True
+        elif not a.startswith("-"):
+            positional.append(a)
+        i += 1
+    if len(positional) < 2:
+        return
+    model, inputs = positional[0], positional[1]
+    if out is None:
+        out = os.path.splitext(model)[0] + ".pt2"
+    if cwd:
+        model, inputs, out = (p if os.path.isabs(p) else os.path.join(cwd, p) for p in (model, inputs, out))
+    if not os.path.exists(out) or not os.path.exists(model):
+        return
+    import sys
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    import conformance
+    conformance.check_artifact(out, model, inputs, None, check_out_of_range=not dynamic)
 
 
 def describe(r: subprocess.CompletedProcess) -> str:

@@ -17,7 +17,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_models  # noqa: E402
-from cli_common import ESC, EXE, clean_env, describe, one_json_document, run_in_pty  # noqa: E402
+from cli_common import ESC, EXE, clean_env, describe, one_json_document, run_in_pty, check_written_artifact  # noqa: E402
 
 TMP = tempfile.mkdtemp(prefix="ptx_cli_term_")
 SPINNER = re.compile(r"[⠋⠙⠹⠸⠼⠴⠦⠧⠇⠏] \[4/4\] solve \d+\.\d\ds")
@@ -112,6 +112,7 @@ class Interrupt(unittest.TestCase):
                            stderr=subprocess.PIPE, text=True, env=clean_env())
         self.assertEqual(p.returncode, 0, describe(p))
         self.assertGreater(os.path.getsize(out), 4096 * 4096 * 4)
+        check_written_artifact(["export", model, inputs, "-o", out])  # torch.export.load runs it like eager
 
 
 if __name__ == "__main__":

@@ -4,10 +4,13 @@
 #include <ATen/Functions.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 
+#include <map>
+#include <stdexcept>
 #include <unordered_map>
 
 #include "lib/torch_convert.h"
 #include "shapes/error.h"
+#include "shapes/sym_parse.h"
 
 namespace ptx {
 namespace {
@@ -141,6 +144,56 @@ bool run_sym_op(const ir::Node& n, std::unordered_map<const ir::Value*, c10::IVa
   return true;
 }
 
+// The runtime assertions of the graph, decided on the input sizes before anything runs, so that a
+// violation names the inputs and sizes. The condition is read from the assertion's message, which is
+// torch's ("Runtime assertion failed for expression COND on node 'NAME'"); an assertion whose
+// condition cannot be read (another writer's wording) is left to the graph's own node at run time.
+void check_runtime_asserts(const ir::ExportedProgram& p, const shapes::Assignment& values) {
+  std::map<std::string, SymExpr> by_name;
+  std::map<int, std::string> first_use;  // symbol id -> "x.size()[0] = 7"
+  for (const ir::Value* v : user_input_values(p)) {
+    if (v->type() != ir::ValueType::kTensor || !v->has_meta()) continue;
+    for (size_t d = 0; d < v->meta().sizes.size(); ++d) {
+      for (const SymExpr& s : shapes::free_symbols(v->meta().sizes[d])) {
+        by_name.emplace(s.symbol_name(), s);
+        if (!first_use.count(s.symbol_id()) && values.count(s.symbol_id())) {
+          first_use[s.symbol_id()] = v->name() + ".size()[" + std::to_string(d) + "]";
+        }
+      }
+    }
+  }
+  const std::string prefix = "Runtime assertion failed for expression ", suffix = " on node '";
+  for (const auto& node : p.graph->nodes()) {
+    if (node->kind() != ir::NodeKind::kCall || node->target() != "aten::_assert_scalar.default") continue;
+    if (node->inputs().size() < 2 || !std::holds_alternative<std::string>(node->inputs()[1].value)) continue;
+    const std::string& msg = std::get<std::string>(node->inputs()[1].value);
+    const size_t end = msg.rfind(suffix);
+    if (msg.rfind(prefix, 0) != 0 || end == std::string::npos || end < prefix.size()) continue;
+    const std::string text = msg.substr(prefix.size(), end - prefix.size());
+    std::optional<shapes::SymBool> cond;
+    try {
+      cond = shapes::parse_sym_bool(text, [&](const std::string& n) -> SymExpr {
+        auto it = by_name.find(n);
+        if (it == by_name.end()) throw std::out_of_range(n);
+        return it->second;
+      });
+    } catch (const std::exception&) {
+      continue;
+    }
+    const auto holds = cond->evaluate(values);
+    if (!holds || *holds) continue;
+    std::string sizes;
+    for (const SymExpr& s : cond->free_symbols()) {
+      const auto it = first_use.find(s.symbol_id());
+      sizes += (sizes.empty() ? "" : ", ") + s.str() + " = " + std::to_string(values.at(s.symbol_id())) +
+               (it == first_use.end() ? "" : " (" + it->second + ")");
+    }
+    PTX_USER_FAIL(ExitCode::kInput, "E_RUNTIME_ASSERT")
+        << "the inputs break the artifact's runtime assertion " << text << " (node " << node->name()
+        << "): " << sizes;
+  }
+}
+
 }  // namespace
 
 std::vector<const ir::Value*> user_input_values(const ir::ExportedProgram& p) {
@@ -157,10 +210,6 @@ void check_inputs(const ir::ExportedProgram& p, const std::vector<at::Tensor>& i
   PTX_USER_CHECK(inputs.size() == phs.size(), ExitCode::kInput, "E_INPUT_COUNT")
       << "the artifact takes " << phs.size() << " tensor inputs, got " << inputs.size();
   const shapes::Assignment values = bind_symbols(p, inputs);
-  for (const auto& [id, v] : values) {
-    (void)id;
-    (void)v;
-  }
   for (size_t i = 0; i < phs.size(); ++i) {
     const ir::TensorMeta& m = phs[i]->meta();
     const at::Tensor& t = inputs[i];
@@ -188,6 +237,7 @@ void check_inputs(const ir::ExportedProgram& p, const std::vector<at::Tensor>& i
       }
     }
   }
+  check_runtime_asserts(p, values);
 }
 
 std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vector<at::Tensor>& user_inputs) {

@@ -12,6 +12,7 @@
 #include "lib/interpreter.h"
 #include "lib/torch_convert.h"
 #include "shapes/error.h"
+#include "shapes/witness.h"
 
 namespace ptx {
 namespace {
@@ -144,9 +145,35 @@ MadeInputs make_inputs(const ir::ExportedProgram& program, const SampleSet& set,
   return out;
 }
 
+// The point Z3 finds nearest to `target` (shapes::nearest_point) that satisfies every guard; if its
+// inputs exceed the element budget, the targets move halfway to the hints, a few times.
+static std::optional<std::map<std::string, int64_t>> nearest(const shapes::ShapeEnv& env,
+                                                      const std::map<std::string, shapes::Range>& ranges,
+                                                      const ir::ExportedProgram& program, int64_t element_budget,
+                                                      shapes::Assignment target) {
+  for (int round = 0; round < 6; ++round) {
+    const auto z = shapes::nearest_point(env, ranges, target);
+    if (!z) return std::nullopt;
+    if (input_elements(program, *z) <= element_budget) {
+      std::map<std::string, int64_t> out;
+      for (const shapes::SymbolInfo& s : env.symbols()) {
+        if (auto it = z->find(s.sym.symbol_id()); it != z->end()) out[s.sym.str()] = it->second;
+      }
+      return out;
+    }
+    for (auto& [id, v] : target) {
+      for (const shapes::SymbolInfo& s : env.symbols()) {
+        if (s.sym.symbol_id() == id) v = s.hint + (v - s.hint) / 2;
+      }
+    }
+  }
+  return std::nullopt;
+}
+
 std::vector<VerifyPoint> choose_points(const shapes::ShapeEnv& env, const std::map<std::string, shapes::Range>& ranges,
                                        const ir::ExportedProgram& program, int64_t element_budget) {
   std::vector<VerifyPoint> points;
+  shapes::Assignment joint_target;
   points.push_back({"sample", {}});
   std::mt19937_64 rng(0);
   for (const shapes::SymbolInfo& s : env.symbols()) {
@@ -188,11 +215,20 @@ std::vector<VerifyPoint> choose_points(const shapes::ShapeEnv& env, const std::m
       p.label = std::string(label) + " " + name;
       if (auto ok = adjust(v, step)) {
         p.values[name] = *ok;
+      } else if (auto z = nearest(env, ranges, program, element_budget, {{s.sym.symbol_id(), v}})) {
+        // Tied to other symbols by guards (h == w, divisibility): Z3's nearest point moves them too.
+        p.values = *z;
       } else {
         p.values[name] = v;  // verify_program notes that no value near it satisfies the guards
       }
       points.push_back(p);
     }
+    joint_target[s.sym.symbol_id()] = interior;
+  }
+  // Every symbol at once at an interior value, the nearest point Z3 finds that satisfies every
+  // guard and fits the element budget.
+  if (env.symbols().size() > 1) {
+    if (auto z = nearest(env, ranges, program, element_budget, joint_target)) points.push_back({"interior all", *z});
   }
   return points;
 }

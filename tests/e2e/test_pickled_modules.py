@@ -6,8 +6,8 @@ env var PTX_EXE) -> the .pt2 artifact, loaded by torch.export.load and run again
   * the python eager model itself (torch.load of our own trusted test file, in eval mode), at the
     sample batch and at batch = 2, 17 and 64, on the inputs that conformance.load_inputs makes from
     inputs.json (the same tensors ptexport draws);
-  * conformance.check_artifact with the TorchScript copy of the same model (torch.jit.script), which
-    also checks that an input outside the range constraints is rejected.
+  * conformance.check_artifact with the pickled module and with its TorchScript copy
+    (torch.jit.script), which also checks that an input outside the range constraints is rejected.
 Then the refusals through the CLI: a malicious pickle (exit 3, its marker file never appears) and a
 user class (exit 3, the message explains how to save TorchScript).
 """
@@ -92,6 +92,10 @@ def check_model(tmp, name, model, arg):
             want = eager(*[a.clone() for a in args])
         torch.testing.assert_close(got, want, atol=1e-5, rtol=1e-5,
                                    msg=lambda m: f"{name} at sizes {sizes or 'sample'}: {m}")
+    # The same through the conformance harness with the pickled module itself as the eager model
+    # (it also checks that an input outside the range constraints is rejected).
+    summary = conformance.check_artifact(out, model_pt, inputs, [{}, {"batch": 3}, {"batch": 64}], atol=1e-5, rtol=1e-5)
+    print(conformance.format_summary(summary))
     scripted = os.path.join(tmp, name + ".script.pt")
     torch.jit.script(eager).save(scripted)
     summary = conformance.check_artifact(out, scripted, inputs, [{}, {"batch": 2}, {"batch": 64}], atol=1e-5, rtol=1e-5)

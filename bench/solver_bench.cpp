@@ -1,6 +1,9 @@
 // bench/solver_bench.cpp: times shapes::check_constraints on synthetic guard sets of 10 to 100,000
-// guards (not a test; docs/solver.md records the curve). Usage: solver_bench [max_guards]
+// guards (not a test; docs/solver.md records the curve). Usage: solver_bench [max_guards] [group]
 //
+// One symbol per 50 guards. A guard on two symbols relates neighbours within a group of `group`
+// symbols (default 10), so the guards form connected components of `group` symbols; group 0 makes
+// one ring of all symbols (a single component, the worst case for the checker).
 // Scenarios (every guard holds on the sample, as tracing guarantees):
 //   named-ok    named symbols in [1, 4096]; guards implied by the ranges: three in four are settled
 //               by intervals, one in four needs Z3 (Mod(s+1, 2) + Mod(s, 2) == 1).
@@ -8,6 +11,7 @@
 //               refine ranges and become runtime asserts (range search and runtime-assert proofs).
 //   named-bad   named symbols with one violated bound each (s >= 5): the violation path, including
 //               suggestions re-checked by a second analysis.
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -21,7 +25,7 @@ namespace {
 
 Provenance why(size_t j) { return Provenance{"aten::op", "op_" + std::to_string(j), "model.py:1", "", "bench"}; }
 
-ShapeEnv make(const std::string& scenario, size_t n) {
+ShapeEnv make(const std::string& scenario, size_t n, size_t group) {
   ShapeEnv env;
   size_t symbols = std::max<size_t>(2, n / 50);
   DimHint kind = scenario == "dynamic" ? DimHint::kDynamic : DimHint::kNamed;
@@ -32,7 +36,10 @@ ShapeEnv make(const std::string& scenario, size_t n) {
     s.push_back(env.create_symbol(kind == DimHint::kNamed ? "d" + std::to_string(i) : src, 64, r, kind, src));
   }
   for (size_t j = 0; env.guards().size() < n; ++j) {
-    SymExpr a = s[j % symbols], b = s[(j + 1) % symbols];
+    size_t i = j % symbols;
+    size_t g = group == 0 ? symbols : std::min(group, symbols);
+    size_t first = i / g * g, size = std::min(g, symbols - first);
+    SymExpr a = s[i], b = s[first + (i - first + 1) % size];
     int64_t c = static_cast<int64_t>(j);
     if (scenario == "named-ok") {
       switch (j % 4) {
@@ -64,10 +71,12 @@ ShapeEnv make(const std::string& scenario, size_t n) {
 
 int main(int argc, char** argv) {
   size_t max_guards = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 100000;
+  size_t group = argc > 2 ? std::strtoull(argv[2], nullptr, 10) : 10;
+  std::printf("components of %s symbols\n", group ? std::to_string(group).c_str() : "all");
   std::printf("%-10s %8s %8s %10s %s\n", "scenario", "guards", "symbols", "seconds", "verdict");
   for (const char* scenario : {"named-ok", "dynamic", "named-bad"}) {
     for (size_t n = 10; n <= max_guards; n *= 10) {
-      ShapeEnv env = make(scenario, n);
+      ShapeEnv env = make(scenario, n, group);
       auto t0 = std::chrono::steady_clock::now();
       CheckResult r = check_constraints(env);
       double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <functional>
+#include <memory>
 #include <numeric>
 #include <set>
 #include <unordered_map>
@@ -187,40 +188,54 @@ std::string py_rel(const SymBool& b, const NameOf& name) {
 }
 
 // ---------------------------------------------------------------------------------------------
-// A solver over fixed assumptions, queried with push/pop.
+// A solver over fixed assumptions, queried with push/pop. The provers of one analysis share a
+// z3::context (declared before them), so that making one per component is cheap.
 
 class Prover {
  public:
-  Prover(const CheckOptions& opts, const std::vector<SymBool>& assumptions)
-      : lw_(ctx_), solver_(make_solver(ctx_, opts.budget)) {
+  Prover(z3::context& ctx, const CheckOptions& opts, const std::vector<SymBool>& assumptions)
+      : lw_(ctx), solver_(make_solver(ctx, opts.budget)) {
     try {
-      if (opts.timeout_ms) solver_.set("timeout", opts.timeout_ms);
-      for (const SymBool& a : assumptions) solver_.add(lw_.lower(a));
-      for (const z3::expr& d : lw_.definedness()) solver_.add(d);
-      defined_ = lw_.definedness().size();
+      z3::expr_vector defined(ctx);
+      for (const SymBool& a : assumptions) {
+        solver_.add(lw_.lower(a));
+        lw_.definedness_of(a, defined);
+      }
+      for (const z3::expr& d : defined) solver_.add(d);
     } catch (const z3::exception&) {
       broken_ = true;
     }
   }
 
-  /// Do the assumptions imply `claim`? On False, `model` (if given) gets a counterexample.
-  Truth implies(const SymBool& claim, Assignment* model = nullptr) {
+  /// Do the assumptions and `facts` imply `claim`? On False, `model` (if given) gets a
+  /// counterexample: the values of the claim's symbols.
+  Truth implies(const SymBool& claim, Assignment* model = nullptr, std::vector<SymBool> facts = {}) {
     if (auto k = claim.as_const(); k && *k) return Truth::True;
-    Truth sat = check({claim.negated()}, model);
+    facts.push_back(claim.negated());
+    std::vector<SymExpr> want = claim.free_symbols();
+    Truth sat = check(facts, model, &want);
     if (sat == Truth::False) return Truth::True;
     if (sat == Truth::True) return Truth::False;
     return Truth::Unknown;
   }
 
-  /// Are the assumptions and `extra` satisfiable together?
-  Truth check(const std::vector<SymBool>& extra, Assignment* model = nullptr) {
+  /// Are the assumptions and `extra` satisfiable together? If so, `model` (if given) gets the
+  /// values of `want` (default: of every symbol lowered so far).
+  Truth check(const std::vector<SymBool>& extra, Assignment* model = nullptr,
+              const std::vector<SymExpr>* want = nullptr) {
     if (broken_) return Truth::Unknown;
     try {
       solver_.push();
-      for (const SymBool& e : extra) solver_.add(lw_.lower(e));
-      for (unsigned i = defined_; i < lw_.definedness().size(); ++i) solver_.add(lw_.definedness()[i]);
+      z3::expr_vector defined(lw_.ctx());
+      for (const SymBool& e : extra) {
+        solver_.add(lw_.lower(e));
+        lw_.definedness_of(e, defined);
+      }
+      for (const z3::expr& d : defined) solver_.add(d);
       Truth t = satisfiable(solver_);
-      if (t == Truth::True && model) *model = model_values(solver_.get_model(), lw_);
+      if (t == Truth::True && model) {
+        *model = want ? model_values(solver_.get_model(), lw_, *want) : model_values(solver_.get_model(), lw_);
+      }
       solver_.pop();
       return t;
     } catch (const z3::exception&) {
@@ -234,10 +249,8 @@ class Prover {
   }
 
  private:
-  z3::context ctx_;
   Z3Lowering lw_;
   z3::solver solver_;
-  unsigned defined_ = 0;
   bool broken_ = false;
 };
 
@@ -254,13 +267,6 @@ Range check_range(const Range& r) {
   Range c = r;
   if (c.min < 2 && (!c.max || *c.max >= 2)) c.min = 2;
   return c;
-}
-
-bool mentions(const SymBool& b, SymExpr s) {
-  for (const SymExpr& f : b.free_symbols()) {
-    if (f == s) return true;
-  }
-  return false;
 }
 
 // A guard that is a bound on one symbol: s >= c, s <= c, Eq(s, c).
@@ -290,10 +296,10 @@ std::string dim_form(const std::string& name, std::optional<int64_t> lo, std::op
                      bool input_dim) {
   // torch's prettify_results: min=2 is the default and is left out; an input dim's solved range
   // never starts below 2 (torch's 0/1 specialization), a new root's may.
-  if (lo && input_dim && *lo < 2) lo = 2;
-  if (lo && *lo == 2) lo.reset();
+  int64_t min = lo.value_or(2);
+  if (input_dim && min < 2) min = 2;
   std::string out = name + " = Dim('" + name + "'";
-  if (lo) out += ", min=" + std::to_string(*lo);
+  if (lo && min != 2) out += ", min=" + std::to_string(min);
   if (hi) out += ", max=" + std::to_string(*hi);
   return out + ")";
 }
@@ -401,8 +407,15 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
 
 class RangeFinder {
  public:
-  /// `full` holds the ranges and `guards` (the guards considered) as assumptions.
-  RangeFinder(std::vector<const Guard*> guards, Prover& full) : full_(full) {
+  /// The prover of `s`'s component: it holds the ranges and the guards considered (made on demand).
+  using ProverOf = std::function<Prover&(SymExpr s)>;
+  /// Is the sample, with `s` set to `v`, a model of the assumptions of s's prover? A model found by
+  /// evaluation, without Z3; false when it cannot tell.
+  using Witness = std::function<bool(SymExpr s, int64_t v)>;
+
+  /// `guards`: the guards considered.
+  RangeFinder(const std::vector<const Guard*>& guards, ProverOf prover, Witness witness)
+      : prover_(std::move(prover)), witness_(std::move(witness)) {
     for (const Guard* g : guards) {
       for (SymExpr s : g->cond.free_symbols()) by_symbol_[s.symbol_id()].push_back(g);
     }
@@ -456,7 +469,7 @@ class RangeFinder {
       r.max = search(s, *r.max, info.hint, /*lower=*/false);
     } else {
       constexpr int64_t kFar = int64_t{1} << 40;
-      if (info.hint < kFar && full_.check({sym_ge(s, kFar)}) == Truth::False) {
+      if (info.hint < kFar && !witness_(s, kFar) && prover_(s).check({sym_ge(s, kFar)}) == Truth::False) {
         r.max = search(s, kFar, info.hint, /*lower=*/false);
       }
     }
@@ -466,26 +479,35 @@ class RangeFinder {
  private:
   // The extreme feasible value between `end` and `hint` (the sample is feasible), or a sound
   // bound if the solver gives up. Invariant: no value beyond [lo, hi] on the searched side is
-  // feasible, and the extreme lies in [lo, hi].
+  // feasible, and the extreme lies in [lo, hi]. A model of a satisfiable step is a feasible value
+  // and moves the inner end up to it.
   int64_t search(SymExpr s, int64_t end, int64_t hint, bool lower) {
-    if (full_.check({sym_eq(s, end)}) == Truth::True) return end;
+    if (witness_(s, end)) return end;
+    Prover& full = prover_(s);
+    if (full.check({sym_eq(s, end)}) == Truth::True) return end;
+    std::vector<SymExpr> want{s};
     int64_t lo = lower ? end + 1 : hint, hi = lower ? hint : end - 1;
     while (lo < hi) {
+      Assignment m;
       if (lower) {
         int64_t mid = lo + (hi - lo) / 2;
-        Truth t = full_.check({sym_le(s, mid)});
+        Truth t = full.check({sym_le(s, mid)}, &m, &want);
         if (t == Truth::Unknown) return lo;
         if (t == Truth::True) {
           hi = mid;
+          auto it = m.find(s.symbol_id());
+          if (it != m.end() && it->second >= lo && it->second < hi) hi = it->second;
         } else {
           lo = mid + 1;
         }
       } else {
         int64_t mid = hi - (hi - lo) / 2;
-        Truth t = full_.check({sym_ge(s, mid)});
+        Truth t = full.check({sym_ge(s, mid)}, &m, &want);
         if (t == Truth::Unknown) return hi;
         if (t == Truth::True) {
           lo = mid;
+          auto it = m.find(s.symbol_id());
+          if (it != m.end() && it->second <= hi && it->second > lo) lo = it->second;
         } else {
           hi = mid - 1;
         }
@@ -495,8 +517,122 @@ class RangeFinder {
   }
 
   std::unordered_map<int, std::vector<const Guard*>> by_symbol_;
-  Prover& full_;
+  ProverOf prover_;
+  Witness witness_;
 };
+
+// One prover at a time, for the component being worked on; the previous one is freed first, so a
+// model with thousands of components does not hold thousands of solvers.
+class ComponentProvers {
+ public:
+  using Facts = std::function<std::vector<SymBool>(size_t component)>;
+  ComponentProvers(z3::context& ctx, const CheckOptions& opts, Facts facts)
+      : ctx_(ctx), opts_(opts), facts_(std::move(facts)) {}
+  Prover& of(size_t component) {
+    if (!prover_ || component != component_) {
+      prover_.reset();
+      prover_ = std::make_unique<Prover>(ctx_, opts_, facts_(component));
+      component_ = component;
+    }
+    return *prover_;
+  }
+
+ private:
+  z3::context& ctx_;
+  const CheckOptions& opts_;
+  Facts facts_;
+  std::unique_ptr<Prover> prover_;
+  size_t component_ = 0;
+};
+
+// The guards' connected components: two symbols are in one component when a guard mentions both
+// (a derived dim is an expression of its root, so it is in the root's component). When the sample
+// is a model of every requested range and every guard, a question about one component needs only
+// its own symbols' ranges and guards: the other components are satisfiable on their own (by the
+// sample) and share no symbol with it, so they change no answer. Otherwise (`split` false) there is
+// one component holding everything, as if nothing were split.
+struct Components {
+  static constexpr size_t kNone = SIZE_MAX;
+  bool split = false;
+  std::vector<size_t> of_symbol;             // symbol position -> component
+  std::vector<std::vector<size_t>> symbols;  // component -> symbol positions, in env order
+  std::vector<std::vector<size_t>> guards;   // component -> guard indices, in env order
+  std::vector<size_t> of_guard;              // guard index -> component (kNone: a constant guard)
+};
+
+Components split_components(const ShapeEnv& env, const std::unordered_map<int, size_t>& index,
+                            const std::vector<std::vector<SymExpr>>& guard_symbols, bool allowed) {
+  const auto& infos = env.symbols();
+  const auto& guards = env.guards();
+  Components c;
+  c.split = allowed;
+  for (const SymbolInfo& info : infos) {
+    const Range& r = info.requested;
+    c.split = c.split && (!r.max || *r.max >= r.min) && r.contains(info.hint);
+  }
+  for (size_t i = 0; i < guards.size() && c.split; ++i) {
+    c.split = guards[i].cond.evaluate(env.hints()) == std::optional<bool>(true);
+  }
+  if (!c.split) {
+    c.of_symbol.assign(infos.size(), 0);
+    c.of_guard.assign(guards.size(), 0);
+    c.symbols.resize(1);
+    c.guards.resize(1);
+    for (size_t p = 0; p < infos.size(); ++p) c.symbols[0].push_back(p);
+    for (size_t i = 0; i < guards.size(); ++i) c.guards[0].push_back(i);
+    return c;
+  }
+  // Union-find over symbol positions (every guard's symbols are the env's: the sample decided it).
+  std::vector<size_t> parent(infos.size());
+  for (size_t p = 0; p < parent.size(); ++p) parent[p] = p;
+  auto find = [&](size_t p) {
+    while (parent[p] != p) p = parent[p] = parent[parent[p]];
+    return p;
+  };
+  for (const auto& syms : guard_symbols) {
+    for (size_t k = 1; k < syms.size(); ++k) {
+      size_t a = find(index.at(syms[0].symbol_id())), b = find(index.at(syms[k].symbol_id()));
+      if (a != b) parent[std::max(a, b)] = std::min(a, b);
+    }
+  }
+  std::vector<size_t> comp_of_root(infos.size(), Components::kNone);
+  c.of_symbol.resize(infos.size());
+  for (size_t p = 0; p < infos.size(); ++p) {
+    size_t root = find(p);
+    if (comp_of_root[root] == Components::kNone) {
+      comp_of_root[root] = c.symbols.size();
+      c.symbols.emplace_back();
+    }
+    c.of_symbol[p] = comp_of_root[root];
+    c.symbols[c.of_symbol[p]].push_back(p);
+  }
+  c.guards.resize(c.symbols.size());
+  c.of_guard.assign(guards.size(), Components::kNone);
+  for (size_t i = 0; i < guards.size(); ++i) {
+    if (guard_symbols[i].empty()) continue;
+    c.of_guard[i] = c.of_symbol[index.at(guard_symbols[i][0].symbol_id())];
+    c.guards[c.of_guard[i]].push_back(i);
+  }
+  return c;
+}
+
+// Does every guard of `which` hold on `probe` with symbol `s` set to `v`? (probe is restored.)
+bool holds_with(Assignment& probe, SymExpr s, int64_t v, const std::vector<Guard>& guards,
+                const std::vector<size_t>& which) {
+  auto it = probe.find(s.symbol_id());
+  if (it == probe.end()) return false;
+  int64_t saved = it->second;
+  it->second = v;
+  bool ok = true;
+  for (size_t gi : which) {
+    if (guards[gi].cond.evaluate(probe) != std::optional<bool>(true)) {
+      ok = false;
+      break;
+    }
+  }
+  it->second = saved;
+  return ok;
+}
 
 struct Item {  // one "  - ..." line of the violation text, with its notes
   std::string debug_name;
@@ -507,7 +643,7 @@ struct Item {  // one "  - ..." line of the violation text, with its notes
 CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int, Range>* narrower) {
   CheckResult res;
   const auto& infos = env.symbols();
-  std::map<int, size_t> index;  // symbol id -> position
+  std::unordered_map<int, size_t> index;  // symbol id -> position
   for (size_t i = 0; i < infos.size(); ++i) index[infos[i].sym.symbol_id()] = i;
   auto info_of = [&](SymExpr s) -> const SymbolInfo& { return infos.at(index.at(s.symbol_id())); };
   auto first_source = [&](SymExpr s) { return info_of(s).sources.empty() ? info_of(s).user_name : info_of(s).sources.front(); };
@@ -525,11 +661,26 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
   };
 
   const std::vector<Guard>& guards = env.guards();
-  std::vector<SymBool> all_facts = exact_facts;
-  for (const Guard& g : guards) all_facts.push_back(g.cond);
+  std::vector<std::vector<SymExpr>> guard_symbols(guards.size());
+  for (size_t i = 0; i < guards.size(); ++i) guard_symbols[i] = guards[i].cond.free_symbols();
+  const Components comps = split_components(env, index, guard_symbols, opts.split_components);
+  // The range facts of some symbols (those the env knows).
+  auto facts_of = [&](const std::vector<SymExpr>& syms, auto range_of) {
+    std::vector<SymBool> out;
+    for (SymExpr s : syms) {
+      auto it = index.find(s.symbol_id());
+      if (it == index.end()) continue;
+      for (const SymBool& f : range_facts(s, range_of(it->second))) out.push_back(f);
+    }
+    return out;
+  };
+  auto check_range_at = [&](size_t p) { return check_range(infos[p].requested); };
 
-  // 1. Does each guard follow from the (0/1-free) requested ranges?
-  Prover check_prover(opts, check_facts);
+  z3::context ctx;  // shared by every prover below (declared before them)
+
+  // 1. Does each guard follow from the (0/1-free) requested ranges? Split, each query holds only the
+  // ranges of the guard's own symbols (the others' ranges are not empty and share no symbol).
+  Prover check_prover(ctx, opts, comps.split ? std::vector<SymBool>{} : check_facts);
   std::vector<Truth> implied(guards.size(), Truth::Unknown);
   std::vector<Assignment> cex(guards.size());
   for (size_t i = 0; i < guards.size(); ++i) {
@@ -542,35 +693,57 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
       implied[i] = Truth::True;
       continue;
     }
-    implied[i] = check_prover.implies(g, &cex[i]);
+    implied[i] = check_prover.implies(g, &cex[i], comps.split ? facts_of(guard_symbols[i], check_range_at)
+                                                              : std::vector<SymBool>{});
   }
 
-  // 2. Proven ranges, 0 and 1, verdicts.
-  Prover full(opts, all_facts);
+  // 2. Proven ranges, 0 and 1, verdicts: per component, on a prover holding its symbols' requested
+  // ranges and its guards.
   std::vector<const Guard*> all_guards;
   std::unordered_map<int, std::vector<size_t>> guards_of;  // symbol id -> guard indices
   for (size_t i = 0; i < guards.size(); ++i) {
     all_guards.push_back(&guards[i]);
-    for (SymExpr s : guards[i].cond.free_symbols()) guards_of[s.symbol_id()].push_back(i);
+    for (SymExpr s : guard_symbols[i]) guards_of[s.symbol_id()].push_back(i);
   }
-  RangeFinder finder(all_guards, full);
-  for (const SymbolInfo& info : infos) {
-    SymbolVerdict v;
-    v.name = info.user_name;
-    v.symbol = info.sym;
-    v.kind = info.kind;
-    v.hint = info.hint;
-    v.sources = info.sources;
-    v.requested = info.requested;
-    v.proven = finder.tightest(info, info.requested);
-    for (size_t gi : guards_of[info.sym.symbol_id()]) v.guards.push_back(guards[gi]);
-    for (int64_t at : {0, 1}) {
-      bool ok = info.requested.contains(at);
-      if (ok && !v.guards.empty()) ok = full.check({sym_eq(info.sym, at)}) == Truth::True;
-      (at == 0 ? v.allowed_at_0 : v.allowed_at_1) = ok;
+  ComponentProvers full(ctx, opts, [&](size_t c) {
+    std::vector<SymBool> facts;
+    for (size_t p : comps.symbols[c]) {
+      for (const SymBool& f : range_facts(infos[p].sym, infos[p].requested)) facts.push_back(f);
     }
-    if (v.proven.max && *v.proven.max == v.proven.min) v.verdict = Verdict::kSpecialized;
-    res.symbols.push_back(std::move(v));
+    for (size_t gi : comps.guards[c]) facts.push_back(guards[gi].cond);
+    return facts;
+  });
+  Assignment probe = env.hints();
+  // Split, the sample satisfies every range and guard: with s = v it is still a model if v is in
+  // s's range and s's guards hold there.
+  auto full_witness = [&](SymExpr s, int64_t v) {
+    return comps.split && info_of(s).requested.contains(v) &&
+           holds_with(probe, s, v, guards, guards_of[s.symbol_id()]);
+  };
+  auto component_of = [&](SymExpr s) { return comps.of_symbol[index.at(s.symbol_id())]; };
+  RangeFinder finder(all_guards, [&](SymExpr s) -> Prover& { return full.of(component_of(s)); }, full_witness);
+  res.symbols.resize(infos.size());
+  for (size_t c = 0; c < comps.symbols.size(); ++c) {
+    for (size_t p : comps.symbols[c]) {
+      const SymbolInfo& info = infos[p];
+      SymbolVerdict& v = res.symbols[p];
+      v.name = info.user_name;
+      v.symbol = info.sym;
+      v.kind = info.kind;
+      v.hint = info.hint;
+      v.sources = info.sources;
+      v.requested = info.requested;
+      v.proven = finder.tightest(info, info.requested);
+      for (size_t gi : guards_of[info.sym.symbol_id()]) v.guards.push_back(guards[gi]);
+      for (int64_t at : {0, 1}) {
+        bool ok = info.requested.contains(at);
+        if (ok && !v.guards.empty()) {
+          ok = full_witness(info.sym, at) || full.of(c).check({sym_eq(info.sym, at)}) == Truth::True;
+        }
+        (at == 0 ? v.allowed_at_0 : v.allowed_at_1) = ok;
+      }
+      if (v.proven.max && *v.proven.max == v.proven.min) v.verdict = Verdict::kSpecialized;
+    }
   }
 
   // 3. Charge the guards that do not follow to named symbols.
@@ -673,12 +846,50 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
       if (auto rel = as_relation(g->cond)) derived.insert(rel->newer.symbol_id());
     }
     for (int id : derived) range_syms.erase(id);
-    Prover range_prover(opts, facts);
-    RangeFinder range_finder(range_guard_list, range_prover);
+    std::unordered_map<int, std::vector<const Guard*>> range_guards_of;  // symbol id -> its guards
+    std::unordered_map<int, std::vector<size_t>> range_guard_index;     // symbol id -> guard indices
+    std::vector<std::vector<SymBool>> range_guards_in(comps.symbols.size());
+    for (const Guard* g : range_guard_list) {
+      size_t gi = static_cast<size_t>(g - guards.data());
+      for (SymExpr s : guard_symbols[gi]) {
+        range_guards_of[s.symbol_id()].push_back(g);
+        range_guard_index[s.symbol_id()].push_back(gi);
+      }
+      range_guards_in[comps.split ? comps.of_guard[gi] : 0].push_back(g->cond);
+    }
+    ComponentProvers range_prover(ctx, opts, [&](size_t c) {
+      if (!comps.split) return facts;
+      std::vector<SymBool> f;
+      for (size_t p : comps.symbols[c]) {
+        for (const SymBool& x : range_facts(infos[p].sym, check_range(infos[p].requested))) f.push_back(x);
+      }
+      for (const SymBool& x : range_guards_in[c]) f.push_back(x);
+      return f;
+    });
+    // Symbols whose sample is outside the 0/1-free range, per component: the sample is no model.
+    std::vector<size_t> outside(comps.symbols.size(), 0);
+    for (size_t p = 0; p < infos.size(); ++p) outside[comps.of_symbol[p]] += !check_range_at(p).contains(infos[p].hint);
+    auto range_witness = [&](SymExpr s, int64_t v) {
+      size_t p = index.at(s.symbol_id());
+      size_t others_outside = outside[comps.of_symbol[p]] - !check_range_at(p).contains(infos[p].hint);
+      return comps.split && others_outside == 0 && check_range_at(p).contains(v) &&
+             holds_with(probe, s, v, guards, range_guard_index[s.symbol_id()]);
+    };
+    RangeFinder range_finder(range_guard_list, [&](SymExpr s) -> Prover& { return range_prover.of(component_of(s)); },
+                             range_witness);
+    // Searched component by component (one prover at a time), reported in symbol id order.
+    std::vector<int> by_component(range_syms.begin(), range_syms.end());
+    std::stable_sort(by_component.begin(), by_component.end(),
+                     [&](int a, int b) { return comps.of_symbol[index.at(a)] < comps.of_symbol[index.at(b)]; });
+    std::unordered_map<int, Range> found;
+    for (int id : by_component) {
+      const SymbolInfo& info = infos[index.at(id)];
+      found[id] = range_finder.tightest(info, check_range(info.requested));
+    }
     for (int id : range_syms) {
       const SymbolInfo& info = infos[index.at(id)];
       Range want = check_range(info.requested);
-      Range r = range_finder.tightest(info, want);
+      Range r = found.at(id);
       if (same(r, want)) continue;
       if (narrower) (*narrower)[id] = r;
       SymbolVerdict& v = res.symbols[index.at(id)];
@@ -690,9 +901,7 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
       Item it;
       it.debug_name = info.user_name;
       it.text = "Not all values of " + render_range(info) + " satisfy the generated guard " + guard;
-      for (const Guard* g : range_guard_list) {
-        if (mentions(g->cond, info.sym)) it.guards.push_back(g);
-      }
+      it.guards = range_guards_of[id];
       range_items.push_back(std::move(it));
     }
   }
@@ -701,18 +910,28 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
   std::vector<SymBool> final_facts;
   for (const SymbolVerdict& v : res.symbols) {
     res.final_ranges[v.symbol.str()] = v.proven;
-    for (const SymBool& f : range_facts(v.symbol, v.proven)) final_facts.push_back(f);
+    if (!comps.split) {
+      for (const SymBool& f : range_facts(v.symbol, v.proven)) final_facts.push_back(f);
+    }
   }
-  Prover final_prover(opts, final_facts);
+  // Split, each query holds the final ranges of the guard's own symbols only (they all contain the
+  // sample, so none is empty).
+  Prover final_prover(ctx, opts, final_facts);
+  auto final_range_at = [&](size_t p) { return res.symbols[p].proven; };
   auto final_bounds = [&](SymExpr s) {
     if (!index.count(s.symbol_id())) return Interval::all();
     const Range& r = res.symbols[index.at(s.symbol_id())].proven;
     return Interval{r.min, r.max};
   };
-  for (const Guard& g : guards) {
+  for (size_t i = 0; i < guards.size(); ++i) {
+    const Guard& g = guards[i];
     if (g.cond.as_const()) continue;
     if (decide_by_bounds(g.cond, final_bounds) == std::optional<bool>(true)) continue;
-    if (final_prover.implies(g.cond) == Truth::True) continue;
+    if (final_prover.implies(g.cond, nullptr,
+                             comps.split ? facts_of(guard_symbols[i], final_range_at) : std::vector<SymBool>{}) ==
+        Truth::True) {
+      continue;
+    }
     res.runtime_asserts.push_back(g);
   }
 
@@ -979,7 +1198,16 @@ std::string source_to_target(const std::string& source) {
   return source.substr(0, p) + "." + idx;
 }
 
-CheckResult check_constraints(const ShapeEnv& env, const CheckOptions& opts) {
+SolverBudget solver_budget(const CheckOptions& opts) {
+  SolverBudget b = opts.budget;
+  if (opts.timeout_ms) b.rlimit = std::max<uint64_t>(1, uint64_t{opts.timeout_ms} * kRlimitPerMs);
+  return b;
+}
+
+CheckResult check_constraints(const ShapeEnv& env, const CheckOptions& given) {
+  CheckOptions opts = given;
+  opts.budget = solver_budget(given);
+  opts.timeout_ms = 0;
   std::map<int, Range> narrower;
   CheckResult res = analyze(env, opts, &narrower);
   if (!res.ok && !res.unknown) suggest(env, opts, narrower, res);

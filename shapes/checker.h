@@ -46,10 +46,23 @@ namespace ptx::shapes {
 struct CheckOptions {
   /// Per Z3 query: a deterministic step count and seed (verdicts do not depend on machine load).
   SolverBudget budget;
-  /// Wall-clock cap per Z3 query in milliseconds; 0 means none. Only a safety net for the CLI's
-  /// --solver-timeout: a query it cuts short is `unknown`, which is then machine dependent.
+  /// The CLI's --solver-timeout in milliseconds; 0 means `budget` as it is. Not a wall clock: it
+  /// replaces budget.rlimit by timeout_ms * kRlimitPerMs steps (see solver_budget), so the same
+  /// --solver-timeout gives the same verdicts on every machine and under any load.
   unsigned timeout_ms = 0;
+  /// Splits the guards into connected components (symbols linked by guards), each with its own Z3
+  /// queries. Same answers either way; false (one component) is for tests and measurements.
+  bool split_components = true;
 };
+
+/// Z3 resource-limit steps per millisecond of --solver-timeout: the CLI's default 10 s is the
+/// default budget (4,000,000 steps). Z3 runs roughly 1,500 to 3,000 steps per millisecond on the
+/// project machine, so a query stops well within the stated time.
+inline constexpr uint64_t kRlimitPerMs = 400;
+
+/// The budget every Z3 query of check_constraints(env, opts) gets: opts.budget, with the rlimit
+/// taken from timeout_ms when that is set (at least 1 step).
+SolverBudget solver_budget(const CheckOptions& opts);
 
 enum class Verdict {
   kOk,           // every guard on the symbol follows from the spec

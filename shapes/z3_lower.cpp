@@ -103,8 +103,30 @@ z3::expr Z3Lowering::lower(const SymBool& b) {
   throw InternalError("Z3Lowering: unexpected relation");
 }
 
+void Z3Lowering::definedness_of(const SymBool& b, z3::expr_vector& out) {
+  if (b.as_const()) return;
+  std::unordered_map<const SymNode*, bool> seen;
+  std::vector<SymExpr> todo{b.lhs(), b.rhs()};
+  while (!todo.empty()) {
+    SymExpr e = todo.back();
+    todo.pop_back();
+    if (e.kind() == SymKind::Const || e.kind() == SymKind::Symbol) continue;
+    if (!seen.emplace(e.node(), true).second) continue;
+    auto ops = e.operands();
+    if ((e.kind() == SymKind::FloorDiv || e.kind() == SymKind::Mod) && !ops[1].is_const()) {
+      out.push_back(lower(ops[1]) != 0);
+    }
+    for (SymExpr op : ops) todo.push_back(op);
+  }
+}
+
 z3::solver make_solver(z3::context& ctx, const SolverBudget& budget) {
-  z3::solver s(ctx);
+  // The plain SMT kernel, not z3::solver(ctx)'s default: that one runs a tactic chosen by the
+  // formula's logic on a query without push/pop (and as a fallback after an incremental
+  // `unknown`), and QF_NIA's tactic tries its SMT solver under a 2-second *wall-clock* limit
+  // (try_for(..., 2000) in qfnia_tactic.cpp) before the next strategy, which then gets what is left
+  // of the rlimit. Under load the first attempt is cut short and the same query ends `unknown`.
+  z3::solver s(ctx, z3::solver::simple());
   z3::params p(ctx);
   p.set("rlimit", static_cast<unsigned>(std::min<uint64_t>(budget.rlimit, UINT32_MAX)));
   p.set("random_seed", budget.random_seed);
@@ -134,6 +156,16 @@ Assignment model_values(const z3::model& model, Z3Lowering& lowering) {
     z3::expr v = model.eval(lowering.symbol(sym), true);
     int64_t x = 0;
     if (v.is_numeral_i64(x)) out[id] = x;
+  }
+  return out;
+}
+
+Assignment model_values(const z3::model& model, Z3Lowering& lowering, const std::vector<SymExpr>& only) {
+  Assignment out;
+  for (SymExpr sym : only) {
+    z3::expr v = model.eval(lowering.symbol(sym), true);
+    int64_t x = 0;
+    if (v.is_numeral_i64(x)) out[sym.symbol_id()] = x;
   }
   return out;
 }

@@ -51,6 +51,9 @@ class Z3Lowering {
   z3::expr lower(const SymBool& b);
   /// Conditions under which every term lowered so far is defined: each symbolic divisor != 0.
   const z3::expr_vector& definedness() const { return defined_; }
+  /// Appends to `out` the definedness conditions of the terms of `b` alone (each symbolic divisor
+  /// != 0), lowering what is not lowered yet.
+  void definedness_of(const SymBool& b, z3::expr_vector& out);
   /// The symbols lowered so far, by id.
   const std::unordered_map<int, SymExpr>& symbols() const { return symbols_; }
 
@@ -61,7 +64,8 @@ class Z3Lowering {
   std::unordered_map<int, SymExpr> symbols_;
 };
 
-/// A solver with the budget's rlimit and random_seed applied.
+/// A solver (Z3's SMT kernel, no tactics and no wall-clock limits anywhere) with the budget's
+/// rlimit and random_seed applied.
 z3::solver make_solver(z3::context& ctx, const SolverBudget& budget);
 
 /// Runs s.check() and maps the answer: unsat -> False (no model), sat -> True (a model exists),
@@ -77,5 +81,7 @@ Truth prove_implies(const std::vector<SymBool>& assumptions, const SymBool& clai
 /// The value of every symbol lowered by `lowering` in `model` (symbols the model leaves free are
 /// given 0 by model completion).
 Assignment model_values(const z3::model& model, Z3Lowering& lowering);
+/// The values of `only` (symbols) in `model`: cheaper when the lowering holds many symbols.
+Assignment model_values(const z3::model& model, Z3Lowering& lowering, const std::vector<SymExpr>& only);
 
 }  // namespace ptx::shapes

@@ -616,6 +616,55 @@ Components split_components(const ShapeEnv& env, const std::unordered_map<int, s
   return c;
 }
 
+// Is `cond` false somewhere in the box of the symbols' ranges? Tried by evaluation at the sample
+// (when it is in the box) with one symbol moved to an end of its range or next to its sample, and
+// with every symbol at its upper (lower) end. True means the ranges do not imply `cond` (a point of
+// the box breaks it); false means "not found".
+bool refuted_in_box(const SymBool& cond, const std::vector<SymExpr>& syms, Assignment& probe,
+                    const std::function<const Range&(SymExpr)>& range_of) {
+  for (SymExpr s : syms) {
+    auto it = probe.find(s.symbol_id());
+    if (it == probe.end() || !range_of(s).contains(it->second)) return false;
+  }
+  for (SymExpr s : syms) {
+    const Range& r = range_of(s);
+    int64_t& slot = probe.find(s.symbol_id())->second;
+    const int64_t sample = slot;
+    std::vector<int64_t> tries{r.min};
+    if (sample > INT64_MIN) tries.push_back(sample - 1);
+    if (sample < INT64_MAX) tries.push_back(sample + 1);
+    if (r.min < INT64_MAX) tries.push_back(r.min + 1);
+    if (r.max) {
+      tries.push_back(*r.max);
+      if (*r.max > INT64_MIN) tries.push_back(*r.max - 1);
+    }
+    bool refuted = false;
+    for (int64_t v : tries) {
+      if (!r.contains(v)) continue;
+      slot = v;
+      if (cond.evaluate(probe) == std::optional<bool>(false)) {
+        refuted = true;
+        break;
+      }
+    }
+    slot = sample;
+    if (refuted) return true;
+  }
+  if (syms.size() > 1) {
+    for (bool upper : {true, false}) {
+      Assignment corner;
+      bool bounded = true;
+      for (SymExpr s : syms) {
+        const Range& r = range_of(s);
+        bounded = bounded && (!upper || r.max);
+        corner[s.symbol_id()] = upper ? r.max.value_or(r.min) : r.min;
+      }
+      if (bounded && cond.evaluate(corner) == std::optional<bool>(false)) return true;
+    }
+  }
+  return false;
+}
+
 // Does every guard of `which` hold on `probe` with symbol `s` set to `v`? (probe is restored.)
 bool holds_with(Assignment& probe, SymExpr s, int64_t v, const std::vector<Guard>& guards,
                 const std::vector<size_t>& which) {
@@ -693,6 +742,13 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
       implied[i] = Truth::True;
       continue;
     }
+    // A guard on a Dim.DYNAMIC or Dim.AUTO symbol is never charged (step 3): no need to ask.
+    bool all_named = true;
+    for (SymExpr s : guard_symbols[i]) {
+      auto it = index.find(s.symbol_id());
+      all_named = all_named && it != index.end() && infos[it->second].kind == DimHint::kNamed;
+    }
+    if (!all_named) continue;
     implied[i] = check_prover.implies(g, &cex[i], comps.split ? facts_of(guard_symbols[i], check_range_at)
                                                               : std::vector<SymBool>{});
   }
@@ -773,7 +829,7 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
   for (size_t i = 0; i < guards.size(); ++i) {
     if (implied[i] == Truth::True) continue;
     const Guard& g = guards[i];
-    auto fs = g.cond.free_symbols();
+    const std::vector<SymExpr>& fs = guard_symbols[i];
     bool all_named = !fs.empty();
     bool touches_specialized = false;
     for (SymExpr s : fs) {
@@ -918,6 +974,9 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
   // sample, so none is empty).
   Prover final_prover(ctx, opts, final_facts);
   auto final_range_at = [&](size_t p) { return res.symbols[p].proven; };
+  std::function<const Range&(SymExpr)> final_range_of = [&](SymExpr s) -> const Range& {
+    return res.symbols[index.at(s.symbol_id())].proven;
+  };
   auto final_bounds = [&](SymExpr s) {
     if (!index.count(s.symbol_id())) return Interval::all();
     const Range& r = res.symbols[index.at(s.symbol_id())].proven;
@@ -927,6 +986,10 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
     const Guard& g = guards[i];
     if (g.cond.as_const()) continue;
     if (decide_by_bounds(g.cond, final_bounds) == std::optional<bool>(true)) continue;
+    if (comps.split && refuted_in_box(g.cond, guard_symbols[i], probe, final_range_of)) {
+      res.runtime_asserts.push_back(g);
+      continue;
+    }
     if (final_prover.implies(g.cond, nullptr,
                              comps.split ? facts_of(guard_symbols[i], final_range_at) : std::vector<SymBool>{}) ==
         Truth::True) {

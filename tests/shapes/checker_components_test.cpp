@@ -126,7 +126,7 @@ TEST_CASE("a component whose sample breaks a guard is analyzed with all the othe
   CHECK(check_constraints(env).to_json() == check_constraints(env, one).to_json());
 }
 
-TEST_CASE("--solver-timeout is a deterministic step budget, not a wall clock", "[shapes][checker][z3]") {
+TEST_CASE("the solver timeout is a deterministic step budget, not a wall clock", "[shapes][checker][z3]") {
   CheckOptions opts;
   opts.timeout_ms = 1;
   CHECK(solver_budget(opts).rlimit == kRlimitPerMs);

@@ -1,9 +1,10 @@
 // bench/solver_bench.cpp: times shapes::check_constraints on synthetic guard sets of 10 to 100,000
 // guards (not a test; docs/solver.md records the curve). Usage: solver_bench [max_guards] [group]
 //
-// One symbol per 50 guards. A guard on two symbols relates neighbours within a group of `group`
-// symbols (default 10), so the guards form connected components of `group` symbols; group 0 makes
-// one ring of all symbols (a single component, the worst case for the checker).
+// One symbol per 50 guards, each getting every kind of guard below in turn. A guard on two symbols
+// relates neighbours within a group of `group` symbols (default 10), so the guards form connected
+// components of `group` symbols; group 0 makes one ring of all symbols (a single component, the
+// worst case for the checker).
 // Scenarios (every guard holds on the sample, as tracing guarantees):
 //   named-ok    named symbols in [1, 4096]; guards implied by the ranges: three in four are settled
 //               by intervals, one in four needs Z3 (Mod(s+1, 2) + Mod(s, 2) == 1).
@@ -41,15 +42,16 @@ ShapeEnv make(const std::string& scenario, size_t n, size_t group) {
     size_t first = i / g * g, size = std::min(g, symbols - first);
     SymExpr a = s[i], b = s[first + (i - first + 1) % size];
     int64_t c = static_cast<int64_t>(j);
+    size_t kind = (j + j / symbols) % 4;  // every symbol gets every kind of guard, round by round
     if (scenario == "named-ok") {
-      switch (j % 4) {
+      switch (kind) {
         case 0: env.add_guard(sym_le(a, 4096 + c), why(j)); break;
         case 1: env.add_guard(sym_le(a + b, 8192 + c), why(j)); break;
         case 2: env.add_guard(sym_ge(a * b, 1 - c), why(j)); break;
         default: env.add_guard(sym_eq(python_mod(a + 1, 2) + python_mod(a, 2) + c, 1 + c), why(j)); break;
       }
     } else if (scenario == "dynamic") {
-      switch (j % 4) {
+      switch (kind) {
         case 0: env.add_guard(sym_ge(a, 2 + static_cast<int64_t>(j % 60)), why(j)); break;
         case 1: env.add_guard(sym_eq(python_mod(a, 2 << (j % 5)), 0), why(j)); break;
         case 2: env.add_guard(sym_eq(a, b), why(j)); break;

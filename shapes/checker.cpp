@@ -778,6 +778,25 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
   };
   auto component_of = [&](SymExpr s) { return comps.of_symbol[index.at(s.symbol_id())]; };
   RangeFinder finder(all_guards, [&](SymExpr s) -> Prover& { return full.of(component_of(s)); }, full_witness);
+  // A symbol equal to one already searched (a guard Eq(s, t)) takes its range and its answers at 0
+  // and 1: every model gives both the same value (split, every component is satisfiable). One
+  // search then serves every symbol that broadcasting made equal.
+  struct Searched {
+    Range proven;
+    std::optional<bool> feasible_at[2];
+  };
+  std::unordered_map<int, Searched> searched;  // symbol id ->
+  auto equal_searched = [&](SymExpr s) -> const Searched* {
+    if (!comps.split) return nullptr;
+    for (size_t gi : guards_of[s.symbol_id()]) {
+      auto rel = as_relation(guards[gi].cond);
+      if (!rel || rel->k != 1 || rel->m != 0) continue;
+      SymExpr other = rel->older == s ? rel->newer : rel->older;
+      auto it = searched.find(other.symbol_id());
+      if (it != searched.end()) return &it->second;
+    }
+    return nullptr;
+  };
   res.symbols.resize(infos.size());
   for (size_t c = 0; c < comps.symbols.size(); ++c) {
     for (size_t p : comps.symbols[c]) {
@@ -789,15 +808,23 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
       v.hint = info.hint;
       v.sources = info.sources;
       v.requested = info.requested;
-      v.proven = finder.tightest(info, info.requested);
+      const Searched* same = equal_searched(info.sym);
+      v.proven = same ? same->proven : finder.tightest(info, info.requested);
+      Searched mine{v.proven, {}};
       for (size_t gi : guards_of[info.sym.symbol_id()]) v.guards.push_back(guards[gi]);
       for (int64_t at : {0, 1}) {
         bool ok = info.requested.contains(at);
         if (ok && !v.guards.empty()) {
-          ok = full_witness(info.sym, at) || full.of(c).check({sym_eq(info.sym, at)}) == Truth::True;
+          std::optional<bool> feasible = same ? same->feasible_at[at] : std::nullopt;
+          if (!feasible) {
+            feasible = full_witness(info.sym, at) || full.of(c).check({sym_eq(info.sym, at)}) == Truth::True;
+          }
+          ok = *feasible;
+          mine.feasible_at[at] = feasible;
         }
         (at == 0 ? v.allowed_at_0 : v.allowed_at_1) = ok;
       }
+      searched[info.sym.symbol_id()] = mine;
       if (v.proven.max && *v.proven.max == v.proven.min) v.verdict = Verdict::kSpecialized;
     }
   }

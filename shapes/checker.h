@@ -22,7 +22,7 @@
 // and the final ranges and runtime asserts keep the exported program sound there.
 //
 // Layers: constants and intervals first (shapes/interval.h), Z3 last with a deterministic budget
-// (shapes/z3_lower.h). A guard Z3 cannot decide within the budget makes the result `unknown`,
+// (shapes/z3_lower.h), asked about one connected component of the guards at a time (docs/solver.md). A guard Z3 cannot decide within the budget makes the result `unknown`,
 // naming the guard (the CLI exits 7); it is never taken as implied or violated.
 //
 // Every suggestion is re-checked before it is returned: the suggested spec, applied to the symbols,

@@ -3,7 +3,9 @@
 
 #include <torch/csrc/jit/api/function_impl.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <map>
 
 #include "cmd/version.h"
@@ -144,7 +146,9 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
 
     // [4] solve
     shapes::CheckOptions check_opts;
-    check_opts.timeout_ms = static_cast<unsigned>(opts.solver_timeout_s * 1000);
+    // A step budget (shapes::solver_budget); any positive timeout gets at least 1 ms worth of steps
+    // (0 would mean the default budget).
+    check_opts.timeout_ms = std::max(1u, static_cast<unsigned>(std::ceil(opts.solver_timeout_s * 1000)));
     const shapes::CheckResult check = stages.run("solve", [&](std::string& detail) {
       shapes::CheckResult c = shapes::check_constraints(trace.env, check_opts);
       detail = c.ok ? "all guards hold" : (c.unknown ? "inconclusive" : "constraints violated");

@@ -1,0 +1,568 @@
+"""ptexport against torch.export, side by side in one run (issue 6; the write benchmark of issue 5).
+
+    python3 bench/compare.py [--quick] [--models a,b] [--repeat N] [--out DIR] [--work DIR] [--ptexport EXE]
+
+(scripts/bench.sh builds ptexport and runs this inside the build environment.)
+
+For each model (bench/bench_models.py: the same python module saved as TorchScript for ptexport and
+pickled with torch.save for torch.export, same weights, same inputs.json and dynamic dims) it runs,
+each as a fresh process, alternating in every round after one warm-up round:
+  ptexport      `ptexport export model.pt inputs.json -o X.pt2 --json` (verification on, the default)
+  no-verify     the same with --no-verify
+  torch         `python3 -c ...`: import torch, torch.load the module, torch.export.export with
+                torch.export.Dim per symbol (same ranges), torch.export.save
+and records the process's wall time and peak RSS (os.wait4's rusage), ptexport's per-stage timings
+(its JSON report) and torch's in-process times. Then it times `cp` (and `cp` + `sync FILE`) of a file
+as large as the artifact's weights, for the write target. Medians over the rounds.
+
+Writes DIR/benchmarks.md (tables, targets met or missed and the measured reason) and
+DIR/benchmarks.json (everything measured, raw runs included). A tool that fails on a model is a
+table entry (exit code and its error line), never a crash of the benchmark.
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+ROOT = os.path.dirname(HERE)
+sys.path.insert(0, HERE)
+
+SCHEMA = "ptexport.bench/v1"
+TIME = "/usr/bin/time"
+STAGES = ["load model", "load inputs", "trace", "solve", "verify", "write artifact"]
+ANALYSIS = ["trace", "solve"]  # ptexport's shape analysis: the symbolic trace (shape rules, guards) and Z3
+TARGETS = {
+    "whole_process": "whole-process export (load model, write .pt2) >= 10x faster than python export+save",
+    "analysis": "in-process analysis (trace + solve) >= 20x faster than torch.export.export()",
+    "write": "write artifact stage within 1.5x of `cp` of the weights' bytes",
+    "memory": "peak RSS below torch's",
+}
+
+# The torch.export side: one fresh python process per run. Prints one JSON line with its timings.
+TORCH_CHILD = r"""
+import time
+t0 = time.perf_counter()
+import inspect, json, sys
+import torch
+t_import = time.perf_counter()
+root, eager, inputs, out = sys.argv[1:5]
+sys.path[:0] = [root + "/bench", root + "/tests/models", root + "/tests/e2e"]
+import conformance
+module = torch.load(eager, weights_only=False).eval()
+t_load = time.perf_counter()
+tuples = conformance.tuple_params(module.forward)
+args, kwargs = conformance.load_inputs(inputs, tuples=tuples)
+a_shapes, k_shapes = conformance.dynamic_shapes_for(inputs)
+names = list(inspect.signature(module.forward).parameters)
+dyn = {names[i]: (tuple(s) if names[i] in tuples and isinstance(s, list) else s) for i, s in enumerate(a_shapes)}
+dyn.update(k_shapes)
+t_inputs = time.perf_counter()
+ep = torch.export.export(module, tuple(args), kwargs, dynamic_shapes=dyn)
+t_export = time.perf_counter()
+torch.export.save(ep, out)
+t_save = time.perf_counter()
+print(json.dumps({"timings": {"import torch": t_import - t0, "load model": t_load - t_import,
+                              "load inputs": t_inputs - t_load, "export": t_export - t_inputs,
+                              "save": t_save - t_export},
+                  "range_constraints": {str(k): str(v) for k, v in ep.range_constraints.items()}}))
+"""
+
+
+# ---------------------------------------------------------------------------------------------
+# Running one process
+
+def run_process(cmd: list[str], workdir: str) -> dict:
+    """Runs cmd with stdout/stderr to files; returns exit code, wall seconds, peak RSS (MiB), output."""
+    # Peak RSS comes from /usr/bin/time (GNU time: getrusage of its child): Linux carries a process's
+    # RSS high-water mark across fork and exec, so os.wait4 here would report this python's own size.
+    fd, rss_file = tempfile.mkstemp(dir=workdir, suffix=".rss")
+    os.close(fd)
+    try:
+        with tempfile.TemporaryFile(dir=workdir) as out, tempfile.TemporaryFile(dir=workdir) as err:
+            t = time.perf_counter()
+            p = subprocess.run([TIME, "-f", "%M %U %S", "-o", rss_file, *cmd], stdin=subprocess.DEVNULL,
+                               stdout=out, stderr=err)
+            wall = time.perf_counter() - t
+            out.seek(0)
+            err.seek(0)
+            stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
+            with open(rss_file) as f:
+                fields = f.read().split()[-3:]  # "Command exited with non-zero status N" may come first
+        rss_kib, user, sys_ = (float(x) for x in fields)
+        return {"exit": p.returncode, "wall_s": wall, "peak_rss_mib": rss_kib / 1024.0, "user_s": user, "sys_s": sys_,
+                "stdout": stdout, "stderr": stderr}
+    finally:
+        os.remove(rss_file)
+
+
+def _error_line(stderr: str) -> str:
+    lines = [ln.strip() for ln in stderr.splitlines() if ln.strip()]
+    for ln in lines:
+        if ln.startswith("error:"):
+            return ln[:300]
+    for ln in reversed(lines):  # a python traceback ends with the exception
+        if not ln.startswith(("File ", "^", "~")):
+            return ln[:300]
+    return ""
+
+
+def run_ptexport(exe: str, m: dict, out: str, verify: bool, workdir: str) -> dict:
+    cmd = [exe, "export", m["model"], m["inputs"], "-o", out, "--json", "--atol", str(m["meta"].get("atol", 1e-4))]
+    if not verify:
+        cmd.append("--no-verify")
+    r = run_process(cmd, workdir)
+    rec = {k: r[k] for k in ("exit", "wall_s", "peak_rss_mib", "user_s", "sys_s")}
+    try:
+        report = json.loads(r["stdout"])
+        rec["timings"] = report.get("timings", {})
+        rec["versions"] = report.get("tool_versions", {})
+    except ValueError:
+        rec["timings"] = {}
+    if r["exit"] != 0:
+        rec["error"] = _error_line(r["stderr"])
+    for ln in r["stderr"].splitlines():
+        if "write artifact (" in ln:
+            rec["write_line"] = ln.strip()
+    return rec
+
+
+def run_torch(m: dict, out: str, workdir: str) -> dict:
+    r = run_process([sys.executable, "-c", TORCH_CHILD, ROOT, m["eager"], m["inputs"], out], workdir)
+    rec = {k: r[k] for k in ("exit", "wall_s", "peak_rss_mib", "user_s", "sys_s")}
+    rec["timings"] = {}
+    if r["exit"] == 0:
+        try:
+            doc = json.loads(r["stdout"].strip().splitlines()[-1])
+            rec["timings"] = doc["timings"]
+            rec["range_constraints"] = doc["range_constraints"]
+        except (ValueError, IndexError, KeyError):
+            rec["error"] = "no timings on stdout"
+    else:
+        rec["error"] = _error_line(r["stderr"])
+    return rec
+
+
+def weights_bytes(pt2: str) -> int:
+    """Bytes of the tensor payloads (data/weights and data/constants, not their json config)."""
+    total = 0
+    with zipfile.ZipFile(pt2) as z:
+        for i in z.infolist():
+            parts = i.filename.split("/")
+            if len(parts) >= 4 and parts[1] == "data" and parts[2] in ("weights", "constants") \
+                    and not parts[-1].endswith(".json"):
+                total += i.file_size
+    return total
+
+
+def time_copy(nbytes: int, workdir: str, repeat: int) -> dict:
+    """Median wall time of `cp SRC DST` and of `cp SRC DST && sync DST` (a process each, like
+    ptexport's) for a file of nbytes random bytes, warm in the page cache as ptexport's weights are."""
+    src = os.path.join(workdir, "copy_src.bin")
+    dst = os.path.join(workdir, "copy_dst.bin")
+    with open(src, "wb") as f:
+        left = nbytes
+        while left > 0:
+            n = min(left, 1 << 24)
+            f.write(os.urandom(n))
+            left -= n
+    res = {}
+    for label, cmd in (("cp", ["cp", src, dst]), ("cp_sync", ["sh", "-c", 'cp "$0" "$1" && sync "$1"', src, dst])):
+        times = []
+        for _ in range(max(3, repeat)):
+            if os.path.exists(dst):
+                os.remove(dst)
+            times.append(run_process(cmd, workdir)["wall_s"])
+        res[label + "_s"] = statistics.median(times)
+    for p in (src, dst):
+        if os.path.exists(p):
+            os.remove(p)
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# Summaries
+
+def _median(xs):
+    xs = [x for x in xs if x is not None]
+    return statistics.median(xs) if xs else None
+
+
+def summarize(runs: list[dict]) -> dict:
+    ok = [r for r in runs if r["exit"] == 0]
+    failed = [r for r in runs if r["exit"] != 0]
+    s = {"runs": len(runs), "ok": len(ok)}
+    if failed:
+        s["exit"] = failed[0]["exit"]
+        s["error"] = failed[0].get("error", "")
+    if not ok:
+        return s
+    s["wall_s"] = _median([r["wall_s"] for r in ok])
+    s["peak_rss_mib"] = max(r["peak_rss_mib"] for r in ok)
+    keys = sorted({k for r in ok for k in r.get("timings", {})})
+    s["timings"] = {k: _median([r["timings"].get(k) for r in ok]) for k in keys}
+    return s
+
+
+def _ratio(a, b):
+    return (a / b) if (a is not None and b not in (None, 0)) else None
+
+
+def evaluate(model: dict) -> dict:
+    """Ratios and target verdicts of one model (None: not measurable, e.g. a tool failed)."""
+    p, nv, t = model["ptexport"], model["no_verify"], model["torch"]
+    r = {}
+    r["whole_process"] = _ratio(t.get("wall_s"), p.get("wall_s"))
+    r["whole_process_no_verify"] = _ratio(t.get("wall_s"), nv.get("wall_s"))
+    analysis = None
+    src = p if "timings" in p else nv
+    if "timings" in src and all(k in src["timings"] for k in ANALYSIS):
+        analysis = sum(src["timings"][k] for k in ANALYSIS)
+    r["analysis_s"] = analysis
+    r["analysis"] = _ratio((t.get("timings") or {}).get("export"), analysis)
+    w = model.get("write") or {}
+    r["write"] = _ratio(w.get("write_artifact_s"), w.get("cp_s"))
+    r["write_vs_cp_sync"] = _ratio(w.get("write_artifact_s"), w.get("cp_sync_s"))
+    r["memory"] = _ratio(p.get("peak_rss_mib"), t.get("peak_rss_mib"))
+    r["memory_no_verify"] = _ratio(nv.get("peak_rss_mib"), t.get("peak_rss_mib"))
+    met = {
+        "whole_process": None if r["whole_process"] is None else r["whole_process"] >= 10,
+        "analysis": None if r["analysis"] is None else r["analysis"] >= 20,
+        "write": None if r["write"] is None else r["write"] <= 1.5,
+        "memory": None if r["memory"] is None else r["memory"] < 1,
+    }
+    return {"ratios": r, "met": met}
+
+
+# ---------------------------------------------------------------------------------------------
+# Markdown
+
+def _f(x, unit="", nd=2):
+    if x is None:
+        return "–"
+    if unit == "x":
+        return f"{x:.1f}x" if x < 100 else f"{x:.0f}x"
+    return f"{x:.{nd}f}{unit}"
+
+
+def _cell(s: dict, key="wall_s", unit=" s", nd=2):
+    if s.get("ok", 0) == 0:
+        return f"**fails (exit {s.get('exit')})**"
+    return _f(s.get(key), unit, nd)
+
+
+def _verdict(v):
+    return "–" if v is None else ("met" if v else "**missed**")
+
+
+def _why(m: dict) -> list[str]:
+    """Measured reasons for each missed target of one model."""
+    out = []
+    name, p, nv, t, ev = m["model"], m["ptexport"], m["no_verify"], m["torch"], m["eval"]
+    pt, tt = p.get("timings", {}), t.get("timings", {})
+    if ev["met"]["whole_process"] is False:
+        stages = ", ".join(f"{k} {pt[k]:.2f}" for k in STAGES if k in pt)
+        rest = p["wall_s"] - sum(pt.values())
+        tstages = ", ".join(f"{k} {v:.2f}" for k, v in tt.items())
+        big = max(pt, key=pt.get)
+        nv_txt = (f"; with --no-verify {nv['wall_s']:.2f} s, {ev['ratios']['whole_process_no_verify']:.1f}x"
+                  if nv.get("wall_s") else "")
+        out.append(f"{name}, whole process: ptexport {p['wall_s']:.2f} s = stages ({stages}) + "
+                   f"{rest:.2f} s process start/exit; largest stage: {big} ({100 * pt[big] / p['wall_s']:.0f}%)"
+                   f"{nv_txt}. torch {t['wall_s']:.2f} s ({tstages}).")
+    if ev["met"]["analysis"] is False:
+        out.append(f"{name}, analysis: trace {pt.get('trace', 0):.3f} s + solve {pt.get('solve', 0):.3f} s = "
+                   f"{ev['ratios']['analysis_s']:.3f} s against torch.export.export() {tt.get('export', 0):.3f} s; "
+                   f"the larger part is {'solve' if pt.get('solve', 0) > pt.get('trace', 0) else 'trace'}.")
+    if ev["met"]["write"] is False:
+        w = m["write"]
+        out.append(f"{name}, write: the write artifact stage took {w['write_artifact_s']:.3f} s for "
+                   f"{w['weights_mib']:.1f} MiB of weights, `cp` {w['cp_s']:.3f} s, `cp` + `sync` "
+                   f"{w['cp_sync_s']:.3f} s; ptexport's stage line: `{w.get('write_line', '')}`.")
+    if ev["met"]["memory"] is False:
+        out.append(f"{name}, memory: ptexport peak {p['peak_rss_mib']:.0f} MiB (--no-verify "
+                   f"{_f(nv.get('peak_rss_mib'), '', 0)} MiB) against torch {t['peak_rss_mib']:.0f} MiB; "
+                   f"weights {m['write'].get('weights_mib', 0):.0f} MiB.")
+    return out
+
+
+def markdown(doc: dict) -> str:
+    env = doc["environment"]
+    L = []
+    L.append("# Benchmarks: ptexport against torch.export")
+    L.append("")
+    L.append("Generated by `" + doc["command"] + "` (bench/compare.py; do not edit by hand).")
+    L.append("")
+    L.append(f"- date: {doc['date']}")
+    L.append(f"- machine: {env['cpu']}, {env['cores']} cores, {env['memory_gib']:.0f} GiB, {env['os']}")
+    L.append(f"- load average (1, 5, 15 min): before {env['load_before']}, after {env['load_after']}"
+             + (" — **the machine was busy (load above its core count): timings are noisy**"
+                if env.get("noisy") else ""))
+    L.append(f"- versions: ptexport {env['versions'].get('ptexport', '?')}, LibTorch {env['versions'].get('libtorch', '?')}, "
+             f"Z3 {env['versions'].get('z3', '?')}, python3-torch {env['torch']}, torchvision {env['torchvision']}, "
+             f"python {env['python']}")
+    L.append(f"- rounds: {doc['repeat']} per tool and model after {'one warm-up round' if doc['warmup'] else 'no warm-up'}, "
+             "the tools alternating in each round; figures are medians (peak RSS: the maximum)")
+    L.append("")
+    L.append("Each figure is a fresh process. **ptexport** is `ptexport export model.pt inputs.json -o X.pt2 --json` "
+             "(the default: it verifies the artifact against the eager model at the sample and at each symbol's "
+             "min, max and an interior size); **no-verify** adds `--no-verify`; **torch** is `python3 -c` that "
+             "imports torch, `torch.load`s the same module (pickled, same weights), calls `torch.export.export` "
+             "with `torch.export.Dim`s of the same ranges and `torch.export.save`. torch.export does not verify, "
+             "so the no-verify column is the like-for-like one; **the targets are checked against the default "
+             "`export`** (what users run), and the no-verify ratios are shown beside them.")
+    L.append("")
+    if doc.get("baseline"):
+        L.append("Fixed cost of a process (median wall, peak RSS): " + ", ".join(
+            f"`{b['what']}` {b['wall_s']:.2f} s, {b['peak_rss_mib']:.0f} MiB" for b in doc["baseline"]) + ".")
+        L.append("")
+    L.append("## Whole process: load the model, write the .pt2")
+    L.append("")
+    L.append("| model | dynamic | ptexport | no-verify | torch export+save | speed-up | speed-up no-verify | >= 10x |")
+    L.append("|---|---|---|---|---|---|---|---|")
+    for m in doc["models"]:
+        dyn = ", ".join(f"{k} [{v[0]}, {v[1]}]" for k, v in m["dynamic"].items())
+        ev = m["eval"]
+        L.append(f"| {m['model']} | {dyn} | {_cell(m['ptexport'])} | {_cell(m['no_verify'])} | {_cell(m['torch'])} | "
+                 f"{_f(ev['ratios']['whole_process'], 'x')} | {_f(ev['ratios']['whole_process_no_verify'], 'x')} | "
+                 f"{_verdict(ev['met']['whole_process'])} |")
+    L.append("")
+    L.append("## In process: ptexport's stages and torch.export's calls (seconds)")
+    L.append("")
+    L.append("| model | load model | load inputs | trace | solve | verify | write artifact | torch: import | torch.load | "
+             "export() | save() | analysis speed-up (trace+solve vs export()) | >= 20x |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for m in doc["models"]:
+        pt = m["ptexport"].get("timings") or m["no_verify"].get("timings") or {}
+        tt = m["torch"].get("timings", {})
+        ev = m["eval"]
+        cells = [_f(pt.get(k), "", 3) for k in STAGES]
+        if m["ptexport"].get("ok", 0) == 0:
+            cells[0] = f"**fails (exit {m['ptexport'].get('exit')})**"
+        tcells = [_f(tt.get(k), "", 3) for k in ("import torch", "load model", "export", "save")]
+        if m["torch"].get("ok", 0) == 0:
+            tcells[0] = f"**fails (exit {m['torch'].get('exit')})**"
+        L.append(f"| {m['model']} | " + " | ".join(cells) + " | " + " | ".join(tcells) +
+                 f" | {_f(ev['ratios']['analysis'], 'x')} | {_verdict(ev['met']['analysis'])} |")
+    L.append("")
+    L.append("## Writing weights (issue 5) and peak memory")
+    L.append("")
+    L.append("`cp` copies a file of the weights' size (warm in the page cache, as ptexport's weights are in memory) "
+             "to the same folder; `cp`+`sync` also flushes it to disk, as ptexport's atomic write does "
+             "(temporary file, fsync, rename). Peak RSS is the process's maximum resident set (getrusage).")
+    L.append("")
+    L.append("| model | weights | write artifact | cp | cp+sync | write / cp | <= 1.5x | ptexport RSS | no-verify RSS "
+             "| torch RSS | ptexport / torch | RSS / weights (no-verify) | below torch |")
+    L.append("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+    for m in doc["models"]:
+        w, ev = m.get("write") or {}, m["eval"]
+        rss_w = _ratio(m["no_verify"].get("peak_rss_mib"), w.get("weights_mib"))
+        L.append(f"| {m['model']} | {_f(w.get('weights_mib'), ' MiB', 1)} | {_f(w.get('write_artifact_s'), ' s', 3)} | "
+                 f"{_f(w.get('cp_s'), ' s', 3)} | {_f(w.get('cp_sync_s'), ' s', 3)} | {_f(ev['ratios']['write'], 'x')} | "
+                 f"{_verdict(ev['met']['write'])} | {_cell(m['ptexport'], 'peak_rss_mib', ' MiB', 0)} | "
+                 f"{_cell(m['no_verify'], 'peak_rss_mib', ' MiB', 0)} | {_cell(m['torch'], 'peak_rss_mib', ' MiB', 0)} | "
+                 f"{_f(ev['ratios']['memory'], 'x')} | {_f(rss_w, 'x')} | {_verdict(ev['met']['memory'])} |")
+    L.append("")
+    L.append("## Targets")
+    L.append("")
+    L.append("| target | met on | missed on | not measured |")
+    L.append("|---|---|---|---|")
+    for key, text in TARGETS.items():
+        met = [m["model"] for m in doc["models"] if m["eval"]["met"][key] is True]
+        miss = [m["model"] for m in doc["models"] if m["eval"]["met"][key] is False]
+        na = [m["model"] for m in doc["models"] if m["eval"]["met"][key] is None]
+        L.append(f"| {text} | {', '.join(met) or '–'} | {', '.join(miss) or '–'} | {', '.join(na) or '–'} |")
+    L.append("")
+    fails = [(m["model"], tool, m[key]) for m in doc["models"]
+             for tool, key in (("ptexport", "ptexport"), ("ptexport --no-verify", "no_verify"), ("torch", "torch"))
+             if m[key].get("exit")]
+    if fails:
+        L.append("## Failures")
+        L.append("")
+        for model, tool, s in fails:
+            L.append(f"- {model}, {tool}: exit {s['exit']}: `{s.get('error', '')}`")
+        L.append("")
+    why = [w for m in doc["models"] for w in _why(m)]
+    if why:
+        L.append("## Why a target is missed (measured)")
+        L.append("")
+        for w in why:
+            L.append(f"- {w}")
+        L.append("")
+    if doc.get("notes"):
+        L.append("## Notes")
+        L.append("")
+        for n in doc["notes"]:
+            L.append(f"- {n}")
+        L.append("")
+    return "\n".join(L)
+
+
+# ---------------------------------------------------------------------------------------------
+# Driver
+
+def _environment() -> dict:
+    import torch
+    import torchvision
+    cpu = "?"
+    try:
+        with open("/proc/cpuinfo") as f:
+            cpu = next((ln.split(":", 1)[1].strip() for ln in f if ln.startswith("model name")), "?")
+    except OSError:
+        pass
+    mem = 0.0
+    try:
+        with open("/proc/meminfo") as f:
+            mem = int(next(ln.split()[1] for ln in f if ln.startswith("MemTotal"))) / 2 ** 20
+    except (OSError, StopIteration):
+        pass
+    return {"cpu": cpu, "cores": os.cpu_count(), "memory_gib": mem, "os": platform.platform(),
+            "torch": torch.__version__, "torchvision": torchvision.__version__,
+            "python": platform.python_version()}
+
+
+def _load() -> list[float]:
+    return [round(x, 2) for x in os.getloadavg()]
+
+
+def main(argv=None) -> int:
+    from bench_models import MODELS, prepare
+
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--quick", action="store_true",
+                   help="a smoke run: --models mlp, one round, no warm-up, no baseline processes, output to "
+                        "build/bench unless --out")
+    p.add_argument("--models", default="", help=f"comma-separated, from {','.join(MODELS)} (default: all)")
+    p.add_argument("--repeat", type=int, default=None, help="measured rounds per model (default 3; --quick 1)")
+    p.add_argument("--out", default=None, help="where benchmarks.md/json go (default docs/; --quick: build/bench)")
+    p.add_argument("--work", default=os.path.join(ROOT, "build", "bench"), help="models and artifacts")
+    p.add_argument("--ptexport", default=os.path.join(ROOT, "build", "cmd", "ptexport"), help="the binary")
+    p.add_argument("--no-warmup", action="store_true", help="skip the warm-up round")
+    a = p.parse_args(argv)
+    models = [m for m in a.models.split(",") if m] or (["mlp"] if a.quick else list(MODELS))
+    unknown = [m for m in models if m not in MODELS]
+    if unknown:
+        print(f"bench: unknown model(s) {unknown}; choose from {', '.join(MODELS)}", file=sys.stderr)
+        return 2
+    repeat = a.repeat if a.repeat is not None else (1 if a.quick else 3)
+    warmup = not (a.quick or a.no_warmup)
+    out_dir = a.out or (a.work if a.quick else os.path.join(ROOT, "docs"))
+    if not os.access(a.ptexport, os.X_OK):
+        print(f"bench: {a.ptexport}: no ptexport binary (scripts/build.sh builds it)", file=sys.stderr)
+        return 2
+    os.makedirs(a.work, exist_ok=True)
+    os.makedirs(out_dir, exist_ok=True)
+    art = os.path.join(a.work, "out")
+    os.makedirs(art, exist_ok=True)
+
+    env = _environment()
+    env["load_before"] = _load()
+    shown, args = [], list(argv if argv is not None else sys.argv[1:])
+    while args:  # the command as a user types it: without the paths scripts/bench.sh adds
+        x = args.pop(0)
+        if x in ("--ptexport", "--work"):
+            args = args[1:]
+        elif not x.startswith(("--ptexport=", "--work=")):
+            shown.append(x)
+    command = " ".join(["scripts/bench.sh", *shown])
+    log = lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True)  # noqa: E731
+    if env["load_before"][0] > (os.cpu_count() or 1) * 0.5:
+        log(f"load average {env['load_before']} on {os.cpu_count()} cores: other work is running, timings are noisy")
+
+    prepared = {}
+    for short in models:
+        t = time.time()
+        try:
+            prepared[short] = prepare(short, a.work)
+        except Exception as e:  # a model that cannot be built is reported, not fatal
+            prepared[short] = {"error": f"{type(e).__name__}: {e}"}
+            log(f"{short}: building the model failed: {e}")
+        log(f"{short}: model ready ({time.time() - t:.1f}s)")
+
+    baseline = []  # the fixed cost of each tool's process (not in --quick: it is one more torch import)
+    for what, cmd in [] if a.quick else (("ptexport --version", [a.ptexport, "--version"]),
+                      ("python3 -c 'import torch'", [sys.executable, "-c", "import torch"])):
+        runs = [run_process(cmd, a.work) for _ in range(max(1, repeat))]
+        baseline.append({"what": what, "wall_s": statistics.median(r["wall_s"] for r in runs),
+                         "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)})
+
+    results = []
+    versions = {}
+    for short in models:
+        m = prepared[short]
+        if "error" in m:
+            fail = {"runs": 0, "ok": 0, "exit": "build", "error": m["error"]}
+            rec = {"model": short, "spec": MODELS[short], "dynamic": {}, "ptexport": fail, "no_verify": fail,
+                   "torch": fail, "write": {}, "raw": {}}
+            rec["eval"] = evaluate(rec)
+            results.append(rec)
+            continue
+        raw = {"ptexport": [], "no_verify": [], "torch": []}
+        pt2 = {k: os.path.join(art, f"{m['name']}.{k}.pt2") for k in raw}
+        skip = set()  # a tool that failed in the warm-up is run once more only (failures are deterministic)
+        rounds = ([False] if warmup else []) + [True] * repeat
+        for i, measured in enumerate(rounds):
+            for tool in ("ptexport", "no_verify", "torch"):
+                if tool in skip:
+                    continue
+                if tool == "torch":
+                    r = run_torch(m, pt2[tool], a.work)
+                else:
+                    r = run_ptexport(a.ptexport, m, pt2[tool], tool == "ptexport", a.work)
+                    versions.update(r.pop("versions", {}) or {})
+                label = "round %d" % i if measured else "warm-up"
+                log(f"{short}: {tool} {label}: exit {r['exit']}, {r['wall_s']:.2f} s, {r['peak_rss_mib']:.0f} MiB"
+                    + (f" ({r.get('error')})" if r["exit"] else ""))
+                if measured or r["exit"] != 0:
+                    raw[tool].append(r)
+                if r["exit"] != 0:
+                    skip.add(tool)
+        rec = {"model": short, "spec": m["name"], "dynamic": m["meta"]["dynamic"],
+               "ptexport": summarize(raw["ptexport"]), "no_verify": summarize(raw["no_verify"]),
+               "torch": summarize(raw["torch"]), "raw": raw}
+        # the write benchmark: the artifact's weights against cp of as many bytes
+        src = next((k for k in ("no_verify", "ptexport") if rec[k].get("ok")), None)
+        write = {}
+        if src:
+            nbytes = weights_bytes(pt2[src])
+            write = {"weights_bytes": nbytes, "weights_mib": nbytes / 2 ** 20,
+                     "write_artifact_s": rec[src]["timings"].get("write artifact"),
+                     "peak_rss_over_weights": (rec["no_verify"].get("peak_rss_mib") or 0) / max(nbytes / 2 ** 20, 1e-9)}
+            write.update(time_copy(nbytes, art, repeat))
+            lines = [r.get("write_line") for r in raw[src] if r.get("write_line")]
+            if lines:
+                write["write_line"] = lines[-1]
+        rec["write"] = write
+        rec["eval"] = evaluate(rec)
+        results.append(rec)
+        for k in pt2.values():
+            if os.path.exists(k):
+                os.remove(k)
+
+    env["load_after"] = _load()
+    env["noisy"] = max(env["load_before"][0], env["load_after"][0]) > (os.cpu_count() or 1)
+    env["versions"] = versions
+    doc = {"schema": SCHEMA, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+           "command": command.strip(), "repeat": repeat, "warmup": warmup, "environment": env,
+           "baseline": baseline, "targets": TARGETS, "models": results}
+    with open(os.path.join(out_dir, "benchmarks.json"), "w") as f:
+        json.dump(doc, f, indent=1)
+        f.write("\n")
+    with open(os.path.join(out_dir, "benchmarks.md"), "w") as f:
+        f.write(markdown(doc) + "\n")
+    log(f"wrote {os.path.join(out_dir, 'benchmarks.md')} and benchmarks.json")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

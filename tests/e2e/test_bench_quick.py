@@ -1,0 +1,106 @@
+"""The benchmark driver (bench/compare.py) works: a --quick run on the MLP with one round runs all
+three tools (ptexport, ptexport --no-verify, python torch.export) and writes benchmarks.json with
+every field the tables need and benchmarks.md; a tool's failure becomes a table entry. No timing
+is asserted (wall clock is not tested), only that the figures exist and are plausible."""
+from __future__ import annotations
+
+import copy
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import unittest
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from cli_common import EXE, SOURCE  # noqa: E402
+
+sys.path.insert(0, os.path.join(SOURCE, "bench"))
+import compare  # noqa: E402
+
+TMP = tempfile.mkdtemp(prefix="ptx_bench_")
+# fc1 16->32, fc2 32->32, fc3 32->4 (tests/models/make_models.py MLP), float32
+MLP_WEIGHT_BYTES = 4 * (16 * 32 + 32 + 32 * 32 + 32 + 32 * 4 + 4)
+DOC = None
+
+
+def setUpModule():
+    global DOC
+    r = subprocess.run([sys.executable, os.path.join(SOURCE, "bench", "compare.py"), "--quick", "--models", "mlp",
+                        "--repeat", "1", "--out", TMP, "--work", os.path.join(TMP, "work"), "--ptexport", EXE],
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
+    with open(os.path.join(TMP, "benchmarks.json")) as f:
+        DOC = json.load(f)
+
+
+def tearDownModule():
+    shutil.rmtree(TMP, ignore_errors=True)
+
+
+class Quick(unittest.TestCase):
+    def test_header(self):
+        self.assertEqual(DOC["schema"], "ptexport.bench/v1")
+        self.assertEqual(DOC["repeat"], 1)
+        self.assertFalse(DOC["warmup"])
+        self.assertEqual(DOC["command"], "scripts/bench.sh --quick --models mlp --repeat 1 --out " + TMP)
+        env = DOC["environment"]
+        for key in ("cpu", "cores", "load_before", "load_after", "torch", "torchvision", "versions"):
+            self.assertIn(key, env)
+        self.assertEqual(len(env["load_before"]), 3)
+        self.assertEqual(env["versions"]["ptexport"], "0.1.0")
+        self.assertEqual(DOC["baseline"], [])  # --quick skips the baseline processes
+
+    def test_all_three_tools_ran(self):
+        [m] = DOC["models"]
+        self.assertEqual(m["model"], "mlp")
+        self.assertEqual(m["dynamic"], {"batch": [1, 1024]})
+        for tool in ("ptexport", "no_verify", "torch"):
+            s = m[tool]
+            self.assertEqual((s["runs"], s["ok"]), (1, 1), f"{tool}: {s}")
+            self.assertGreater(s["wall_s"], 0)
+            self.assertGreater(s["peak_rss_mib"], 1)
+            self.assertEqual(m["raw"][tool][0]["exit"], 0)
+        self.assertEqual(set(m["ptexport"]["timings"]), set(compare.STAGES))
+        self.assertEqual(set(m["no_verify"]["timings"]), set(compare.STAGES) - {"verify"})
+        self.assertEqual(set(m["torch"]["timings"]), {"import torch", "load model", "load inputs", "export", "save"})
+        # torch.export kept the range it was given
+        self.assertIn("[1, 1024]", " ".join(m["raw"]["torch"][0]["range_constraints"].values()))
+
+    def test_write_and_ratios(self):
+        [m] = DOC["models"]
+        w = m["write"]
+        self.assertEqual(w["weights_bytes"], MLP_WEIGHT_BYTES)
+        for key in ("write_artifact_s", "cp_s", "cp_sync_s"):
+            self.assertGreater(w[key], 0)
+        r = m["eval"]["ratios"]
+        self.assertAlmostEqual(r["whole_process"], m["torch"]["wall_s"] / m["ptexport"]["wall_s"])
+        self.assertAlmostEqual(r["analysis_s"], m["ptexport"]["timings"]["trace"] + m["ptexport"]["timings"]["solve"])
+        self.assertAlmostEqual(r["analysis"], m["torch"]["timings"]["export"] / r["analysis_s"])
+        self.assertEqual(set(m["eval"]["met"]), set(compare.TARGETS))
+        for v in m["eval"]["met"].values():
+            self.assertIsInstance(v, bool)
+
+    def test_markdown(self):
+        with open(os.path.join(TMP, "benchmarks.md")) as f:
+            md = f.read()
+        self.assertEqual(md, compare.markdown(DOC) + "\n")
+        self.assertIn("| mlp | batch [1, 1024] |", md)
+        self.assertIn("## Targets", md)
+        self.assertNotIn("fails (exit", md)
+
+    def test_failure_is_a_table_entry(self):
+        doc = copy.deepcopy(DOC)
+        m = doc["models"][0]
+        m["ptexport"] = {"runs": 1, "ok": 0, "exit": 4, "error": "error: model.py:3: no shape rule"}
+        m["eval"] = compare.evaluate(m)
+        self.assertIsNone(m["eval"]["met"]["whole_process"])
+        self.assertIsNone(m["eval"]["met"]["memory"])
+        md = compare.markdown(doc)
+        self.assertIn("**fails (exit 4)**", md)
+        self.assertIn("- mlp, ptexport: exit 4: `error: model.py:3: no shape rule`", md)
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -14,7 +14,6 @@ Importable:
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 import sys
@@ -75,27 +74,45 @@ MODELS = {
 }
 
 
-def _hash() -> str:
-    h = hashlib.sha256(make_models._script_hash().encode())
-    with open(__file__, "rb") as f:
-        h.update(f.read())
-    return h.hexdigest()[:16]
+# Bump when a model's architecture or weights change: model.pt and eager.pt are rebuilt only then
+# (building the full-size vit_b_16 takes minutes). inputs.json and meta.json are rewritten on every
+# run, so input shapes and dynamic ranges can change without a rebuild.
+MODEL_REVISION = 1
+
+
+def _model_key(name: str) -> str:
+    import torchvision
+    return f"{name} rev {MODEL_REVISION} torch {torch.__version__} torchvision {torchvision.__version__}"
 
 
 def prepare(short: str, work: str) -> dict:
     name = MODELS[short]
     out = os.path.join(work, "models")
     d = os.path.join(out, name)
-    h = _hash()
-    eager = os.path.join(d, "eager.pt")
-    if not (make_models._up_to_date(d, h) and os.path.exists(eager)):
+    model, eager, key_file = (os.path.join(d, f) for f in ("model.pt", "eager.pt", "model.key"))
+    key = _model_key(name)
+    try:
+        with open(key_file) as f:
+            fresh = f.read().strip() == key and os.path.exists(model) and os.path.exists(eager)
+    except OSError:
+        fresh = False
+    if fresh:  # the same module: only the inputs and the description may have changed
+        v = make_models.variant(name)
+        make_models._write_json(os.path.join(d, "inputs.json"), make_models.inputs_doc(name))
+        with open(os.path.join(d, "meta.json")) as f:
+            meta = json.load(f)
+        meta.update({"dynamic": v["dims"], "sizes": v["sizes"], "notes": make_models.SPECS[name].notes})
+        make_models._write_json(os.path.join(d, "meta.json"), meta)
+    else:
         torch.set_num_threads(max(1, min(2, os.cpu_count() or 1)))
-        make_models.make(name, out, h)
+        make_models.make(name, out, make_models._script_hash())
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             torch.save(make_models.build_eager(name), eager + ".tmp")
         os.replace(eager + ".tmp", eager)
+        with open(key_file, "w") as f:
+            f.write(key + "\n")
     with open(os.path.join(d, "meta.json")) as f:
         meta = json.load(f)
-    return {"name": name, "dir": d, "model": os.path.join(d, "model.pt"), "inputs": os.path.join(d, "inputs.json"),
-            "eager": eager, "meta": meta}
+    return {"name": name, "dir": d, "model": model, "inputs": os.path.join(d, "inputs.json"), "eager": eager,
+            "meta": meta}

@@ -6,7 +6,8 @@
 
 For each model (bench/bench_models.py: the same python module saved as TorchScript for ptexport and
 pickled with torch.save for torch.export, same weights, same inputs.json and dynamic dims) it runs,
-each as a fresh process, alternating in every round after one warm-up round:
+each as a fresh process, alternating in every round, after a warm-up (--warmup model: one unmeasured
+round per model; once: one round on the first model only, every model's files read once; none):
   ptexport      `ptexport export model.pt inputs.json -o X.pt2 --json` (verification on, the default)
   no-verify     the same with --no-verify
   torch         `python3 -c ...`: import torch, torch.load the module, torch.export.export with
@@ -40,8 +41,26 @@ sys.path.insert(0, HERE)
 
 SCHEMA = "ptexport.bench/v1"
 TIME = "/usr/bin/time"
+WARMUPS = {"model": "one unmeasured warm-up round per model",
+           "once": "one unmeasured warm-up round on the first model (process start, shared libraries and python "
+                   "modules warm) and every model's files read once into the page cache",
+           "none": "no warm-up"}
 STAGES = ["load model", "load inputs", "trace", "solve", "verify", "write artifact"]
 ANALYSIS = ["trace", "solve"]  # ptexport's shape analysis: the symbolic trace (shape rules, guards) and Z3
+NOTES = [
+    "ptexport exports the TorchScript archive (torch.jit.script of the module); torch.export exports the python "
+    "module itself (it refuses TorchScript). Both get the same weights, the same sample inputs (inputs.json) and "
+    "the same dynamic dimensions and ranges.",
+    "ptexport's stage times come from its JSON report (`timings`); torch's from time.perf_counter inside its "
+    "process. `import torch` and torch.load are part of the python side's whole-process time, as loading "
+    "LibTorch and the archive is part of ptexport's.",
+    "Analysis is ptexport's trace stage (the symbolic run of the TorchScript graph with its shape rules and "
+    "guards) plus its solve stage (Z3); there is no separate shapes stage. It is compared with the "
+    "torch.export.export() call.",
+    "In the default export, the write artifact stage also reads the archive back and runs the sample through "
+    "both programs (round trip). The write benchmark uses the --no-verify run's stage, which is the writer "
+    "alone (temporary file in the destination folder, fsync, rename).",
+]
 TARGETS = {
     "whole_process": "whole-process export (load model, write .pt2) >= 10x faster than python export+save",
     "analysis": "in-process analysis (trace + solve) >= 20x faster than torch.export.export()",
@@ -311,7 +330,7 @@ def markdown(doc: dict) -> str:
     L.append(f"- versions: ptexport {env['versions'].get('ptexport', '?')}, LibTorch {env['versions'].get('libtorch', '?')}, "
              f"Z3 {env['versions'].get('z3', '?')}, python3-torch {env['torch']}, torchvision {env['torchvision']}, "
              f"python {env['python']}")
-    L.append(f"- rounds: {doc['repeat']} per tool and model after {'one warm-up round' if doc['warmup'] else 'no warm-up'}, "
+    L.append(f"- rounds: {doc['repeat']} per tool and model after {WARMUPS[doc['warmup']]}, "
              "the tools alternating in each round; figures are medians (peak RSS: the maximum)")
     L.append("")
     L.append("Each figure is a fresh process. **ptexport** is `ptexport export model.pt inputs.json -o X.pt2 --json` "
@@ -447,7 +466,9 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="where benchmarks.md/json go (default docs/; --quick: build/bench)")
     p.add_argument("--work", default=os.path.join(ROOT, "build", "bench"), help="models and artifacts")
     p.add_argument("--ptexport", default=os.path.join(ROOT, "build", "cmd", "ptexport"), help="the binary")
-    p.add_argument("--no-warmup", action="store_true", help="skip the warm-up round")
+    p.add_argument("--warmup", choices=sorted(WARMUPS), default=None,
+                   help="model: an unmeasured round per model (default); once: a round on the first model, "
+                        "and every model's files read once; none (the default of --quick)")
     a = p.parse_args(argv)
     models = [m for m in a.models.split(",") if m] or (["mlp"] if a.quick else list(MODELS))
     unknown = [m for m in models if m not in MODELS]
@@ -455,7 +476,7 @@ def main(argv=None) -> int:
         print(f"bench: unknown model(s) {unknown}; choose from {', '.join(MODELS)}", file=sys.stderr)
         return 2
     repeat = a.repeat if a.repeat is not None else (1 if a.quick else 3)
-    warmup = not (a.quick or a.no_warmup)
+    warmup = a.warmup or ("none" if a.quick else "model")
     out_dir = a.out or (a.work if a.quick else os.path.join(ROOT, "docs"))
     if not os.access(a.ptexport, os.X_OK):
         print(f"bench: {a.ptexport}: no ptexport binary (scripts/build.sh builds it)", file=sys.stderr)
@@ -510,7 +531,13 @@ def main(argv=None) -> int:
         raw = {"ptexport": [], "no_verify": [], "torch": []}
         pt2 = {k: os.path.join(art, f"{m['name']}.{k}.pt2") for k in raw}
         skip = set()  # a tool that failed in the warm-up is run once more only (failures are deterministic)
-        rounds = ([False] if warmup else []) + [True] * repeat
+        first = short == models[0]
+        rounds = ([False] if warmup == "model" or (warmup == "once" and first) else []) + [True] * repeat
+        if warmup == "once":
+            for f in (m["model"], m["eager"]):  # into the page cache, as a warm-up round would
+                with open(f, "rb") as fh:
+                    while fh.read(1 << 24):
+                        pass
         for i, measured in enumerate(rounds):
             for tool in ("ptexport", "no_verify", "torch"):
                 if tool in skip:
@@ -554,7 +581,7 @@ def main(argv=None) -> int:
     env["versions"] = versions
     doc = {"schema": SCHEMA, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "command": command.strip(), "repeat": repeat, "warmup": warmup, "environment": env,
-           "baseline": baseline, "targets": TARGETS, "models": results}
+           "baseline": baseline, "targets": TARGETS, "notes": NOTES, "models": results}
     with open(os.path.join(out_dir, "benchmarks.json"), "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")

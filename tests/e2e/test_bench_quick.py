@@ -43,7 +43,7 @@ class Quick(unittest.TestCase):
     def test_header(self):
         self.assertEqual(DOC["schema"], "ptexport.bench/v1")
         self.assertEqual(DOC["repeat"], 1)
-        self.assertFalse(DOC["warmup"])
+        self.assertEqual(DOC["warmup"], "none")
         self.assertEqual(DOC["command"], "scripts/bench.sh --quick --models mlp --repeat 1 --out " + TMP)
         env = DOC["environment"]
         for key in ("cpu", "cores", "load_before", "load_after", "torch", "torchvision", "versions"):

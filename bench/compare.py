@@ -427,6 +427,47 @@ def markdown(doc: dict) -> str:
     return "\n".join(L)
 
 
+def readme_summary(doc: dict) -> str:
+    """The README's short table of the current ratios (between its bench markers)."""
+    env = doc["environment"]
+    L = [f"Last run: {doc['date']}, `{doc['command']}`, load average {env['load_before'][0]} before and "
+         f"{env['load_after'][0]} after on {env['cores']} cores"
+         + (" (busy: noisy timings)" if env.get("noisy") else "") + ". Speed-up is torch's time over ptexport's:",
+         "",
+         "| model | whole process (default export / --no-verify) | analysis vs export() | peak RSS vs torch |",
+         "|---|---|---|---|"]
+    for m in doc["models"]:
+        r = m["eval"]["ratios"]
+        if m["ptexport"].get("ok", 0) == 0 and m["no_verify"].get("ok", 0) == 0:
+            L.append(f"| {m['model']} | ptexport fails (exit {m['ptexport'].get('exit')}) | – | – |")
+            continue
+        L.append(f"| {m['model']} | {_f(r['whole_process'], 'x')} / {_f(r['whole_process_no_verify'], 'x')} | "
+                 f"{_f(r['analysis'], 'x')} | {_f(r['memory'], 'x')} (--no-verify {_f(r['memory_no_verify'], 'x')}) |")
+    L.append("")
+    for key, text in TARGETS.items():
+        met = [m["model"] for m in doc["models"] if m["eval"]["met"][key] is True]
+        miss = [m["model"] for m in doc["models"] if m["eval"]["met"][key] is False]
+        L.append(f"- {text}: met on {', '.join(met) or 'none'}; missed on {', '.join(miss) or 'none'}")
+    return "\n".join(L)
+
+
+README_BEGIN = "<!-- bench:begin (scripts/bench.sh rewrites this block) -->"
+README_END = "<!-- bench:end -->"
+
+
+def update_readme(doc: dict, path: str) -> bool:
+    with open(path) as f:
+        text = f.read()
+    if README_BEGIN not in text or README_END not in text:
+        return False
+    head, rest = text.split(README_BEGIN, 1)
+    _, tail = rest.split(README_END, 1)
+    with open(path + ".tmp", "w") as f:
+        f.write(head + README_BEGIN + "\n" + readme_summary(doc) + "\n" + README_END + tail)
+    os.replace(path + ".tmp", path)
+    return True
+
+
 # ---------------------------------------------------------------------------------------------
 # Driver
 
@@ -588,6 +629,9 @@ def main(argv=None) -> int:
     with open(os.path.join(out_dir, "benchmarks.md"), "w") as f:
         f.write(markdown(doc) + "\n")
     log(f"wrote {os.path.join(out_dir, 'benchmarks.md')} and benchmarks.json")
+    readme = os.path.join(ROOT, "README.md")
+    if os.path.realpath(out_dir) == os.path.realpath(os.path.join(ROOT, "docs")) and update_readme(doc, readme):
+        log(f"updated the benchmark figures in {readme}")
     return 0
 
 

@@ -90,6 +90,18 @@ class Quick(unittest.TestCase):
         self.assertIn("## Targets", md)
         self.assertNotIn("fails (exit", md)
 
+    def test_readme_block(self):
+        path = os.path.join(TMP, "README.md")
+        with open(path, "w") as f:
+            f.write(f"# x\n\n{compare.README_BEGIN}\nold figures\n{compare.README_END}\n\n## next\n")
+        self.assertTrue(compare.update_readme(DOC, path))
+        with open(path) as f:
+            text = f.read()
+        self.assertNotIn("old figures", text)
+        self.assertTrue(text.startswith(f"# x\n\n{compare.README_BEGIN}\nLast run: "))
+        self.assertTrue(text.endswith(f"{compare.README_END}\n\n## next\n"))
+        self.assertIn("| mlp | ", text)
+
     def test_failure_is_a_table_entry(self):
         doc = copy.deepcopy(DOC)
         m = doc["models"][0]

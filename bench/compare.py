@@ -27,7 +27,7 @@ import datetime
 import json
 import os
 import platform
-import shutil
+import signal
 import statistics
 import subprocess
 import sys
@@ -101,8 +101,9 @@ print(json.dumps({"timings": {"import torch": t_import - t0, "load model": t_loa
 # ---------------------------------------------------------------------------------------------
 # Running one process
 
-def run_process(cmd: list[str], workdir: str) -> dict:
-    """Runs cmd with stdout/stderr to files; returns exit code, wall seconds, peak RSS (MiB), output."""
+def run_process(cmd: list[str], workdir: str, timeout: float | None = None) -> dict:
+    """Runs cmd with stdout/stderr to files; returns exit code ("timeout" when it ran longer than
+    `timeout` seconds and was killed), wall seconds, peak RSS (MiB), output."""
     # Peak RSS comes from /usr/bin/time (GNU time: getrusage of its child): Linux carries a process's
     # RSS high-water mark across fork and exec, so os.wait4 here would report this python's own size.
     fd, rss_file = tempfile.mkstemp(dir=workdir, suffix=".rss")
@@ -110,16 +111,25 @@ def run_process(cmd: list[str], workdir: str) -> dict:
     try:
         with tempfile.TemporaryFile(dir=workdir) as out, tempfile.TemporaryFile(dir=workdir) as err:
             t = time.perf_counter()
-            p = subprocess.run([TIME, "-f", "%M %U %S", "-o", rss_file, *cmd], stdin=subprocess.DEVNULL,
-                               stdout=out, stderr=err)
+            p = subprocess.Popen([TIME, "-f", "%M %U %S", "-o", rss_file, *cmd], stdin=subprocess.DEVNULL,
+                                 stdout=out, stderr=err, start_new_session=True)
+            try:
+                code = p.wait(timeout)
+            except subprocess.TimeoutExpired:
+                os.killpg(p.pid, signal.SIGKILL)  # its own session: time and the tool under it
+                p.wait()
+                code = "timeout"
             wall = time.perf_counter() - t
             out.seek(0)
             err.seek(0)
             stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
             with open(rss_file) as f:
                 fields = f.read().split()[-3:]  # "Command exited with non-zero status N" may come first
-        rss_kib, user, sys_ = (float(x) for x in fields)
-        return {"exit": p.returncode, "wall_s": wall, "peak_rss_mib": rss_kib / 1024.0, "user_s": user, "sys_s": sys_,
+        try:
+            rss_kib, user, sys_ = (float(x) for x in fields)
+        except ValueError:  # killed: time wrote nothing
+            rss_kib, user, sys_ = 0.0, 0.0, 0.0
+        return {"exit": code, "wall_s": wall, "peak_rss_mib": rss_kib / 1024.0, "user_s": user, "sys_s": sys_,
                 "stdout": stdout, "stderr": stderr}
     finally:
         os.remove(rss_file)
@@ -136,11 +146,11 @@ def _error_line(stderr: str) -> str:
     return ""
 
 
-def run_ptexport(exe: str, m: dict, out: str, verify: bool, workdir: str) -> dict:
+def run_ptexport(exe: str, m: dict, out: str, verify: bool, workdir: str, timeout: float | None = None) -> dict:
     cmd = [exe, "export", m["model"], m["inputs"], "-o", out, "--json", "--atol", str(m["meta"].get("atol", 1e-4))]
     if not verify:
         cmd.append("--no-verify")
-    r = run_process(cmd, workdir)
+    r = run_process(cmd, workdir, timeout)
     rec = {k: r[k] for k in ("exit", "wall_s", "peak_rss_mib", "user_s", "sys_s")}
     try:
         report = json.loads(r["stdout"])
@@ -148,7 +158,9 @@ def run_ptexport(exe: str, m: dict, out: str, verify: bool, workdir: str) -> dic
         rec["versions"] = report.get("tool_versions", {})
     except ValueError:
         rec["timings"] = {}
-    if r["exit"] != 0:
+    if r["exit"] == "timeout":
+        rec["error"] = f"killed after {timeout:.0f} s (--timeout)"
+    elif r["exit"] != 0:
         rec["error"] = _error_line(r["stderr"])
     for ln in r["stderr"].splitlines():
         if "write artifact (" in ln:
@@ -156,8 +168,8 @@ def run_ptexport(exe: str, m: dict, out: str, verify: bool, workdir: str) -> dic
     return rec
 
 
-def run_torch(m: dict, out: str, workdir: str) -> dict:
-    r = run_process([sys.executable, "-c", TORCH_CHILD, ROOT, m["eager"], m["inputs"], out], workdir)
+def run_torch(m: dict, out: str, workdir: str, timeout: float | None = None) -> dict:
+    r = run_process([sys.executable, "-c", TORCH_CHILD, ROOT, m["eager"], m["inputs"], out], workdir, timeout)
     rec = {k: r[k] for k in ("exit", "wall_s", "peak_rss_mib", "user_s", "sys_s")}
     rec["timings"] = {}
     if r["exit"] == 0:
@@ -167,6 +179,8 @@ def run_torch(m: dict, out: str, workdir: str) -> dict:
             rec["range_constraints"] = doc["range_constraints"]
         except (ValueError, IndexError, KeyError):
             rec["error"] = "no timings on stdout"
+    elif r["exit"] == "timeout":
+        rec["error"] = f"killed after {timeout:.0f} s (--timeout)"
     else:
         rec["error"] = _error_line(r["stderr"])
     return rec
@@ -274,10 +288,11 @@ def _f(x, unit="", nd=2):
     return f"{x:.{nd}f}{unit}"
 
 
-def _cell(s: dict, key="wall_s", unit=" s", nd=2):
+def _cell(s: dict, key="wall_s", unit=" s", nd=2, repeat=None):
     if s.get("ok", 0) == 0:
-        return f"**fails (exit {s.get('exit')})**"
-    return _f(s.get(key), unit, nd)
+        return "**timeout**" if s.get("exit") == "timeout" else f"**fails (exit {s.get('exit')})**"
+    few = f" ({s['ok']} run{'s' if s['ok'] > 1 else ''})" if repeat and s["ok"] < repeat else ""
+    return _f(s.get(key), unit, nd) + few
 
 
 def _verdict(v):
@@ -331,7 +346,8 @@ def markdown(doc: dict) -> str:
              f"Z3 {env['versions'].get('z3', '?')}, python3-torch {env['torch']}, torchvision {env['torchvision']}, "
              f"python {env['python']}")
     L.append(f"- rounds: {doc['repeat']} per tool and model after {WARMUPS[doc['warmup']]}, "
-             "the tools alternating in each round; figures are medians (peak RSS: the maximum)")
+             "the tools alternating in each round; figures are medians (peak RSS: the maximum); a tool whose "
+             f"run took over {doc.get('slow_limit_s', 300):.0f} s is not run again on that model (the cell shows its number of runs)")
     L.append("")
     L.append("Each figure is a fresh process. **ptexport** is `ptexport export model.pt inputs.json -o X.pt2 --json` "
              "(the default: it verifies the artifact against the eager model at the sample and at each symbol's "
@@ -352,7 +368,8 @@ def markdown(doc: dict) -> str:
     for m in doc["models"]:
         dyn = ", ".join(f"{k} [{v[0]}, {v[1]}]" for k, v in m["dynamic"].items())
         ev = m["eval"]
-        L.append(f"| {m['model']} | {dyn} | {_cell(m['ptexport'])} | {_cell(m['no_verify'])} | {_cell(m['torch'])} | "
+        L.append(f"| {m['model']} | {dyn} | {_cell(m['ptexport'], repeat=doc['repeat'])} | "
+                 f"{_cell(m['no_verify'], repeat=doc['repeat'])} | {_cell(m['torch'], repeat=doc['repeat'])} | "
                  f"{_f(ev['ratios']['whole_process'], 'x')} | {_f(ev['ratios']['whole_process_no_verify'], 'x')} | "
                  f"{_verdict(ev['met']['whole_process'])} |")
     L.append("")
@@ -507,6 +524,9 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="where benchmarks.md/json go (default docs/; --quick: build/bench)")
     p.add_argument("--work", default=os.path.join(ROOT, "build", "bench"), help="models and artifacts")
     p.add_argument("--ptexport", default=os.path.join(ROOT, "build", "cmd", "ptexport"), help="the binary")
+    p.add_argument("--timeout", type=float, default=1800, help="kill a run after this many seconds (default 1800)")
+    p.add_argument("--slow-limit", type=float, default=300,
+                   help="a tool whose run of a model takes longer is not run again on it (default 300 s)")
     p.add_argument("--warmup", choices=sorted(WARMUPS), default=None,
                    help="model: an unmeasured round per model (default); once: a round on the first model, "
                         "and every model's files read once; none (the default of --quick)")
@@ -584,16 +604,21 @@ def main(argv=None) -> int:
                 if tool in skip:
                     continue
                 if tool == "torch":
-                    r = run_torch(m, pt2[tool], a.work)
+                    r = run_torch(m, pt2[tool], a.work, a.timeout)
                 else:
-                    r = run_ptexport(a.ptexport, m, pt2[tool], tool == "ptexport", a.work)
+                    r = run_ptexport(a.ptexport, m, pt2[tool], tool == "ptexport", a.work, a.timeout)
                     versions.update(r.pop("versions", {}) or {})
                 label = "round %d" % i if measured else "warm-up"
                 log(f"{short}: {tool} {label}: exit {r['exit']}, {r['wall_s']:.2f} s, {r['peak_rss_mib']:.0f} MiB"
                     + (f" ({r.get('error')})" if r["exit"] else ""))
-                if measured or r["exit"] != 0:
+                slow = r["exit"] == 0 and r["wall_s"] > a.slow_limit
+                if measured or r["exit"] != 0 or slow:
+                    r["warmup"] = not measured
                     raw[tool].append(r)
                 if r["exit"] != 0:
+                    skip.add(tool)
+                elif slow:  # measured once: the table shows the number of runs
+                    log(f"{short}: {tool} took over {a.slow_limit:.0f} s (--slow-limit): not run again")
                     skip.add(tool)
         rec = {"model": short, "spec": m["name"], "dynamic": m["meta"]["dynamic"],
                "ptexport": summarize(raw["ptexport"]), "no_verify": summarize(raw["no_verify"]),
@@ -621,7 +646,7 @@ def main(argv=None) -> int:
     env["noisy"] = max(env["load_before"][0], env["load_after"][0]) > (os.cpu_count() or 1)
     env["versions"] = versions
     doc = {"schema": SCHEMA, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-           "command": command.strip(), "repeat": repeat, "warmup": warmup, "environment": env,
+           "command": command.strip(), "repeat": repeat, "slow_limit_s": a.slow_limit, "warmup": warmup, "environment": env,
            "baseline": baseline, "targets": TARGETS, "notes": NOTES, "models": results}
     with open(os.path.join(out_dir, "benchmarks.json"), "w") as f:
         json.dump(doc, f, indent=1)

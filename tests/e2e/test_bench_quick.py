@@ -102,6 +102,11 @@ class Quick(unittest.TestCase):
         self.assertTrue(text.endswith(f"{compare.README_END}\n\n## next\n"))
         self.assertIn("| mlp | ", text)
 
+    def test_timeout_kills_the_process(self):
+        r = compare.run_process(["sh", "-c", "sleep 30"], TMP, timeout=0.5)
+        self.assertEqual(r["exit"], "timeout")
+        self.assertEqual(compare._cell({"runs": 1, "ok": 0, "exit": "timeout"}), "**timeout**")
+
     def test_failure_is_a_table_entry(self):
         doc = copy.deepcopy(DOC)
         m = doc["models"][0]

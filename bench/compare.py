@@ -346,8 +346,9 @@ def markdown(doc: dict) -> str:
              f"Z3 {env['versions'].get('z3', '?')}, python3-torch {env['torch']}, torchvision {env['torchvision']}, "
              f"python {env['python']}")
     L.append(f"- rounds: {doc['repeat']} per tool and model after {WARMUPS[doc['warmup']]}, "
-             "the tools alternating in each round; figures are medians (peak RSS: the maximum); a tool whose "
-             f"run took over {doc.get('slow_limit_s', 300):.0f} s is not run again on that model (the cell shows its number of runs)")
+             "the tools alternating in each round; figures are medians (peak RSS: the maximum)"
+             + (f"; a tool whose run took over {doc['slow_limit_s']:.0f} s is not run again on that model (the cell "
+                "shows its number of runs)" if "slow_limit_s" in doc else ""))
     L.append("")
     L.append("Each figure is a fresh process. **ptexport** is `ptexport export model.pt inputs.json -o X.pt2 --json` "
              "(the default: it verifies the artifact against the eager model at the sample and at each symbol's "

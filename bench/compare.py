@@ -525,6 +525,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="where benchmarks.md/json go (default docs/; --quick: build/bench)")
     p.add_argument("--work", default=os.path.join(ROOT, "build", "bench"), help="models and artifacts")
     p.add_argument("--ptexport", default=os.path.join(ROOT, "build", "cmd", "ptexport"), help="the binary")
+    p.add_argument("--note", action="append", default=[], help="a line for the report's notes (repeatable)")
     p.add_argument("--timeout", type=float, default=1800, help="kill a run after this many seconds (default 1800)")
     p.add_argument("--slow-limit", type=float, default=300,
                    help="a tool whose run of a model takes longer is not run again on it (default 300 s)")
@@ -648,7 +649,7 @@ def main(argv=None) -> int:
     env["versions"] = versions
     doc = {"schema": SCHEMA, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "command": command.strip(), "repeat": repeat, "slow_limit_s": a.slow_limit, "warmup": warmup, "environment": env,
-           "baseline": baseline, "targets": TARGETS, "notes": NOTES, "models": results}
+           "baseline": baseline, "targets": TARGETS, "notes": NOTES + a.note, "models": results}
     with open(os.path.join(out_dir, "benchmarks.json"), "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")

@@ -683,6 +683,45 @@ bool holds_with(Assignment& probe, SymExpr s, int64_t v, const std::vector<Guard
   return ok;
 }
 
+// Decides `cond` by evaluating it at every point of its symbols' bounds when there are at most
+// `limit` of them: exact where Z3 gives up on nonlinear guards over small ranges (window padding:
+// products of floor divisions and remainders of two sizes). The limit comes from the solver budget
+// (one point per kStepsPerPoint steps, at most kEnumerationLimit), so --solver-timeout bounds it too. False comes with the first
+// point that breaks it in `cex`; a point where a term is undefined (division by zero) is skipped, as
+// the prover claims guards only where their terms are defined. nullopt: too many points.
+constexpr uint64_t kEnumerationLimit = uint64_t{1} << 18;
+constexpr uint64_t kStepsPerPoint = 16;
+std::optional<Truth> decide_by_enumeration(const SymBool& cond, const std::vector<SymExpr>& syms,
+                                           const SymbolBounds& bounds, uint64_t limit, Assignment* cex) {
+  std::vector<std::pair<int64_t, int64_t>> box;
+  uint64_t points = 1;
+  for (SymExpr s : syms) {
+    const Interval b = bounds(s);
+    if (!b.lo || !b.hi || *b.hi < *b.lo) return std::nullopt;
+    const uint64_t n = static_cast<uint64_t>(*b.hi - *b.lo) + 1;
+    if (n > limit || points * n > limit) return std::nullopt;
+    points *= n;
+    box.emplace_back(*b.lo, *b.hi);
+  }
+  Assignment a;
+  for (size_t i = 0; i < syms.size(); ++i) a[syms[i].symbol_id()] = box[i].first;
+  for (uint64_t k = 0; k < points; ++k) {
+    if (cond.evaluate(a) == std::optional<bool>(false)) {
+      if (cex) *cex = a;
+      return Truth::False;
+    }
+    for (size_t i = 0; i < syms.size(); ++i) {  // the next point (odometer)
+      int64_t& v = a[syms[i].symbol_id()];
+      if (v < box[i].second) {
+        ++v;
+        break;
+      }
+      v = box[i].first;
+    }
+  }
+  return Truth::True;
+}
+
 struct Item {  // one "  - ..." line of the violation text, with its notes
   std::string debug_name;
   std::string text;
@@ -751,6 +790,10 @@ CheckResult analyze(const ShapeEnv& env, const CheckOptions& opts, std::map<int,
     if (!all_named) continue;
     implied[i] = check_prover.implies(g, &cex[i], comps.split ? facts_of(guard_symbols[i], check_range_at)
                                                               : std::vector<SymBool>{});
+    if (implied[i] == Truth::Unknown) {
+      const uint64_t limit = std::min(kEnumerationLimit, solver_budget(opts).rlimit / kStepsPerPoint);
+      if (auto t = decide_by_enumeration(g, guard_symbols[i], check_bounds, limit, &cex[i])) implied[i] = *t;
+    }
   }
 
   // 2. Proven ranges, 0 and 1, verdicts: per component, on a prover holding its symbols' requested

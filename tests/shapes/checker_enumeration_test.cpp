@@ -1,0 +1,66 @@
+// tests/shapes/checker_enumeration_test.cpp: guards Z3 cannot decide within its budget (nonlinear
+// products of floor divisions and remainders, as swin_t's window partition records) are decided by
+// evaluating every point of small ranges, exactly; over large ranges they stay unknown.
+#include <catch2/catch_test_macros.hpp>
+
+#include <string>
+
+#include "shapes/checker.h"
+#include "shapes/sym_parse.h"
+
+using namespace ptx::shapes;
+
+namespace {
+
+Provenance why() { return Provenance{"aten::view", "view", "swin_transformer.py:144", "", "view: element counts must match"}; }
+
+// torchvision swin_t's window partition of an (H/4) x (W/4) feature map padded to multiples of 7:
+// x.view(B, pad_H // 7, 7, pad_W // 7, 7, C) needs pad_H * pad_W == 49 * (pad_H // 7) * (pad_W // 7).
+const char* kSwinGuard =
+    "Eq(((h//4))*((w//4)) + ((h//4))*(Mod(-(Mod((w//4), 7)), 7)) + ((w//4))*(Mod(-(Mod((h//4), 7)), 7)) + "
+    "(Mod(-(Mod((h//4), 7)), 7))*(Mod(-(Mod((w//4), 7)), 7)), "
+    "49*(((((h//4)) + (Mod(-(Mod((h//4), 7)), 7)))//7))*(((((w//4)) + (Mod(-(Mod((w//4), 7)), 7)))//7)))";
+
+ShapeEnv swin_env(Range r, const char* guard) {
+  ShapeEnv env;
+  SymExpr h = env.create_symbol("h", 64, r, DimHint::kNamed, "x.size()[2]");
+  SymExpr w = env.create_symbol("w", 64, r, DimHint::kNamed, "x.size()[3]");
+  env.add_guard(parse_sym_bool(guard, [&](const std::string& n) { return n == "h" ? h : w; }), why());
+  return env;
+}
+
+}  // namespace
+
+TEST_CASE("a nonlinear guard over small ranges is proved by enumeration", "[shapes][checker]") {
+  CheckResult r = check_constraints(swin_env(Range{60, 115}, kSwinGuard), CheckOptions{});
+  CHECK(r.ok);
+  CHECK_FALSE(r.unknown);
+  REQUIRE(r.symbols.size() == 2);
+  CHECK(r.symbols[0].verdict == Verdict::kOk);
+  CHECK(r.symbols[1].verdict == Verdict::kOk);
+}
+
+TEST_CASE("a nonlinear guard broken inside small ranges is a violation with a real counterexample",
+          "[shapes][checker]") {
+  // (h//4)*(w//4) is a multiple of 49 only for some sizes: broken at most points of [60, 115].
+  const char* guard = "Eq(Mod(((h//4))*((w//4)), 49), 0)";
+  ShapeEnv env = swin_env(Range{56, 115}, guard);
+  CheckResult r = check_constraints(env, CheckOptions{});
+  CHECK_FALSE(r.ok);
+  CHECK_FALSE(r.unknown);
+  bool found = false;
+  for (const SymbolVerdict& v : r.symbols) {
+    if (v.verdict != Verdict::kViolated || !v.counterexample) continue;
+    found = true;
+  }
+  CHECK(found);
+  CHECK(r.message.find("Constraints violated") != std::string::npos);
+}
+
+TEST_CASE("the enumeration is bounded by the solver budget", "[shapes][checker]") {
+  // 56 x 56 points: with a 1 ms budget (400 steps, 25 points) the guard is not enumerated.
+  CheckOptions tiny;
+  tiny.timeout_ms = 1;
+  CheckResult r = check_constraints(swin_env(Range{60, 115}, kSwinGuard), tiny);
+  CHECK(r.unknown);
+}

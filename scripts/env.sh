@@ -20,6 +20,7 @@ PACKAGES=(
   cmake g++ make ninja-build ccache pkg-config time
   python3-torch python3-torchvision python3-numpy
   libbenchmark-dev hyperfine gdb
+  libopenblas0-pthread
 )
 STAMP="$ROOT_DIR/.ptexport-packages"
 

@@ -29,6 +29,7 @@
 #include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/runtime/operator.h>
 
+#include <algorithm>
 #include <map>
 #include <memory>
 #include <set>
@@ -67,6 +68,10 @@ struct TensorCell {
   } step;
   std::optional<SymExpr> scalar;  // prim::NumToTensor of a symbolic int: the int
   std::string fqn;  // parameters/buffers: "fc.weight"
+  /// Parameters: whether the module's parameter requires grad (the sample is detached). Read by
+  /// prim::requires_grad, as torch.export sees it: with grad enabled and parameters requiring
+  /// grad, library fast paths (fused transformer kernels) are skipped as they are under export.
+  bool param_requires_grad = false;
 };
 
 struct SV;
@@ -116,10 +121,50 @@ std::string code_of(const jit::SourceRange& r) {
     const size_t line = r.source()->lineno_for_offset(r.start());
     std::string text = r.source()->get_line(line).str();
     const auto b = text.find_first_not_of(" \t");
-    return b == std::string::npos ? "" : text.substr(b);
+    if (b == std::string::npos) return "";
+    const auto e = text.find_last_not_of(" \t\r\n");
+    return text.substr(b, e - b + 1);
   } catch (...) {
     return "";
   }
+}
+
+/// The call sites that lead to `n` after inlining, innermost first, one "\n<indent>called from
+/// file:line: code" each (empty for a node of the method itself).
+std::string called_from(jit::Node* n, const std::string& indent) {
+  std::string out;
+  if (n == nullptr) return out;
+  if (auto cs = n->callstack()) {
+    const auto frames = (*cs)->vec();
+    for (auto it = frames.rbegin(); it != frames.rend(); ++it) {
+      const jit::SourceRange& r = std::get<1>(*it);
+      const std::string line = line_of(r);
+      if (line.empty()) continue;
+      const std::string code = code_of(r);
+      out += "\n" + indent + "called from " + line + (code.empty() ? "" : ": " + code);
+    }
+  }
+  return out;
+}
+
+/// True when `n` is the constant that `torch.compiler.is_compiling()` (or is_exporting, or
+/// torch._dynamo's and torch._utils' is_compiling) returns, inlined. TorchScript compiles these to
+/// `return False`; while exporting they are True, as under torch.export. Library code keys its
+/// export-safe path on them: nn.TransformerEncoder skips its sparsity fast path (a nested tensor
+/// built from the padding mask, which gives other values in padded positions) "with torch.compile
+/// or torch.export" instead of testing the mask's data.
+bool exporting_flag(jit::Node* n) {
+  if (n->outputs().size() != 1 || n->output()->type()->kind() != c10::TypeKind::BoolType) return false;
+  auto cs = n->callstack();
+  if (!cs) return false;
+  const auto frames = (*cs)->vec();
+  if (frames.empty() || std::get<0>(frames.back()) == nullptr) return false;
+  const std::string fn = std::get<0>(frames.back())->qualname().qualifiedName();
+  static const std::set<std::string> kFlags = {
+      "__torch__.torch.compiler.is_compiling", "__torch__.torch.compiler.is_exporting",
+      "__torch__.torch._dynamo.external_utils.is_compiling", "__torch__.torch._utils.is_compiling",
+      "__torch__.torch._dynamo.is_compiling"};
+  return kFlags.count(fn) > 0;
 }
 
 /// The interpreter of one trace. One instance per trace_module call.
@@ -145,6 +190,8 @@ class Tracer {
   void run_aten(jit::Node* n, const c10::FunctionSchema& schema);
   void run_generic(jit::Node* n);  // non-tensor ops: concrete result, symbolic where known
   bool run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);
+  /// Guards every symbolic int and bool in `s` (recursively in lists and tuples) to its sample value.
+  void specialize(const SVP& s, jit::Node* n, const std::string& reason);
 
   std::vector<c10::IValue> run_concrete(jit::Node* n, const std::vector<SVP>& in);
   SVP from_concrete(const c10::IValue& v);
@@ -204,6 +251,7 @@ void Tracer::lift_state() {
     std::replace(name.begin(), name.end(), '.', '_');
     cell->value = graph_.add_placeholder(name, ir::ValueType::kTensor, make_meta(cell->sample, shape));
     cell->value->mutable_meta().requires_grad = p.value.requires_grad();
+    cell->param_requires_grad = p.value.requires_grad();
     cell->original = cell->value;
     cell->shape = shape;
     out_.program.parameters[p.name] = cell->sample;
@@ -387,12 +435,9 @@ shapes::Provenance Tracer::why(jit::Node* n, const std::string& reason) const {
   shapes::Provenance p;
   if (n == nullptr) return p;
   p.op = n->kind().toQualString();
-  // The user's line: the outermost call site (the line in forward), else the node's own range.
-  jit::SourceRange user = n->sourceRange();
-  if (auto cs = n->callstack()) {
-    auto frames = (*cs)->vec();
-    if (!frames.empty()) user = std::get<1>(frames.front());
-  }
+  // The innermost line: the one in the (sub)module's own code that calls the op; the call chain
+  // that leads there is in the node's stack trace (set_meta) and in called_from().
+  const jit::SourceRange& user = n->sourceRange();
   p.source = line_of(user);
   p.code = code_of(user);
   p.reason = reason;
@@ -412,7 +457,7 @@ void Tracer::data_dependent(jit::Node* n, const SVP& s, const char* what) {
   PTX_USER_FAIL(ExitCode::kExportFailed, "E_DATA_DEPENDENT")
       << (p.source.empty() ? std::string("model") : p.source) << ": " << what
       << " depends on the values in a tensor (" << s->data_dep << "), not only on shapes"
-      << (p.code.empty() ? "" : "\n    " + p.code)
+      << (p.code.empty() ? "" : "\n    " + p.code) << called_from(n, "  ")
       << "\n  an exported graph has no Python control flow: rewrite the condition with torch.cond, "
          "or compute both branches and select with torch.where";
 }
@@ -593,8 +638,10 @@ shapes::RuleArg Tracer::to_rule_arg(const SVP& s, jit::Node* n) {
         for (const SVP& i : items) {
           if (i->k == SV::K::kTensor) {
             a.shapes.emplace_back(i->cell->shape);
+            a.dtypes.push_back(static_cast<int>(i->cell->sample.scalar_type()));
           } else {
             a.shapes.emplace_back(std::nullopt);
+            a.dtypes.push_back(-1);
           }
         }
       } else if (std::all_of(items.begin(), items.end(), [](const SVP& i) { return i->k == SV::K::kInt; })) {
@@ -722,7 +769,8 @@ std::vector<c10::IValue> Tracer::run_concrete(jit::Node* n, const std::vector<SV
     const shapes::Provenance p = why(n, "");
     PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_RAISED")
         << (p.source.empty() ? std::string("model") : p.source) << ": " << n->kind().toQualString()
-        << " failed on the sample inputs: " << msg << (p.code.empty() ? "" : "\n    " + p.code);
+        << " failed on the sample inputs: " << msg << (p.code.empty() ? "" : "\n    " + p.code)
+        << called_from(n, "  ");
   }
   const size_t nout = n->outputs().size();
   PTX_INTERNAL_CHECK(stack.size() >= nout) << n->kind().toQualString() << ": operation left too few outputs";
@@ -738,6 +786,11 @@ void Tracer::run_node(jit::Node* n) {
   ++out_.script_nodes;
   const c10::Symbol kind = n->kind();
   if (kind == c10::prim::Constant) {
+    if (exporting_flag(n)) {
+      auto sv = from_concrete(c10::IValue(true));
+      set(n->output(), sv);
+      return;
+    }
     get(n->output());
     return;
   }
@@ -753,7 +806,7 @@ void Tracer::run_node(jit::Node* n) {
     const shapes::Provenance p = why(n, "");
     PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_RAISED")
         << (p.source.empty() ? std::string("model") : p.source)
-        << ": the model raises an exception on the sample inputs: " << msg;
+        << ": the model raises an exception on the sample inputs: " << msg << called_from(n, "  ");
   }
   if (kind == c10::prim::SetAttr) {
     PTX_USER_FAIL(ExitCode::kExportFailed, "E_SETATTR")
@@ -775,8 +828,58 @@ void Tracer::run_node(jit::Node* n) {
   run_generic(n);
 }
 
+namespace {
+
+/// True when running `b` has no effect besides computing its outputs from metadata: only
+/// constants, None tests, negation, casts and nested ifs of the same kind.
+bool pure_block(jit::Block* b) {
+  for (jit::Node* n : b->nodes()) {
+    const c10::Symbol k = n->kind();
+    if (k == c10::prim::Constant || k == c10::aten::__is__ || k == c10::aten::__isnot__ ||
+        k == c10::aten::__not__ || k == c10::prim::unchecked_cast) {
+      continue;
+    }
+    if (k == c10::prim::If && pure_block(n->blocks()[0]) && pure_block(n->blocks()[1])) continue;
+    return false;
+  }
+  return true;
+}
+
+/// True when `a` and `b` are the same value for every input the trace allows: the same symbolic
+/// value, or equal constants (None, bool, int, float, string) with no symbolic or data part.
+bool same_value(const SV& a, const SV& b) {
+  if (&a == &b) return true;
+  if (!a.data_dep.empty() || !b.data_dep.empty() || a.cond || b.cond) return false;
+  if (a.k != b.k) return false;
+  switch (a.k) {
+    case SV::K::kNone: return true;
+    case SV::K::kBool: return a.iv.toBool() == b.iv.toBool();
+    case SV::K::kInt: return a.sym.is_const() && b.sym.is_const() && a.sym.value() == b.sym.value();
+    case SV::K::kFloat: return a.iv.toDouble() == b.iv.toDouble();
+    case SV::K::kTensor: return a.cell == b.cell;
+    default: return a.iv.isString() && b.iv.isString() && a.iv.toStringRef() == b.iv.toStringRef();
+  }
+}
+
+}  // namespace
+
 void Tracer::run_if(jit::Node* n) {
   const SVP c = get(n->input(0));
+  if (!c->data_dep.empty() && pure_block(n->blocks()[0]) && pure_block(n->blocks()[1])) {
+    // A condition on tensor data whose branches compute the same values either way (e.g.
+    // `if is_causal: x = attn_mask is None else: x = False` with a mask present): no decision.
+    std::vector<SVP> outs[2];
+    for (int i = 0; i < 2; ++i) {
+      run_block(n->blocks()[i]);
+      for (jit::Value* v : n->blocks()[i]->outputs()) outs[i].push_back(get(v));
+    }
+    bool same = true;
+    for (size_t i = 0; i < outs[0].size(); ++i) same = same && same_value(*outs[0][i], *outs[1][i]);
+    if (same) {
+      for (size_t i = 0; i < n->outputs().size(); ++i) set(n->output(i), outs[0][i]);
+      return;
+    }
+  }
   const bool taken = decide(c, n, "this if-condition");
   jit::Block* b = n->blocks()[taken ? 0 : 1];
   run_block(b);
@@ -896,6 +999,7 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
     RuleMiss& miss = missing_[key];
     if (miss.count++ == 0) {
       miss.first_source = prov.source.empty() ? "" : prov.source + (prov.code.empty() ? "" : ": " + prov.code);
+      miss.first_source += called_from(n, "      ");
       miss.detail = rule_error;
       missing_seen_.push_back(key);
     }
@@ -1105,39 +1209,76 @@ void Tracer::scatter_into_base(TensorCell& view, jit::Node* n) {
 bool Tracer::run_scalar_tensor_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
                                   const std::vector<c10::IValue>& outs) {
   // Traced models compute sizes with 0-dim tensors (prim::NumToTensor, then aten::floor_divide,
-  // aten::mul, ..., then aten::Int). Such a tensor stays a symbolic int: no IR node is emitted
-  // unless the tensor is later used as a tensor (tensor_value() then makes a scalar_tensor).
-  if (outs.size() != 1 || !outs[0].isTensor() || outs[0].toTensor().dim() != 0) return false;
-  std::vector<SymExpr> vals;
-  bool any_scalar = false;
-  for (const SVP& s : in) {
-    if (s->k == SV::K::kTensor) {
-      if (!s->cell->scalar) return false;
-      vals.push_back(*s->cell->scalar);
-      any_scalar = true;
-    } else if (s->k == SV::K::kInt) {
-      vals.push_back(s->sym);
-    } else if (s->k == SV::K::kNone || s->iv.isString()) {
-      continue;
-    } else {
-      return false;
+  // aten::mul, aten::div(rounding_mode="trunc"), .to(), ..., then aten::Int). Such a tensor stays a
+  // symbolic int: no IR node is emitted unless the tensor is later used as a tensor (tensor_value()
+  // then makes a scalar_tensor). Only integer results qualify: a float result is a real tensor.
+  if (outs.size() != 1 || !outs[0].isTensor()) return false;
+  const at::Tensor& out = outs[0].toTensor();
+  if (out.dim() != 0 || !at::isIntegralType(out.scalar_type(), /*includeBool=*/false)) return false;
+  auto scalar_of = [&](const SVP& s) -> std::optional<SymExpr> {
+    if (s->k == SV::K::kTensor && s->cell->scalar && s->cell->sample.dim() == 0) return *s->cell->scalar;
+    return std::nullopt;
+  };
+  if (in.empty() || !scalar_of(in[0])) {
+    // Binary ops with the size tensor second: mul(2, t) does not exist in TorchScript, but
+    // mul(c, t) with a constant tensor c does.
+    if (in.size() < 2 || !scalar_of(in[1])) return false;
+  }
+  std::optional<SymExpr> r;
+  // Ops that return their input's value (copies, conversions to another integer dtype, views).
+  static const std::set<std::string> kIdentity = {"aten::to",       "aten::detach",  "aten::clone",
+                                                  "aten::contiguous", "aten::alias", "aten::lift_fresh",
+                                                  "aten::type_as",  "aten::_to_copy", "aten::view_as",
+                                                  "aten::reshape_as", "aten::squeeze", "aten::reshape",
+                                                  "aten::view", "aten::expand_as", "aten::abs"};
+  if (kIdentity.count(op) && scalar_of(in[0])) {
+    r = *scalar_of(in[0]);
+    if (op == "aten::abs") {
+      if (!env_.guard_bool(shapes::sym_ge(*r, SymExpr(0)), why(n, "abs of a size tensor"))) r = -*r;
     }
   }
-  if (!any_scalar || vals.size() < 2 || outs[0].toTensor().is_floating_point()) return false;
-  const SymExpr a = vals[0], b = vals[1];
-  std::optional<SymExpr> r;
-  if (op == "aten::add" && vals.size() == 2) r = a + b;
-  if (op == "aten::add" && vals.size() == 3) r = a + b * vals[2];  // alpha
-  if (op == "aten::sub" && vals.size() == 2) r = a - b;
-  if (op == "aten::sub" && vals.size() == 3) r = a - b * vals[2];
-  if (op == "aten::mul") r = a * b;
-  if ((op == "aten::floor_divide" || op == "aten::div") && b.is_const() && b.value() > 0) {
-    if (op == "aten::div" && !(in.size() == 3 && in[2]->iv.isString() && in[2]->iv.toStringRef() == "floor")) return false;
-    r = shapes::floor_div(a, b);
+  auto operand = [&](size_t i) -> std::optional<SymExpr> {
+    if (i >= in.size()) return std::nullopt;
+    if (auto v = scalar_of(in[i])) return v;
+    if (in[i]->k == SV::K::kInt && in[i]->data_dep.empty()) return in[i]->sym;
+    return std::nullopt;
+  };
+  const auto a = operand(0), b = operand(1);
+  if (!r && op == "aten::neg" && a) r = -*a;
+  if (!r && a && b) {
+    std::optional<SymExpr> alpha = SymExpr(1);
+    if (in.size() >= 3 && (op == "aten::add" || op == "aten::sub" || op == "aten::rsub")) alpha = operand(2);
+    if (alpha) {
+      if (op == "aten::add") r = *a + *b * *alpha;
+      if (op == "aten::sub") r = *a - *b * *alpha;
+      if (op == "aten::rsub") r = *b - *a * *alpha;
+    }
+    if (op == "aten::mul") r = *a * *b;
+    const bool pos_divisor = b->is_const() && b->value() > 0;
+    std::string mode;
+    if (op == "aten::div" && in.size() >= 3 && in[2]->iv.isString()) mode = in[2]->iv.toStringRef();
+    if (pos_divisor && (op == "aten::floor_divide" || (op == "aten::div" && mode == "floor"))) {
+      r = shapes::floor_div(*a, *b);
+    }
+    if (pos_divisor && op == "aten::div" && mode == "trunc") {
+      // Truncation equals floor division for a non-negative dividend (sizes): guard on it.
+      if (env_.guard_bool(shapes::sym_ge(*a, SymExpr(0)), why(n, "trunc division of a size"))) {
+        r = shapes::floor_div(*a, *b);
+      } else {
+        r = -shapes::floor_div(-*a, *b);
+      }
+    }
+    if (pos_divisor && (op == "aten::remainder" || op == "aten::fmod")) {
+      if (op == "aten::fmod" && !env_.guard_bool(shapes::sym_ge(*a, SymExpr(0)), why(n, "fmod of a size"))) {
+        return false;
+      }
+      r = shapes::python_mod(*a, *b);
+    }
+    if (op == "aten::minimum" || op == "aten::min") r = shapes::sym_min(*a, *b);
+    if (op == "aten::maximum" || op == "aten::max") r = shapes::sym_max(*a, *b);
   }
-  if (op == "aten::remainder" && b.is_const() && b.value() > 0) r = shapes::python_mod(a, b);
   if (!r) return false;
-  PTX_INTERNAL_CHECK(shapes::evaluate(*r, env_.hints()) == std::optional<int64_t>(outs[0].toTensor().item<int64_t>()))
+  PTX_INTERNAL_CHECK(shapes::evaluate(*r, env_.hints()) == std::optional<int64_t>(out.item<int64_t>()))
       << op << " on size tensors: " << r->str() << " disagrees with the sample";
   auto sv = from_concrete(outs[0]);
   sv->cell->scalar = *r;
@@ -1178,6 +1319,9 @@ bool Tracer::run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const
     set(n->output(), sv);
     return true;
   }
+  if (op_name == "aten::len" && in.size() == 1 && in[0]->k == SV::K::kTensor && !in[0]->cell->shape.empty()) {
+    return int_out(in[0]->cell->shape[0]);
+  }
   if (op_name == "aten::numel" && in.size() == 1 && in[0]->k == SV::K::kTensor) {
     SymExpr p(1);
     for (const SymExpr& e : in[0]->cell->shape) p = p * e;
@@ -1203,12 +1347,17 @@ bool Tracer::run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const
     if (op_name == "aten::add") return int_out(a + b);
     if (op_name == "aten::sub") return int_out(a - b);
     if (op_name == "aten::mul") return int_out(a * b);
+    // A symbolic divisor (x.size(0) // num_windows) must be positive: guarded, as a size is.
+    auto positive = [&](const SymExpr& d) {
+      return d.is_const() ? d.value() != 0
+                          : env_.guard_bool(shapes::sym_ge(d, SymExpr(1)), why(n, "a size used as a divisor"));
+    };
     if (op_name == "aten::floordiv" || op_name == "aten::__floordiv__") {
-      if (!b.is_const()) return false;
+      if (!positive(b)) return false;
       return int_out(shapes::floor_div(a, b));
     }
     if (op_name == "aten::remainder" || op_name == "aten::__mod__") {
-      if (!b.is_const()) return false;
+      if (!positive(b)) return false;
       return int_out(shapes::python_mod(a, b));
     }
     if (op_name == "prim::min") return int_out(shapes::sym_min(a, b));
@@ -1265,6 +1414,77 @@ void Tracer::run_generic(jit::Node* n) {
     set(n->output(), in[0]);
     return;
   }
+  // List slicing, copies, concatenation and item assignment keep the symbolic elements.
+  if (kind == "aten::slice" && in[0]->elems && in[0]->k == SV::K::kList) {
+    const auto outs = run_concrete(n, in);
+    const auto items = elements(in[0]);
+    const auto len = static_cast<int64_t>(items.size());
+    auto index_arg = [&](size_t i) -> std::optional<int64_t> {
+      if (i >= in.size() || in[i]->k == SV::K::kNone) return std::nullopt;
+      const SymExpr e = int_of(in[i], n, "a list slice bound");
+      return e.is_const() ? e.value() : env_.guard_int(e, why(n, "list slice bound"));
+    };
+    const int64_t step = index_arg(3).value_or(1);
+    if (step > 0) {
+      auto clamp = [&](std::optional<int64_t> v, int64_t dflt) {
+        int64_t x = v.value_or(dflt);
+        if (x < 0) x += len;
+        return std::clamp<int64_t>(x, 0, len);
+      };
+      const int64_t start = clamp(index_arg(1), 0), end = clamp(index_arg(2), len);
+      auto sv = from_concrete(outs[0]);
+      sv->elems = std::make_shared<std::vector<SVP>>();
+      for (int64_t i = start; i < end; i += step) sv->elems->push_back(items[static_cast<size_t>(i)]);
+      PTX_INTERNAL_CHECK(sv->elems->size() == outs[0].toListRef().size()) << "list slice disagrees with the sample";
+      set(n->output(), sv);
+      return;
+    }
+    // a negative step: the generic path below (specializes the elements)
+  }
+  if ((kind == "aten::copy" || kind == "aten::list") && in.size() == 1 && in[0]->elems) {
+    const auto outs = run_concrete(n, in);
+    auto sv = from_concrete(outs[0]);
+    sv->elems = std::make_shared<std::vector<SVP>>(*in[0]->elems);
+    set(n->output(), sv);
+    return;
+  }
+  if (kind == "aten::add" && in.size() == 2 && in[0]->elems && in[1]->elems && in[0]->k == SV::K::kList) {
+    const auto outs = run_concrete(n, in);
+    auto sv = from_concrete(outs[0]);
+    sv->elems = std::make_shared<std::vector<SVP>>(*in[0]->elems);
+    sv->elems->insert(sv->elems->end(), in[1]->elems->begin(), in[1]->elems->end());
+    set(n->output(), sv);
+    return;
+  }
+  if ((kind == "aten::eq" || kind == "aten::ne") && in.size() == 2 && in[0]->elems && in[1]->elems) {
+    // Size lists compared (x.size() == y.size()): element by element, each decided with a guard on
+    // that element's equality only (not a specialization of the sizes).
+    const auto outs = run_concrete(n, in);
+    const auto a = elements(in[0]), b = elements(in[1]);
+    bool all_ints = true;
+    for (const SVP& e : a) all_ints = all_ints && e->k == SV::K::kInt && e->data_dep.empty();
+    for (const SVP& e : b) all_ints = all_ints && e->k == SV::K::kInt && e->data_dep.empty();
+    if (all_ints) {
+      bool equal = a.size() == b.size();
+      for (size_t i = 0; equal && i < a.size(); ++i) {
+        const SymBool c = shapes::sym_eq(a[i]->sym, b[i]->sym);
+        equal = c.as_const() ? *c.as_const() : env_.guard_bool(c, why(n, "size lists compared"));
+      }
+      const bool result = kind == "aten::eq" ? equal : !equal;
+      PTX_INTERNAL_CHECK(result == outs[0].toBool()) << kind << " of size lists disagrees with the sample";
+      set(n->output(), from_concrete(outs[0]));
+      return;
+    }
+  }
+  if (kind == "aten::_set_item" && in.size() == 3 && in[0]->elems) {
+    const SymExpr idx = int_of(in[1], n, "an index");
+    int64_t i = idx.is_const() ? idx.value() : env_.guard_int(idx, why(n, "list index"));
+    run_concrete(n, in);
+    if (i < 0) i += static_cast<int64_t>(in[0]->elems->size());
+    (*in[0]->elems).at(static_cast<size_t>(i)) = in[2];
+    set(n->output(), in[0]);
+    return;
+  }
   if (kind == "aten::len" && in[0]->elems) {
     const auto outs = run_concrete(n, in);
     set(n->output(), from_concrete(outs[0]));
@@ -1293,22 +1513,44 @@ void Tracer::run_generic(jit::Node* n) {
     }
   }
 
+  if (kind == "prim::requires_grad" && in.size() == 1 && in[0]->k == SV::K::kTensor && in[0]->cell->param_requires_grad) {
+    set(n->output(), from_concrete(c10::IValue(true)));
+    return;
+  }
   const auto outs = run_concrete(n, in);
   if (!outs.empty() && run_symbolic_scalar(n, in, outs)) return;
 
-  // Anything else: the concrete result stands. Symbolic inputs are specialized (guarded), and a
-  // result computed from tensor data is marked data-dependent.
+  // A non-tensor result computed from a tensor reads its data, unless the op reads only metadata.
+  static const std::set<std::string> kMetadata = {
+      "aten::dim",        "aten::size",          "aten::numel",       "aten::len",         "prim::dtype",
+      "prim::device",     "prim::layout",        "prim::is_nested",   "prim::requires_grad", "prim::is_cuda",
+      "prim::is_cpu",     "prim::is_xpu",        "prim::is_meta",     "prim::is_mkldnn",   "prim::is_quantized",
+      "prim::is_sparse",  "prim::is_sparse_csr", "prim::is_vulkan",   "prim::is_ipu",      "prim::is_mps",
+      "prim::is_maia",    "prim::name",          "aten::is_floating_point", "aten::is_complex",
+      "aten::is_signed",  "aten::__is__",        "aten::__isnot__",   "aten::is_contiguous", "aten::get_device",
+      "aten::stride",     "aten::element_size",  "aten::is_inference", "aten::is_leaf",    "aten::output_nr",
+      "prim::shape",      "prim::isinstance",    "prim::unchecked_cast", "aten::sym_size", "aten::sym_numel"};
+  // Anything else: the concrete result stands. Symbolic inputs (also inside lists and tuples)
+  // are specialized (guarded), and a result computed from tensor data is marked data-dependent.
   std::string data_dep;
   for (const SVP& s : in) {
     if (!s->data_dep.empty()) data_dep = s->data_dep;
-    if (s->k == SV::K::kInt && !s->sym.is_const()) {
-      env_.guard_int(s->sym, why(n, "used by " + kind + ", which ptexport evaluates on the sample"));
-    }
-    if (s->k == SV::K::kBool && s->cond) decide(s, n, "a condition");
+    if (!kMetadata.count(kind)) specialize(s, n, "used by " + kind + ", which ptexport evaluates on the sample");
   }
-  const bool reads_data = kind == "aten::item" || kind == "aten::Bool" || kind == "aten::Float" ||
-                          kind == "aten::is_nonzero" || kind == "aten::equal" || kind == "aten::allclose" ||
-                          kind == "aten::tolist";
+  // A list the op mutated (insert, pop, extend, ...): its elements are now the concrete ones.
+  if (n->maybeSchema() != nullptr) {
+    const auto& args = n->schema().arguments();
+    for (size_t i = 0; i < args.size() && i < in.size(); ++i) {
+      if (in[i]->elems && in[i]->iv.isList() && args[i].alias_info() && args[i].alias_info()->isWrite()) {
+        in[i]->elems->clear();
+        for (const c10::IValue& e : in[i]->iv.toListRef()) in[i]->elems->push_back(from_concrete(e));
+      }
+    }
+  }
+  bool tensor_in = false;
+  for (const SVP& s : in) tensor_in = tensor_in || s->k == SV::K::kTensor;
+  // (item, Bool, Float, is_nonzero, equal, allclose, tolist of a tensor; Bool of an int is not)
+  const bool reads_data = tensor_in && !kMetadata.count(kind);
   if (reads_data && data_dep.empty()) data_dep = "the values of a tensor, read by " + kind + " at " + why(n, "").source;
   for (size_t i = 0; i < outs.size(); ++i) {
     SVP sv = from_concrete(outs[i]);
@@ -1322,6 +1564,14 @@ void Tracer::run_generic(jit::Node* n) {
 }
 
 // ---- outputs -------------------------------------------------------------------------------------
+
+void Tracer::specialize(const SVP& s, jit::Node* n, const std::string& reason) {
+  if (s->k == SV::K::kInt && !s->sym.is_const()) env_.guard_int(s->sym, why(n, reason));
+  if (s->k == SV::K::kBool && s->cond) decide(s, n, "a condition");
+  if (s->elems) {
+    for (const SVP& e : *s->elems) specialize(e, n, reason);
+  }
+}
 
 void Tracer::flatten_output(const SVP& s, ir::PyTree& spec, std::vector<ir::Value*>& outs) {
   switch (s->k) {

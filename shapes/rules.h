@@ -36,6 +36,7 @@ struct RuleArg {
   std::string s;                  // kString
   std::vector<double> floats;     // kOther holding a float[] (upsample scale_factors), else empty
   int dtype = -1;                 // kTensor: c10::ScalarType as int (for rules that care), else -1
+  std::vector<int> dtypes;        // kTensorList: each element's dtype (-1 for None); may be empty
 
   bool is_none() const { return kind == Kind::kNone; }
 };

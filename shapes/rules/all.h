@@ -65,6 +65,8 @@ Shapes pad(RuleContext& ctx, Args args);  // pad, constant_pad_nd
 Shapes index_select(RuleContext& ctx, Args args);
 Shapes embedding(RuleContext& ctx, Args args);
 Shapes gather(RuleContext& ctx, Args args);
+Shapes index(RuleContext& ctx, Args args);
+Shapes index_put(RuleContext& ctx, Args args);
 // reductions.cpp
 Shapes reduction(RuleContext& ctx, Args args);  // sum, mean, amax, amin, prod, all, any, logsumexp
 Shapes norm(RuleContext& ctx, Args args);

@@ -1,4 +1,5 @@
-// shapes/rules/indexing.cpp: index_select, embedding, gather.
+// shapes/rules/indexing.cpp: index_select, embedding, gather, advanced indexing (index.Tensor,
+// index_put).
 #include <string>
 
 #include "shapes/rules/all.h"
@@ -36,6 +37,75 @@ Shapes gather(RuleContext& ctx, Args args) {
     fail("gather: index " + str(index) + " and input " + str(x) + " must have the same number of dimensions");
   }
   return {index};
+}
+
+namespace {
+
+// c10::ScalarType values of the mask dtypes (Byte, Bool).
+constexpr int kByte = 0;
+constexpr int kBool = 11;
+
+struct AdvancedIndex {
+  SymShape shape;  // the result's shape
+};
+
+// ATen advanced indexing (TensorIterator-based index, "advanced indexing" in the NumPy sense):
+// `indices` has at most rank(self) entries, None entries keep their dim; the index tensors
+// broadcast together to B. If the indexed dims are adjacent, B replaces them in place; otherwise
+// B comes first, followed by the kept dims in order. Boolean masks (their nonzero positions) give
+// data-dependent sizes: not supported.
+SymShape advanced_index(RuleContext& ctx, const SymShape& self, const RuleArg& list) {
+  const auto& idx = list.shapes;
+  if (static_cast<int64_t>(idx.size()) > rank(self)) {
+    fail("too many indices for tensor of dimension " + std::to_string(rank(self)) + " (got " +
+         std::to_string(idx.size()) + ")");
+  }
+  std::vector<SymShape> tensors;
+  int64_t first = -1, last = -1;
+  bool adjacent = true;
+  for (size_t i = 0; i < idx.size(); ++i) {
+    if (!idx[i]) continue;
+    if (i < list.dtypes.size() && (list.dtypes[i] == kBool || list.dtypes[i] == kByte)) {
+      fail("indexing with a boolean mask: the result's size depends on the mask's values");
+    }
+    if (last >= 0 && static_cast<int64_t>(i) != last + 1) adjacent = false;
+    if (first < 0) first = static_cast<int64_t>(i);
+    last = static_cast<int64_t>(i);
+    tensors.push_back(*idx[i]);
+  }
+  if (tensors.empty()) return self;  // x[None, None]-like: every dim kept
+  const SymShape b = broadcast(ctx, tensors);
+  SymShape out;
+  if (adjacent) {
+    out.insert(out.end(), self.begin(), self.begin() + first);
+    out.insert(out.end(), b.begin(), b.end());
+    out.insert(out.end(), self.begin() + last + 1, self.end());
+  } else {
+    out = b;
+    for (size_t d = 0; d < self.size(); ++d) {
+      if (d >= idx.size() || !idx[d]) out.push_back(self[d]);
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+// index.Tensor(self, Tensor?[] indices): advanced indexing (advanced_index above).
+Shapes index(RuleContext& ctx, Args args) {
+  const SymShape& self = tensor(args, 0, "self");
+  tensor_list(args, 1, "indices");
+  return {advanced_index(ctx, self, args[1])};
+}
+
+// index_put(self, indices, values, accumulate): self's shape; values must broadcast to the shape
+// of self[indices].
+Shapes index_put(RuleContext& ctx, Args args) {
+  const SymShape& self = tensor(args, 0, "self");
+  tensor_list(args, 1, "indices");
+  const SymShape target = advanced_index(ctx, self, args[1]);
+  require_broadcastable_to(ctx, tensor(args, 2, "values"), target);
+  return {self};
 }
 
 }  // namespace ptx::shapes::rules

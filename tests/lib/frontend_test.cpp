@@ -8,7 +8,10 @@
 #include <catch2/matchers/catch_matchers_string.hpp>
 #include <torch/csrc/jit/api/module.h>
 
+#include <filesystem>
+
 #include "lib/frontend.h"
+#include "lib/model.h"
 #include "lib/interpreter.h"
 #include "shapes/error.h"
 
@@ -259,4 +262,99 @@ def forward(self, x):
   CHECK(kinds.front() == ptx::ir::InputKind::kParameter);
   CHECK(kinds.back() == ptx::ir::InputKind::kUserInput);
   for (int64_t b : {1, 4, 7}) check_same(r, m, {at::randn({b, 2})});
+}
+
+TEST_CASE("traced size arithmetic on 0-dim tensors stays symbolic", "[lib][frontend]") {
+  // The code torch.jit.trace writes for sizes: prim::NumToTensor, tensor arithmetic (trunc and
+  // floor division, mul, add, remainder, to/detach/clone), then int(). None of it reads data.
+  auto m = make_model(R"(
+def forward(self, x):
+    b = ops.prim.NumToTensor(torch.size(x, 0))
+    h = torch.div(b, 2, rounding_mode="trunc")
+    k = torch.mul(h, torch.tensor(3)).to(torch.int64).detach().clone()
+    m = torch.floor_divide(torch.add(k, 1), 2)
+    r = torch.remainder(b, 4)
+    y = torch.reshape(x, [int(h), 2, -1])
+    z = torch.zeros([int(m), int(torch.sub(r, -1))])
+    return y, z
+)");
+  auto in = make_inputs({{"x", at::randn({8, 3}), {sym("n", 2), {}}}}, {{"n", {"n", 1, 64}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  REQUIRE(r.env.symbols().size() == 1);
+  const auto& outs = r.program.graph->outputs();
+  REQUIRE(outs.size() == 2);
+  // hand-derived: x is [2*s0, 3]; h = s0; k = 3*s0; m = (3*s0 + 1) // 2; r = (2*s0) % 4
+  const ptx::shapes::SymExpr s0 = r.env.symbols()[0].sym;
+  CHECK(outs[0]->meta().sizes == ptx::shapes::SymShape{s0, 2, 3});
+  CHECK(outs[1]->meta().sizes[0] == ptx::shapes::floor_div(3 * s0 + 1, 2));
+  CHECK(outs[1]->meta().sizes[1] == ptx::shapes::python_mod(2 * s0, 4) + 1);
+  CHECK(r.env.guards().empty());  // nothing was specialized
+  for (int64_t n : {1, 3, 4, 17, 64}) check_same(r, m, {at::randn({2 * n, 3})});
+}
+
+TEST_CASE("errors and stack traces name the innermost line, then its callers", "[lib][frontend]") {
+  torch::jit::Module sub("__torch__.Inner");
+  sub.define(R"(
+def forward(self, x):
+    y = x * 2.0
+    if bool(y.sum() > 0):
+        return y
+    return -y
+)");
+  torch::jit::Module outer("__torch__.Outer");
+  outer.register_module("inner", sub);
+  outer.define(R"(
+def forward(self, x):
+    return self.inner(x) + 1.0
+)");
+  const auto file = std::filesystem::temp_directory_path() / "ptx_frontend_test_innermost.pt";
+  outer.save(file.string());
+  ptx::LoadedModel m = ptx::load_model(file);
+  std::filesystem::remove(file);
+  auto in = make_inputs({{"x", at::ones({4}), {{}}}});
+  try {
+    ptx::trace_module(m, in);
+    FAIL("expected an error");
+  } catch (const ptx::UserError& e) {
+    const std::string msg = e.what();
+    CHECK(e.code() == ptx::ExitCode::kExportFailed);
+    // first line: the inner module's `if`, with its code on the next line
+    const std::string first = msg.substr(0, msg.find('\n'));
+    CHECK_THAT(first, ContainsSubstring("this if-condition depends on the values in a tensor"));
+    const std::string second = msg.substr(msg.find('\n') + 1, msg.find('\n', msg.find('\n') + 1) - msg.find('\n') - 1);
+    CHECK_THAT(second, ContainsSubstring("bool("));
+    // then the call site in the outer forward
+    CHECK_THAT(msg, ContainsSubstring("called from code/__torch__.py:"));
+    CHECK_THAT(msg, ContainsSubstring("(self.inner).forward(x"));
+  }
+  // The node made in the inner module: source line is the inner line, the stack trace has both.
+  torch::jit::Module sub2("__torch__.Inner2");
+  sub2.define(R"(
+def forward(self, x):
+    y = torch.relu(x)
+    return y
+)");
+  torch::jit::Module outer2("__torch__.Outer2");
+  outer2.register_module("inner", sub2);
+  outer2.define(R"(
+def forward(self, x):
+    return self.inner(x)
+)");
+  outer2.save(file.string());
+  ptx::LoadedModel m2 = ptx::load_model(file);
+  std::filesystem::remove(file);
+  const ptx::TraceResult r = ptx::trace_module(m2, in);
+  const ptx::ir::Node* relu = nullptr;
+  for (const auto& node : r.program.graph->nodes()) {
+    if (node->target() == "aten::relu.default") relu = node.get();
+  }
+  REQUIRE(relu != nullptr);
+  const std::string& trace = relu->meta().stack_trace;
+  CHECK_THAT(trace, ContainsSubstring("(self.inner).forward(x"));
+  CHECK_THAT(trace, ContainsSubstring("torch.relu(x)"));
+  CHECK(trace.find("(self.inner).forward(x") < trace.find("torch.relu(x)"));  // outermost first
+  // the node's source line is the inner one (the line of torch.relu in the saved code)
+  const auto line_start = trace.rfind("line ");
+  REQUIRE(line_start != std::string::npos);
+  CHECK(std::atoi(trace.c_str() + line_start + 5) == relu->meta().source_line);
 }

@@ -385,6 +385,15 @@ def more_cases():
     case("aten::norm", "ScalarOpt_dtype", [T("s0", 3), F(2.0), DT("float32")], grid(s0=[1, 2]))
     case("aten::scatter_add", "default", [T("s0", 3), I(0), T("s0", 3, dtype="int64"), T("s0", 3)], grid(s0=[1, 2]))
     case("aten::index_put_", "default", [T("s0", 3), TL([2], dtype="int64"), T(3), B(False)], grid(s0=[2, 5]))
+    # advanced indexing: adjacent index tensors replace their dims in place, non-adjacent ones go
+    # first; index shapes broadcast (symbolic 1 vs n)
+    case("aten::index", "Tensor", [T("s0", 5, 6), TL(None, ["s1", 1], [1, 3], dtype="int64")],
+         grid(s0=[1, 2], s1=[1, 4]))
+    case("aten::index", "Tensor", [T("s0", 5, 6), TL(["s1"], None, ["s1"], dtype="int64")], grid(s0=[1, 3], s1=[2]))
+    case("aten::index", "Tensor", [T("s0", 5), TL(["s1"], ["s2"], dtype="int64")], grid(s0=[1], s1=[1, 3], s2=[1, 3]))
+    case("aten::index", "Tensor", [T(7, "s0"), TL(["s1", "s1"], dtype="int64")], grid(s0=[1, 2], s1=[1, 3]))
+    case("aten::index_put", "default", [T("s0", 5), TL(None, ["s1"], dtype="int64"), T("s0", 1), B(False)],
+         grid(s0=[1, 2], s1=[1, 3]))
     case("aten::embedding", "default", [T(10, 4), T("s0", "s1", dtype="int64"), I(-1), B(False), B(False)],
          grid(s0=[1, 2], s1=[3]))
     case("aten::stack", "default", [TL(["s0"], ["s0"], ["s0"]), I(-1)], grid(s0=[1, 4]))

@@ -129,3 +129,41 @@ TEST_CASE("index_select takes the index's length", "[shapes][rules][index]") {
         std::vector<SymShape>{{s0, s1, 16}});
   CHECK(h.guards().empty());
 }
+
+TEST_CASE("index.Tensor broadcasts the index shapes and places them by adjacency", "[shapes][rules][index]") {
+  Harness h;
+  SymExpr b = h.sym(2), n = h.sym(4);
+  // x[:, i, j] with i: [n, 1], j: [1, 3] -> the indexed dims (1, 2) become broadcast([n,1],[1,3]).
+  CHECK(h.run("aten::index", {T({b, 5, 6}), TL({std::nullopt, SymShape{n, 1}, SymShape{1, 3}})}, "Tensor").shapes ==
+        std::vector<SymShape>{{b, n, 3}});
+  // x[i, :, j]: not adjacent, the broadcast index shape comes first, then the kept dims.
+  CHECK(h.run("aten::index", {T({b, 5, 6}), TL({SymShape{n}, std::nullopt, SymShape{n}})}, "Tensor").shapes ==
+        std::vector<SymShape>{{n, 5}});
+  // trailing dims are kept; x[i] on [7, b] with i: [n, n] -> [n, n, b]
+  CHECK(h.run("aten::index", {T({7, b}), TL({SymShape{n, n}})}, "Tensor").shapes ==
+        std::vector<SymShape>{{n, n, b}});
+  CHECK(h.guards().empty());
+}
+
+TEST_CASE("index.Tensor guards symbolic index broadcasting and rejects masks", "[shapes][rules][index]") {
+  Harness h;
+  SymExpr n = h.sym(3, Range{1, 8}), m = h.sym(3, Range{1, 8});
+  // [n] and [m] broadcast: on the sample n == m, so the guard Eq(n, m) is recorded (as torch does).
+  const RuleResult r = h.run("aten::index", {T({10, 5}), TL({SymShape{n}, SymShape{m}})}, "Tensor");
+  REQUIRE(r.error.empty());
+  REQUIRE(r.shapes.size() == 1);
+  CHECK(r.shapes[0].size() == 1);
+  CHECK_FALSE(h.guards().empty());
+  // more indices than dims
+  CHECK(h.run("aten::index", {T({10}), TL({SymShape{2}, SymShape{2}})}, "Tensor").error.starts_with("too many indices"));
+  // a boolean mask: the size depends on the data
+  RuleArg mask = TL({SymShape{10}});
+  mask.dtypes = {11};
+  CHECK(h.run("aten::index", {T({10, 5}), mask}, "Tensor").error.find("boolean mask") != std::string::npos);
+  // index_put: values must broadcast to x[indices]; the output is self's shape
+  Harness h2;
+  SymExpr b = h2.sym(2), k = h2.sym(3);
+  CHECK(h2.run("aten::index_put", {T({b, 5}), TL({std::nullopt, SymShape{k}}), T({b, 1}), B(false)}).shapes ==
+        std::vector<SymShape>{{b, 5}});
+  CHECK(h2.run("aten::index_put", {T({b, 5}), TL({std::nullopt, SymShape{k}}), T({4}), B(false)}).error != "");
+}

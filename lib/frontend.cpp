@@ -1535,7 +1535,11 @@ void Tracer::run_generic(jit::Node* n) {
   std::string data_dep;
   for (const SVP& s : in) {
     if (!s->data_dep.empty()) data_dep = s->data_dep;
-    if (!kMetadata.count(kind)) specialize(s, n, "used by " + kind + ", which ptexport evaluates on the sample");
+    // Messages (aten::format, str) print sizes without deciding anything: no specialization.
+    const bool message = kind == "aten::format" || kind == "aten::str" || kind == "prim::str";
+    if (!kMetadata.count(kind) && !message) {
+      specialize(s, n, "used by " + kind + ", which ptexport evaluates on the sample");
+    }
   }
   // A list the op mutated (insert, pop, extend, ...): its elements are now the concrete ones.
   if (n->maybeSchema() != nullptr) {

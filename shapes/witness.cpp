@@ -11,6 +11,7 @@ std::optional<Assignment> nearest_point(const ShapeEnv& env, const std::map<std:
     z3::optimize opt(ctx);
     z3::params p(ctx);
     p.set("rlimit", static_cast<unsigned>(std::min<uint64_t>(budget.rlimit, UINT32_MAX)));
+    p.set("ctrl_c", false);  // ^C is ptexport's (see make_solver)
     (void)budget.random_seed;  // z3::optimize takes no random_seed parameter; its default seed is fixed (0)
     opt.set(p);
     z3::expr distance = ctx.int_val(0);

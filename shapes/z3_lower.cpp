@@ -130,6 +130,10 @@ z3::solver make_solver(z3::context& ctx, const SolverBudget& budget) {
   z3::params p(ctx);
   p.set("rlimit", static_cast<unsigned>(std::min<uint64_t>(budget.rlimit, UINT32_MAX)));
   p.set("random_seed", budget.random_seed);
+  // No SIGINT handler of Z3's for the length of check(): ptexport's own (cmd/signals.cpp) must see
+  // ^C. Z3's would take it on whatever thread the kernel picks (LibTorch's OpenBLAS starts threads
+  // before ptexport can block signals) and turn it into "unknown", or lose it.
+  p.set("ctrl_c", false);
   s.set(p);
   return s;
 }

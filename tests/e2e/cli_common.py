@@ -119,6 +119,9 @@ def run_in_pty(args, env=None, cwd=None, interrupt_when=None, columns=100):
             import struct
             import termios
             fcntl.ioctl(0, termios.TIOCSWINSZ, struct.pack("HHHH", 30, columns, 0, 0))
+            # As a shell starts a foreground command: ^C acts even when this test runs as a
+            # background job (which inherits SIGINT ignored, and ptexport then stays deaf to it).
+            signal.signal(signal.SIGINT, signal.SIG_DFL)
             os.execve(EXE, [EXE, *map(str, args)], env or clean_env())
         finally:
             os._exit(127)

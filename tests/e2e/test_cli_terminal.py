@@ -67,7 +67,9 @@ class LiveProgress(unittest.TestCase):
 
     def test_ctrl_c_on_a_terminal(self):
         model, inputs = own("parity")
-        code, out = run_in_pty(["check", model, inputs], env=clean_env(TERM="xterm-256color", LANG="C.UTF-8"),
+        # A large budget (100 s worth of solver steps) keeps the solve stage busy until the ^C.
+        code, out = run_in_pty(["check", model, inputs, "--solver-timeout", "100"],
+                               env=clean_env(TERM="xterm-256color", LANG="C.UTF-8"),
                                interrupt_when=lambda text: SPINNER.search(plain(text)) is not None)
         self.assertEqual(code, 130, out)
         self.assertIn("\nerror: interrupted", out)

@@ -12,6 +12,7 @@
 #include <torch/headeronly/version.h>
 
 #include <bit>
+#include <cmath>
 #include <memory>
 #include <set>
 #include <unordered_map>
@@ -26,6 +27,27 @@
 
 namespace ptx::serialize {
 namespace {
+
+// Note [-inf in the JSON]: LibTorch 2.14's generated to_json(F64) tests isinf() before the sign and
+// writes -inf as "Infinity", which torch.export.load reads as +inf (a masked_fill(..., -inf) would
+// turn into +inf). So -inf goes into the schema objects as a sentinel that no model writes, and the
+// sentinel becomes torch's "-Infinity" in the JSON.
+constexpr double kNegativeInfinitySentinel = -0x1.5ee7c0ffee123p-1021;
+
+tx::F64 f64(double v) {
+  tx::F64 f;
+  f.set(std::isinf(v) && v < 0 ? kNegativeInfinitySentinel : v);
+  return f;
+}
+
+void restore_negative_infinity(nlohmann::json& j) {
+  if (j.is_number_float()) {
+    if (j.get<double>() == kNegativeInfinitySentinel) j = "-Infinity";
+  } else if (j.is_structured()) {
+    for (auto& child : j) restore_negative_infinity(child);
+  }
+}
+
 
 static_assert(std::endian::native == std::endian::little,
               "weights are written as the host's bytes, which the format requires to be little-endian");
@@ -131,7 +153,9 @@ class ProgramSerializer {
     program.set_guards_code(std::vector<std::string>{});
 
     Pt2Json out;
-    out.model = nlohmann::json(program).dump();
+    nlohmann::json model(program);
+    restore_negative_infinity(model);
+    out.model = model.dump();
     out.weights_config = nlohmann::json(payload_config(weights_, "weight_", archive::WEIGHTS_DIR, weight_blobs_)).dump();
     out.constants_config = nlohmann::json(payload_config(constants_, "tensor_", archive::CONSTANTS_DIR, constant_blobs_)).dump();
     return out;
@@ -311,9 +335,7 @@ class ProgramSerializer {
           } else if constexpr (std::is_same_v<T, int64_t>) {
             a.set_as_int(v);
           } else if constexpr (std::is_same_v<T, double>) {
-            tx::F64 f;
-            f.set(v);
-            a.set_as_float(f);
+            a.set_as_float(f64(v));
           } else if constexpr (std::is_same_v<T, std::string>) {
             a.set_as_string(v);
           } else if constexpr (std::is_same_v<T, Value*>) {
@@ -374,11 +396,7 @@ class ProgramSerializer {
             }
           } else if constexpr (std::is_same_v<T, std::vector<double>>) {
             std::vector<tx::F64> fs;
-            for (double d : v) {
-              tx::F64 f;
-              f.set(d);
-              fs.push_back(f);
-            }
+            for (double d : v) fs.push_back(f64(d));
             a.set_as_floats(std::move(fs));
           } else if constexpr (std::is_same_v<T, std::vector<bool>>) {
             a.set_as_bools(std::vector<bool>(v.begin(), v.end()));
@@ -507,9 +525,7 @@ class ProgramSerializer {
     } else if (c.is_number_integer()) {
       a.set_as_int(c.get<int64_t>());
     } else if (c.is_number()) {
-      tx::F64 f;
-      f.set(c.get<double>());
-      a.set_as_float(f);
+      a.set_as_float(f64(c.get<double>()));
     } else if (c.is_string()) {
       a.set_as_string(c.get<std::string>());
     } else {
@@ -527,9 +543,7 @@ class ProgramSerializer {
     } else if (c.is_number_integer()) {
       v.set_as_int(c.get<int64_t>());
     } else if (c.is_number()) {
-      tx::F64 f;
-      f.set(c.get<double>());
-      v.set_as_float(f);
+      v.set_as_float(f64(c.get<double>()));
     } else {
       v.set_as_string(c.get<std::string>());
     }

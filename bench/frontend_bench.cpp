@@ -2,7 +2,9 @@
 // trace_module) in-process on TorchScript models made by tests/models/make_models.py (not a test;
 // docs/status.md records the figures). Loading the model and inputs.json is timed separately and
 // once; the trace runs `runs` times on the same loaded model and the median is reported.
-// Usage: frontend_bench MODELS_DIR [runs] [model...]   (default models: resnet50 vit_b_16)
+// Usage: frontend_bench MODELS_DIR [runs] [model...]
+//   (default models: resnet50 resnet50_traced vit_b_16_full vit_b_16_full_traced, from
+//   `make_models.py --group zoo`: the full-size torchvision models)
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
@@ -33,7 +35,7 @@ int main(int argc, char** argv) {
   const int runs = argc > 2 ? std::max(1, std::atoi(argv[2])) : 5;
   std::vector<std::string> names;
   for (int i = 3; i < argc; ++i) names.emplace_back(argv[i]);
-  if (names.empty()) names = {"resnet50", "vit_b_16"};
+  if (names.empty()) names = {"resnet50", "resnet50_traced", "vit_b_16_full", "vit_b_16_full_traced"};
 
   std::printf("%-22s %8s %8s %8s %8s %10s %10s %10s\n", "model", "load_s", "ts_nodes", "ir_nodes", "guards",
               "median_s", "min_s", "max_s");

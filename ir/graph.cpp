@@ -3,6 +3,8 @@
 
 #include <algorithm>
 #include <array>
+#include <cctype>
+#include <unordered_set>
 
 #include "shapes/error.h"
 
@@ -70,8 +72,24 @@ std::vector<Value*> Node::input_values() const {
   return out;
 }
 
+std::string python_identifier(const std::string& text) {
+  static const std::unordered_set<std::string> kKeywords = {
+      "False", "None",   "True",    "and",      "as",   "assert", "async",  "await",    "break",
+      "class", "continue", "def",   "del",      "elif", "else",   "except", "finally",  "for",
+      "from",  "global", "if",      "import",   "in",   "is",     "lambda", "nonlocal", "not",
+      "or",    "pass",   "raise",   "return",   "try",  "while",  "with",   "yield"};
+  if (text.empty()) return "v";
+  std::string out = text;
+  for (char& c : out) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
+  }
+  if (std::isdigit(static_cast<unsigned char>(out[0]))) out.insert(out.begin(), '_');
+  if (kKeywords.count(out)) out += '_';
+  return out;
+}
+
 std::string Graph::unique_name(const std::string& hint) {
-  const std::string base = hint.empty() ? "v" : hint;
+  const std::string base = python_identifier(hint);
   if (used_names_.insert(base).second) return base;
   int& n = name_counts_[base];
   std::string name;

@@ -156,6 +156,11 @@ class Node {
   NodeMeta meta_;
 };
 
+/// `text` as a python identifier, as torch.export names placeholders: every character other than
+/// [A-Za-z0-9_] becomes '_' (`trunk.block1-0.weight` -> `trunk_block1_0_weight`), a leading digit
+/// gets a '_' in front, a python keyword a '_' after it; "" is "v".
+std::string python_identifier(const std::string& text);
+
 class Graph {
  public:
   Graph() = default;
@@ -201,7 +206,8 @@ class Graph {
   /// call node; the other calls keep their order. The caller keeps Note [Topological order].
   void move_to_front(const std::vector<Node*>& calls);
 
-  /// A name not yet used by any value or node, from `hint`.
+  /// A name not yet used by any value or node, from `hint` made a python identifier
+  /// (python_identifier): torch.export.load compiles the graph as python code.
   std::string unique_name(const std::string& hint);
 
  private:

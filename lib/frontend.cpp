@@ -240,6 +240,16 @@ class Tracer {
 
 // ---- setup ---------------------------------------------------------------------------------------
 
+// torch.export's placeholder name of a parameter or buffer: the prefix and the FQN in lower case,
+// every character other than [a-z0-9] made '_' (placeholder_naming_pass): `p_trunk_block1_0_weight`.
+std::string state_placeholder_name(const std::string& prefix, const std::string& fqn) {
+  std::string name = prefix + fqn;
+  for (char& c : name) {
+    c = std::isalnum(static_cast<unsigned char>(c)) ? static_cast<char>(std::tolower(static_cast<unsigned char>(c))) : '_';
+  }
+  return name;
+}
+
 void Tracer::lift_state() {
   // Parameters first, then buffers, in the module's registration order (torch.export's order).
   for (const auto& p : model_.module.named_parameters(/*recurse=*/true)) {
@@ -247,8 +257,7 @@ void Tracer::lift_state() {
     cell->sample = p.value.detach();
     cell->fqn = p.name;
     SymShape shape(p.value.sizes().begin(), p.value.sizes().end());
-    std::string name = "p_" + p.name;
-    std::replace(name.begin(), name.end(), '.', '_');
+    const std::string name = state_placeholder_name("p_", p.name);
     cell->value = graph_.add_placeholder(name, ir::ValueType::kTensor, make_meta(cell->sample, shape));
     cell->value->mutable_meta().requires_grad = p.value.requires_grad();
     cell->param_requires_grad = p.value.requires_grad();
@@ -263,8 +272,7 @@ void Tracer::lift_state() {
     cell->sample = b.value;
     cell->fqn = b.name;
     SymShape shape(b.value.sizes().begin(), b.value.sizes().end());
-    std::string name = "b_" + b.name;
-    std::replace(name.begin(), name.end(), '.', '_');
+    const std::string name = state_placeholder_name("b_", b.name);
     cell->value = graph_.add_placeholder(name, ir::ValueType::kTensor, make_meta(cell->sample, shape));
     cell->original = cell->value;
     cell->shape = shape;
@@ -330,11 +338,8 @@ SVP Tracer::make_input_tensor(const at::Tensor& t, const std::string& path) {
   auto cell = std::make_shared<TensorCell>();
   cell->sample = t;
   cell->shape = shape;
-  std::string name = path;
-  for (char& c : name) {
-    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_') c = '_';
-  }
-  while (!name.empty() && name.back() == '_') name.pop_back();
+  std::string name = ir::python_identifier(path);
+  while (name.size() > 1 && name.back() == '_') name.pop_back();
   cell->value = graph_.add_placeholder(name, ir::ValueType::kTensor, make_meta(t, shape));
   cell->original = cell->value;
   syms_.add_sources_from(cell->value);  // each dim a*s+b with one symbol gives s

@@ -23,6 +23,7 @@ EXPORTED = [
     "transformer_encoder", "transformer_encoder_traced", "transformer_encoder_padmask",
     "transformer_encoder_padmask_traced",
     "mobilenet_v3_small", "convnext_tiny", "vit_b_16", "vit_b_16_traced", "containers",
+    "odd_names", "odd_names_traced",
     "swin_t",  # with DYNAMIC below; its window view guard is decided by enumeration (docs/solver.md)
 ]
 

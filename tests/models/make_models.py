@@ -1,10 +1,11 @@
 """Makes the test models: TorchScript archives with their sample inputs and a description.
 
-    python3 tests/models/make_models.py --out BUILD/models [--only NAME[,NAME]] [--all] [--force] [--list]
+    python3 tests/models/make_models.py --out BUILD/models [--only NAME[,NAME]] [--all] [--group G] [--force] [--list]
 
 A plain run builds the "default" group (what ctest's make_models fixture builds: the small shape
 modules, MLP, transformer encoder, RNNs, resnet18 and the shrunk big architectures, ~35 models);
---all adds the "zoo" (full-size torchvision models and their traced variants, a few minutes);
+--all adds the "zoo" (full-size torchvision models and their traced variants, about 2 minutes);
+--group zoo builds the zoo alone (ctest's make_zoo_models fixture, for tests/e2e/test_export_zoo.py);
 --only builds any named models. Names: BASE for the torch.jit.script'ed model, BASE_traced for
 torch.jit.trace (where tracing is possible); --list prints name, kind, group, dynamic symbols.
 
@@ -59,6 +60,33 @@ class MLP(nn.Module):
 
     def forward(self, x):
         return self.fc3(F.relu(self.fc2(F.relu(self.fc1(x)))))
+
+
+class OddNames(nn.Module):
+    """Submodules named as torchvision's regnet names them (`block1-0`) and in CamelCase: torch.export
+    names their placeholders p_trunk_block1_0_proj_weight, b_trunk_bn_running_mean, ... (lower case,
+    every other character '_'); a name kept as is would not compile as python in torch.export.load."""
+    def __init__(self):
+        super().__init__()
+        from collections import OrderedDict
+        self.trunk = nn.Sequential(OrderedDict([("block1-0", nn.Linear(8, 8)), ("Proj", nn.Linear(8, 8)),
+                                                ("BN", nn.BatchNorm1d(8)), ("0", nn.Linear(8, 4))]))
+
+    def forward(self, x):
+        return self.trunk(x)
+
+
+class GradModeBranch(nn.Module):
+    """Reads grad mode, as nn.MultiheadAttention's fast-path check does: torch.export traces with grad
+    mode on (x * 2); a verification that ran the eager model under no_grad would get x * 3."""
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(8, 8)
+
+    def forward(self, x):
+        if torch.is_grad_enabled():
+            return self.lin(x) * 2.0
+        return self.lin(x) * 3.0
 
 
 class ShapeIf(nn.Module):
@@ -250,14 +278,14 @@ def _image(c=3, batch=2, hw=64, dyn_hw=True):
 
 
 def _conv_spec(base, build, lo=32, hi=224, shrunk=None, notes="", dyn_hw=True, hw=64, atol=1e-3,
-               traced_static=(), group="default", torch_export=None, traced_group=None):
+               traced_static=(), group="default", torch_export=None, traced_group=None, big_batch=8):
     # sizes to try stay cheap (batch up to 8, H and W up to 128): conformance runs each one twice
     dims = {"batch": [1, 64]}
-    sizes = [{"batch": 1}, {"batch": 8}, {"batch": 3}]
+    sizes = [{"batch": 1}, {"batch": big_batch}, {"batch": 3}]
     if dyn_hw:
         dims.update({"h": [lo, hi], "w": [lo, hi]})
         big = min(hi, 128)
-        sizes = [{"batch": 1, "h": lo, "w": lo}, {"batch": 8, "h": lo, "w": lo},
+        sizes = [{"batch": 1, "h": lo, "w": lo}, {"batch": big_batch, "h": lo, "w": lo},
                  {"batch": 1, "h": big, "w": big}, {"batch": 3, "h": lo + 13, "w": lo + 29}]
     return Spec(base, _seeded(build), [_image(hw=hw, dyn_hw=dyn_hw)], dims, sizes, shrunk=shrunk,
                 notes=notes, atol=atol, traced_static=traced_static, group=group, torch_export=torch_export,
@@ -269,6 +297,14 @@ def _specs() -> dict[str, Spec]:
         Spec("mlp", _seeded(MLP), [T([8, 16], ["batch", None], name="x")], {"batch": [1, 1024]},
              [{"batch": 1}, {"batch": 1024}, {"batch": 37}],
              torch_export='exports with the same ranges'),
+        Spec("odd_names", _seeded(OddNames), [T([6, 8], ["batch", None], name="x")], {"batch": [2, 512]},
+             [{"batch": 2}, {"batch": 512}, {"batch": 37}],
+             notes="submodule names with '-', upper case and a digit (regnet's block1-0)",
+             torch_export='exports with the same ranges'),
+        Spec("grad_mode_branch", _seeded(GradModeBranch), [T([4, 8], ["batch", None], name="x")],
+             {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 19}], kinds=("scripted",),
+             notes="branches on torch.is_grad_enabled(): exported (grad mode on) as lin(x) * 2",
+             torch_export='exports with the same ranges (lin(x) * 2)'),
         Spec("shape_if", _seeded(ShapeIf), [T([8, 8], ["batch", None], name="x")], {"batch": [5, 512]},
              [{"batch": 5}, {"batch": 512}, {"batch": 77}],
              notes="the branch x.size(0) > 4 holds on the whole range [5, 512]; below 5 the other branch runs",
@@ -363,6 +399,15 @@ def _specs() -> dict[str, Spec]:
                    torch_export="fails on h, w in [32, 224] after 5 minutes of guard solving: window padding "
                                 "guards with nested // and % by 7, no suggested fix",
                    notes="traced: H and W static (the trace freezes the window padding and shift masks)"),
+        # the full-size torchvision models behind the three shrunk ones above (zoo)
+        _conv_spec("convnext_tiny_full", _tv("convnext_tiny"), group="zoo",
+                   notes="torchvision convnext_tiny as is (the default group's convnext_tiny is shrunk)"),
+        _conv_spec("vit_b_16_full", _tv("vit_b_16"), dyn_hw=False, hw=224, group="zoo", big_batch=4,
+                   notes="torchvision vit_b_16 as is (image 224, patch 16, 12 layers, hidden 768); H and W are "
+                         "static: the class token and position embedding fix the image size"),
+        _conv_spec("swin_t_full", _tv("swin_t"), group="zoo", traced_static=("h", "w"),
+                   notes="torchvision swin_t as is; exportable with h, w in [60, 115] (see swin_t); traced: H and "
+                         "W static"),
         _conv_spec("regnet_y_400mf", _tv("regnet_y_400mf"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1 (the last feature map must not be 1x1), no suggested fix; exports with h, w in [33, 224]", group="zoo"),
         _conv_spec("shufflenet_v2_x1_0", _tv("shufflenet_v2_x1_0"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1 (the last feature map must not be 1x1), no suggested fix; exports with h, w in [33, 224]", group="zoo"),
         _conv_spec("squeezenet1_1", _tv("squeezenet1_1"), torch_export="fails on h, w in [32, 224], [33, 224] and [64, 224]: parity guards of the ceil_mode max pools (2*((((h - 3) // 2 - 1) // 2 - 1) // 2) < 1 + (((h - 3) // 2 - 1) // 2)), no suggested fix", group="zoo"),
@@ -551,6 +596,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=os.path.join(HERE, "out"))
     p.add_argument("--only", default="", help="NAME[,NAME]: build these models only")
     p.add_argument("--all", action="store_true", help="also build the full-size torchvision zoo")
+    p.add_argument("--group", choices=("default", "zoo"), help="build this group only")
     p.add_argument("--list", action="store_true", help="list model names and exit")
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")
     a = p.parse_args(argv)
@@ -560,7 +606,7 @@ def main(argv=None) -> int:
             print(f"{name}\t{v['kind']}\t{group_of(name)}\t{','.join(v['dims'])}\t{'shrunk' if spec.shrunk else ''}")
         return 0
     names = [n for n in a.only.split(",") if n] or [
-        n for n in SPECS if a.all or group_of(n) == "default"]
+        n for n in SPECS if (group_of(n) == a.group if a.group else a.all or group_of(n) == "default")]
     unknown = [n for n in names if n not in SPECS]
     if unknown:
         print(f"make_models: unknown model(s) {unknown}; --list shows the names", file=sys.stderr)

@@ -242,6 +242,19 @@ void check_inputs(const ir::ExportedProgram& p, const std::vector<at::Tensor>& i
 
 std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vector<at::Tensor>& user_inputs) {
   check_inputs(p, user_inputs);
+  // The graph's ops are explicit ATen calls: grad mode changes none of their results, only makes
+  // autograd keep every intermediate alive (the full vit_b_16's verification peaked at 2.7 GB).
+  const at::NoGradGuard no_grad;
+  // Each intermediate is dropped after its last use (graph outputs never are).
+  std::unordered_map<const ir::Value*, const ir::Node*> last_use;
+  for (const auto& node_ptr : p.graph->nodes()) {
+    for (const ir::Value* v : node_ptr->input_values()) last_use[v] = node_ptr.get();
+  }
+  for (const ir::Value* v : p.graph->outputs()) last_use[v] = nullptr;
+  std::unordered_map<const ir::Node*, std::vector<const ir::Value*>> dies_after;
+  for (const auto& [v, n] : last_use) {
+    if (n != nullptr) dies_after[n].push_back(v);
+  }
   std::unordered_map<const ir::Value*, c10::IValue> env;
   const auto& phs = p.graph->placeholders();
   size_t next_user = 0;
@@ -266,7 +279,15 @@ std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vec
   for (const auto& node_ptr : p.graph->nodes()) {
     const ir::Node& n = *node_ptr;
     if (n.kind() != ir::NodeKind::kCall) continue;
-    if (run_sym_op(n, env)) continue;
+    const auto drop_dead = [&] {
+      if (auto d = dies_after.find(&n); d != dies_after.end()) {
+        for (const ir::Value* v : d->second) env.erase(v);
+      }
+    };
+    if (run_sym_op(n, env)) {
+      drop_dead();
+      continue;
+    }
     const std::string& target = n.target();
     const auto dot = target.rfind('.');
     PTX_INTERNAL_CHECK(dot != std::string::npos) << "target without overload: " << target;
@@ -298,6 +319,7 @@ std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vec
     } else {
       for (size_t i = 0; i < outs.size() && i < stack.size(); ++i) env[outs[i]] = stack[i];
     }
+    drop_dead();
   }
   std::vector<at::Tensor> results;
   for (size_t i = 0; i < p.graph->outputs().size(); ++i) {

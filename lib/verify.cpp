@@ -4,6 +4,8 @@
 #include <ATen/ATen.h>
 #include <ATen/core/Generator.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/passes/inliner.h>
 
 #include <algorithm>
 #include <cmath>
@@ -18,6 +20,43 @@ namespace ptx {
 namespace {
 
 using shapes::SymExpr;
+
+bool block_has(const torch::jit::Block* b, const std::vector<c10::Symbol>& kinds) {
+  for (const torch::jit::Node* n : b->nodes()) {
+    if (std::find(kinds.begin(), kinds.end(), n->kind()) != kinds.end()) return true;
+    for (const torch::jit::Block* inner : n->blocks()) {
+      if (block_has(inner, kinds)) return true;
+    }
+  }
+  return false;
+}
+
+// What the eager runs of verification need, read off the method's inlined graph.
+struct EagerNeeds {
+  // The code asks for grad mode or a tensor's requires_grad (nn.MultiheadAttention's and
+  // TransformerEncoderLayer's fast-path checks): the answer picks the code path, so the eager run
+  // keeps grad mode on, as under torch.export. Otherwise grad mode changes no result and the run
+  // goes without it (autograd would keep every activation alive).
+  bool grad_mode = false;
+  // The model may change its own state: a fresh copy of the module per point, so that each starts
+  // from the state the program was exported with. Otherwise the module itself is run (a copy of
+  // the full vit_b_16 is 330 MB).
+  bool fresh_copy = false;
+};
+
+EagerNeeds eager_needs(const torch::jit::Module& module, const std::string& method,
+                       const ir::ExportedProgram& program) {
+  auto graph = torch::jit::toGraphFunction(module.get_method(method).function()).graph()->copy();
+  torch::jit::Inline(*graph);
+  EagerNeeds needs;
+  needs.grad_mode = block_has(graph->block(), {c10::Symbol::fromQualString("aten::is_grad_enabled"),
+                                               c10::prim::requires_grad});
+  needs.fresh_copy = block_has(graph->block(), {c10::prim::SetAttr}) ||
+                     std::any_of(program.output_specs.begin(), program.output_specs.end(), [](const ir::OutputSpec& o) {
+                       return o.kind == ir::OutputKind::kBufferMutation;
+                     });
+  return needs;
+}
 
 int64_t input_elements(const ir::ExportedProgram& p, const shapes::Assignment& values) {
   int64_t total = 0;
@@ -239,6 +278,7 @@ VerifyResult verify_program(const ir::ExportedProgram& program, const LoadedMode
   VerifyResult result;
   PTX_INTERNAL_CHECK(model.module.find_method(inputs.method).has_value()) << "no method " << inputs.method;
   uint64_t seed = opts.seed;
+  const EagerNeeds needs = eager_needs(model.module, inputs.method, program);
   for (const VerifyPoint& point : points) {
     VerifyCase c;
     c.point = point;
@@ -266,11 +306,13 @@ VerifyResult verify_program(const ir::ExportedProgram& program, const LoadedMode
     for (const c10::IValue& a : made.args) eager_args.push_back(a.isTensor() ? c10::IValue(a.toTensor().clone()) : a);
     std::vector<at::Tensor> want;
     try {
-      // A fresh copy per point: the model may update its buffers, the program starts from the
-      // state it was exported with.
-      torch::jit::Module fresh = model.module.clone();
-      fresh.eval();
-      flatten(fresh.get_method(inputs.method)(eager_args), want);
+      std::optional<torch::jit::Module> fresh;
+      if (needs.fresh_copy) {
+        fresh = model.module.clone();
+        fresh->eval();
+      }
+      const at::AutoGradMode grad_mode(needs.grad_mode && at::GradMode::is_enabled());
+      flatten((fresh ? *fresh : model.module).get_method(inputs.method)(eager_args), want);
     } catch (const c10::Error& e) {
       c.skipped = true;
       c.note = std::string("the eager model fails at these sizes: ") + e.what_without_backtrace();

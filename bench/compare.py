@@ -57,9 +57,10 @@ NOTES = [
     "Analysis is ptexport's trace stage (the symbolic run of the TorchScript graph with its shape rules and "
     "guards) plus its solve stage (Z3); there is no separate shapes stage. It is compared with the "
     "torch.export.export() call.",
-    "In the default export, the write artifact stage also reads the archive back and runs the sample through "
-    "both programs (round trip). The write benchmark uses the --no-verify run's stage, which is the writer "
-    "alone (temporary file in the destination folder, fsync, rename).",
+    "In the default export, the write artifact stage writes the archive under a temporary name and reads it "
+    "back (weights compared bit for bit); the verify stage then runs that read-back program against eager, and "
+    "only then is the file renamed into place. The write benchmark uses the --no-verify run's stage, which is "
+    "the writer alone (temporary file in the destination folder, fsync, rename).",
 ]
 TARGETS = {
     "whole_process": "whole-process export (load model, write .pt2) >= 10x faster than python export+save",

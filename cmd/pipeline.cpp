@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cmath>
 #include <map>
+#include <optional>
 
 #include "cmd/version.h"
 #include "lib/frontend.h"
@@ -22,6 +23,30 @@
 
 namespace ptx::cmd {
 namespace {
+
+// The parameters, buffers and constants of the archive read back are those of the program written,
+// bit for bit (verification then runs the read-back program, so its graph is checked at every
+// point; a weight changed within the tolerances would not be).
+void check_same_state(const ir::ExportedProgram& program, const ir::ExportedProgram& back,
+                      const std::filesystem::path& out) {
+  const auto same = [&](const char* what, const auto& a, const auto& b) {
+    bool ok = a.size() == b.size();
+    std::string which;
+    for (const auto& [name, t] : a) {
+      if (!ok) break;
+      auto it = b.find(name);
+      ok = it != b.end() && it->second.sizes() == t.sizes() && it->second.dtype() == t.dtype() &&
+           at::equal(it->second, t);
+      if (!ok) which = name;
+    }
+    PTX_USER_CHECK(ok, ExitCode::kVerifyMismatch, "E_ROUNDTRIP")
+        << out.string() << ": the archive read back has other " << what << (which.empty() ? "" : " (" + which + ")")
+        << " than the program written; it was not written (this is a bug: please report it)";
+  };
+  same("parameters", program.parameters, back.parameters);
+  same("buffers", program.buffers, back.buffers);
+  same("constants", program.constants, back.constants);
+}
 
 using Clock = std::chrono::steady_clock;
 
@@ -173,7 +198,27 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
       passes::run_pipeline(program, po);
     }
 
-    // [5] verify the program against the eager model
+    // [5] write the artifact under a temporary name, [6] verify what was written (read back)
+    // against the eager model; only a verified artifact is renamed into place (a mismatch, an
+    // error or ^C leaves the destination untouched).
+    std::optional<std::filesystem::path> out;
+    std::optional<serialize::TempFile> tmp;
+    std::optional<ir::ExportedProgram> written;
+    if (opts.write_artifact) {
+      out = opts.out ? *opts.out : default_output(opts.model);
+      tmp.emplace(*out);
+      stages.run("write artifact", [&](std::string& detail) {
+        serialize::WriteOptions wo;
+        for (const shapes::SymbolInfo& s : trace.env.symbols()) wo.symbol_hints[s.sym.str()] = s.hint;
+        serialize::write_pt2_uncommitted(program, *tmp, wo);
+        detail = out->string() + " (" + std::to_string(std::filesystem::file_size(tmp->path())) + " bytes)";
+        if (opts.verify) {
+          written = serialize::read_pt2(tmp->path());
+          check_same_state(program, *written, *out);
+          detail += ", read back";
+        }
+      });
+    }
     if (opts.verify) {
       const VerifyResult vr = stages.run("verify", [&](std::string& detail) {
         VerifyOptions vo;
@@ -181,7 +226,7 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
         vo.rtol = opts.rtol;
         vo.element_budget = opts.verify_element_budget;
         const auto points = choose_points(trace.env, program.range_constraints, program, opts.verify_element_budget);
-        VerifyResult r = verify_program(program, model, inputs, trace.env, points, vo);
+        VerifyResult r = verify_program(program, model, inputs, trace.env, points, vo, written ? &*written : nullptr);
         int ok = 0, skipped = 0;
         for (const auto& c : r.cases) (c.skipped ? skipped : ok) += (c.ok || c.skipped);
         detail = std::to_string(ok) + "/" + std::to_string(r.cases.size()) + " points match" +
@@ -202,36 +247,14 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
         publish();
         PTX_USER_FAIL(ExitCode::kVerifyMismatch, "E_VERIFY_MISMATCH")
             << "the exported program differs from the eager model (" << first
-            << "); --atol/--rtol set the tolerances, the report lists every point";
+            << "); --atol/--rtol set the tolerances, the report lists every point"
+            << (out ? "; " + out->string() + " was not written" : std::string());
       }
     }
-
-    // [6] write the artifact, read it back and run the sample
-    if (opts.write_artifact) {
-      const std::filesystem::path out = opts.out ? *opts.out : default_output(opts.model);
-      stages.run("write artifact", [&](std::string& detail) {
-        serialize::WriteOptions wo;
-        for (const shapes::SymbolInfo& s : trace.env.symbols()) wo.symbol_hints[s.sym.str()] = s.hint;
-        serialize::write_pt2(program, out, wo);
-        detail = out.string() + " (" + std::to_string(std::filesystem::file_size(out)) + " bytes)";
-        if (opts.verify) {
-          const ir::ExportedProgram back = serialize::read_pt2(out);
-          const MadeInputs made = make_inputs(program, inputs.sets.at(0), trace.env.hints(), 0);
-          const auto a = run_program(program, made.flat);
-          const auto b = run_program(back, made.flat);
-          bool same = a.size() == b.size();
-          for (size_t i = 0; same && i < a.size(); ++i) same = a[i].sizes() == b[i].sizes() && at::equal(a[i], b[i]);
-          if (!same) {
-            std::filesystem::remove(out);
-            PTX_USER_FAIL(ExitCode::kVerifyMismatch, "E_ROUNDTRIP")
-                << out.string() << ": the artifact read back gives different results than the program written; "
-                << "it was removed (this is a bug: please report it)";
-          }
-          detail += ", round trip ok";
-        }
-      });
-      outcome.artifact = out;
-      report["artifact"] = out.string();
+    if (tmp) {
+      tmp->commit();
+      outcome.artifact = *out;
+      report["artifact"] = out->string();
     }
     report["status"] = "ok";
     report["exit_code"] = 0;

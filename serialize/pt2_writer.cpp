@@ -880,13 +880,19 @@ Pt2Json serialize_pt2_json(const ir::ExportedProgram& ep, const WriteOptions& op
 }
 
 void write_pt2(const ir::ExportedProgram& ep, const std::filesystem::path& out, const WriteOptions& opts) {
+  TempFile tmp(out);
+  write_pt2_uncommitted(ep, tmp, opts);
+  tmp.commit();
+}
+
+void write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const WriteOptions& opts) {
+  const std::filesystem::path& out = tmp.dest();
   // Everything that can fail on the program is done before the file is opened.
   ProgramSerializer serializer(ep, opts);
   const Pt2Json json = serializer.run();
   const std::string& model_name = kModelName;
   static const char kEmpty = 0;
 
-  TempFile tmp(out);
   // Note [leaked archive writer]: ~PyTorchStreamWriter finishes an unfinished archive and can
   // throw from the destructor (std::terminate) when the file cannot be written. A writer that
   // failed is therefore leaked, never destroyed; the temporary file is removed by `tmp`.
@@ -914,7 +920,6 @@ void write_pt2(const ir::ExportedProgram& ep, const std::filesystem::path& out, 
     PTX_USER_FAIL(ExitCode::kOutput, "E_OUTPUT") << "cannot write " << out.string() << ": " << c10_message(e);
   }
   delete writer;  // finalized: the destructor does nothing
-  tmp.commit();
 }
 
 }  // namespace ptx::serialize

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "ir/program.h"
+#include "serialize/temp_file.h"
 
 namespace ptx::serialize {
 
@@ -36,6 +37,11 @@ struct WriteOptions {
 /// Ctrl-C: serialize::remove_inflight_temp_files() (temp_file.h) removes the temporary.
 void write_pt2(const ir::ExportedProgram& ep, const std::filesystem::path& out,
                const WriteOptions& opts = {});
+
+/// The same archive written to `tmp`'s temporary file, not committed: the caller checks it (export
+/// verifies the archive read back) and then calls tmp.commit(), or lets `tmp` remove it. Errors
+/// name tmp.dest().
+void write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const WriteOptions& opts = {});
 
 /// The JSON documents write_pt2 puts in the archive, exactly as written.
 struct Pt2Json {

@@ -26,6 +26,7 @@ class TempFile {
   ~TempFile();
 
   const std::filesystem::path& path() const { return path_; }
+  const std::filesystem::path& dest() const { return dest_; }
   /// fsyncs the temporary, renames it over the destination and fsyncs the folder.
   /// Throws UserError(kOutput) "cannot write <dest>: ..." on failure (the temporary is then
   /// removed by the destructor and the destination is untouched).

@@ -130,6 +130,15 @@ class ExitCodes(unittest.TestCase):
         out = os.path.join(TMP, "rand.pt2")
         self.expect(6, ["export", model, inputs, "-o", out], "differs from the eager model", diag="E_VERIFY_MISMATCH")
         self.assertFalse(os.path.exists(out))
+        # The archive is written and verified under a temporary name: an artifact already at the
+        # destination stays as it was, and no temporary is left behind.
+        with open(out, "w") as f:
+            f.write("the previous artifact")
+        self.expect(6, ["export", model, inputs, "-o", out], f"{out} was not written", diag="E_VERIFY_MISMATCH")
+        with open(out) as f:
+            self.assertEqual(f.read(), "the previous artifact")
+        self.assertEqual(glob.glob(os.path.join(TMP, "*ptx-tmp*")), [])
+        os.remove(out)
         # The same program written without verification, then compared by `ptexport verify`.
         r = run("export", model, inputs, "-o", out, "--no-verify", conformance=False)  # differs from eager on purpose
         self.assertEqual(r.returncode, 0, describe(r))

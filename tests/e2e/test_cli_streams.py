@@ -32,7 +32,7 @@ def tearDownModule():
 COMMANDS = {
     # command args, schema, stage names in order
     "export": (["export", MODEL, INPUTS, "-o", os.path.join(TMP, "again.pt2")], "ptexport.report/v1",
-               ["load model", "load inputs", "trace", "solve", "verify", "write artifact"]),
+               ["load model", "load inputs", "trace", "solve", "write artifact", "verify"]),
     "export --no-verify": (["export", MODEL, INPUTS, "-o", os.path.join(TMP, "fast.pt2"), "--no-verify"],
                            "ptexport.report/v1", ["load model", "load inputs", "trace", "solve", "write artifact"]),
     "check": (["check", MODEL, INPUTS], "ptexport.report/v1", ["load model", "load inputs", "trace", "solve"]),

@@ -1626,9 +1626,15 @@ void Tracer::flatten_output(const SVP& s, ir::PyTree& spec, std::vector<ir::Valu
 void Tracer::collect_outputs(const SVP& result) {
   std::vector<ir::Value*> user_outs;
   flatten_output(result, out_.program.out_spec, user_outs);
-  // Mutations first, as torch.export orders them: buffers, then user inputs.
+  // Mutations first, as torch.export orders them: buffers (in the order of the input specs, i.e.
+  // the module's registration order), then user inputs.
   std::vector<ir::Value*> all;
-  for (const auto& [fqn, cell] : state_) {
+  for (const ir::InputSpec& spec : out_.program.input_specs) {
+    if (spec.kind != ir::InputKind::kParameter && spec.kind != ir::InputKind::kBuffer) continue;
+    const std::string& fqn = spec.target;
+    const auto it = state_.find(fqn);
+    if (it == state_.end()) continue;
+    const std::shared_ptr<TensorCell>& cell = it->second;
     if (cell->value != cell->original) {
       all.push_back(cell->value);
       out_.program.output_specs.push_back({ir::OutputKind::kBufferMutation, cell->value->name(), fqn});

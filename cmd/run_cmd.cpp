@@ -20,6 +20,7 @@
 #include "ir/graph.h"
 #include "lib/inputs.h"
 #include "lib/interpreter.h"
+#include "lib/torch_convert.h"
 #include "serialize/pt2_reader.h"
 #include "shapes/error.h"
 
@@ -130,20 +131,6 @@ c10::FunctionSchema schema_of(const ir::ExportedProgram& program, const JsonName
     args.push_back(argument(program.kwargs_spec.keys[i], program.kwargs_spec.children[i], true));
   }
   return c10::FunctionSchema("forward", "", std::move(args), {});
-}
-
-void flatten(const c10::IValue& v, std::vector<at::Tensor>& out) {
-  if (v.isTensor()) {
-    out.push_back(v.toTensor());
-  } else if (v.isTensorList()) {
-    for (const at::Tensor& t : v.toTensorVector()) out.push_back(t);
-  } else if (v.isList()) {
-    for (const c10::IValue& e : v.toListRef()) flatten(e, out);
-  } else if (v.isTuple()) {
-    for (const c10::IValue& e : v.toTupleRef().elements()) flatten(e, out);
-  } else if (v.isGenericDict()) {
-    for (const auto& kv : v.toGenericDict()) flatten(kv.value(), out);
-  }
 }
 
 std::string ivalue_text(const c10::IValue& v) {
@@ -272,7 +259,7 @@ void run_run_command(const RunArgs& args, Context& ctx, CommandOutput& out) {
     for (size_t i = 0; i < set.args.size() && i < program.args_spec.children.size(); ++i) {
       check_constants(program.args_spec.children[i], set.args[i], i < set.names.size() ? set.names[i] : "");
     }
-    for (const c10::IValue& v : set.args) flatten(v, flat);
+    for (const c10::IValue& v : set.args) flatten_tensors(v, flat);
     check_inputs(program, flat);
     return std::to_string(flat.size()) + " tensors, within the artifact's ranges";
   });

@@ -1,6 +1,8 @@
 // lib/torch_convert.cpp
 #include "lib/torch_convert.h"
 
+#include <ATen/ATen.h>
+
 #include <algorithm>
 #include <numeric>
 
@@ -60,6 +62,22 @@ std::string meta_str(const ir::TensorMeta& meta) {
   const int t = static_cast<int>(meta.dtype);
   std::string out = (t >= 0 && t < 12) ? kShort[t] : ir::dtype_name(meta.dtype);
   return out + shapes::to_string(meta.sizes);
+}
+
+void flatten_tensors(const c10::IValue& v, std::vector<at::Tensor>& out, bool ints_as_tensors) {
+  if (v.isTensor()) {
+    out.push_back(v.toTensor());
+  } else if (v.isTensorList()) {
+    for (const at::Tensor& t : v.toTensorVector()) out.push_back(t);
+  } else if (v.isList()) {
+    for (const c10::IValue& e : v.toListRef()) flatten_tensors(e, out, ints_as_tensors);
+  } else if (v.isTuple()) {
+    for (const c10::IValue& e : v.toTupleRef().elements()) flatten_tensors(e, out, ints_as_tensors);
+  } else if (v.isGenericDict()) {
+    for (const auto& kv : v.toGenericDict()) flatten_tensors(kv.value(), out, ints_as_tensors);
+  } else if (v.isInt() && ints_as_tensors) {
+    out.push_back(at::scalar_tensor(v.toInt(), at::kLong));
+  }
 }
 
 }  // namespace ptx

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <ATen/core/Tensor.h>
+#include <ATen/core/ivalue.h>
 
 #include <string>
 #include <vector>
@@ -28,5 +29,12 @@ ir::TensorMeta make_meta(const at::Tensor& sample, const shapes::SymShape& sizes
 
 /// "f32[s0, 64]"-style text of a meta, as ptexport prints tensors.
 std::string meta_str(const ir::TensorMeta& meta);
+
+/// Appends the tensors in `v` (a tensor, or lists, tuples and dicts of them, nested) to `out`, depth
+/// first: the order of a program's flattened user inputs and outputs. Other leaves are skipped;
+/// with `ints_as_tensors`, an int becomes a 0-dim int64 tensor (a model's int outputs, which the
+/// program returns too, are compared so). Inputs are flattened without: the program's tensor
+/// placeholders are the tensors alone, whatever ints come before them.
+void flatten_tensors(const c10::IValue& v, std::vector<at::Tensor>& out, bool ints_as_tensors = false);
 
 }  // namespace ptx

@@ -123,22 +123,6 @@ c10::IValue rebuild(const c10::IValue& v, std::vector<at::Tensor>& fresh, size_t
   return v;
 }
 
-void flatten(const c10::IValue& v, std::vector<at::Tensor>& out) {
-  if (v.isTensor()) {
-    out.push_back(v.toTensor());
-  } else if (v.isTensorList()) {
-    for (const at::Tensor& t : v.toTensorVector()) out.push_back(t);
-  } else if (v.isList()) {
-    for (const c10::IValue& e : v.toList().vec()) flatten(e, out);
-  } else if (v.isTuple()) {
-    for (const c10::IValue& e : v.toTupleRef().elements()) flatten(e, out);
-  } else if (v.isGenericDict()) {
-    for (const auto& kv : v.toGenericDict()) flatten(kv.value(), out);
-  } else if (v.isInt()) {
-    out.push_back(at::scalar_tensor(v.toInt(), at::kLong));
-  }
-}
-
 }  // namespace
 
 bool VerifyResult::ok() const {
@@ -165,7 +149,7 @@ MadeInputs make_inputs(const ir::ExportedProgram& program, const SampleSet& set,
   const auto phs = user_input_values(program);
   // The sample's tensors in the same depth-first order as the placeholders.
   std::vector<at::Tensor> samples;
-  for (const c10::IValue& a : set.args) flatten(a, samples);
+  for (const c10::IValue& a : set.args) flatten_tensors(a, samples);
   PTX_INTERNAL_CHECK(samples.size() >= phs.size()) << "inputs and placeholders disagree";
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(seed);
   std::vector<at::Tensor> fresh;
@@ -312,7 +296,8 @@ VerifyResult verify_program(const ir::ExportedProgram& program, const LoadedMode
         fresh->eval();
       }
       const at::AutoGradMode grad_mode(needs.grad_mode && at::GradMode::is_enabled());
-      flatten((fresh ? *fresh : model.module).get_method(inputs.method)(eager_args), want);
+      flatten_tensors((fresh ? *fresh : model.module).get_method(inputs.method)(eager_args), want,
+                      /*ints_as_tensors=*/true);
     } catch (const c10::Error& e) {
       c.skipped = true;
       c.note = std::string("the eager model fails at these sizes: ") + e.what_without_backtrace();

@@ -18,7 +18,7 @@ MODELS_DIR = os.environ["PTX_MODELS_DIR"]
 EXPORTED = [
     "mlp", "mlp_traced", "broadcast2", "broadcast2_traced", "inplace", "inplace_traced",
     "buffer_mutation", "buffer_mutation_traced", "conv_bn", "conv_bn_traced", "resnet18", "resnet18_traced",
-    "kwargs", "scalars", "reshape_const", "shape_if", "shape_if_traced", "view_divisible", "view_divisible_traced",
+    "kwargs", "scalars", "scalar_first", "reshape_const", "shape_if", "shape_if_traced", "view_divisible", "view_divisible_traced",
     "lstm", "lstm_traced", "lstm_wrapped", "gru", "gru_traced",
     "transformer_encoder", "transformer_encoder_traced", "transformer_encoder_padmask",
     "transformer_encoder_padmask_traced",

@@ -160,6 +160,13 @@ class Scalars(nn.Module):
         return x[:, :k] * alpha + k
 
 
+class ScalarFirst(nn.Module):
+    """An int argument before the tensor: flattening the inputs must skip it (the program's tensor
+    placeholders are the tensors alone); ptexport once verified with k as if it were x."""
+    def forward(self, k: int, x):
+        return x * k
+
+
 class Kwargs(nn.Module):
     """Called with keyword arguments: forward(x, *, bias, scale)."""
     def __init__(self):
@@ -337,6 +344,10 @@ def _specs() -> dict[str, Spec]:
                                           {"name": "alpha", "value": 0.5}],
              {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 13}], kinds=("scripted",),
              notes="int/float inputs: torch.jit.trace takes tensors only",
+             torch_export='exports with the same ranges'),
+        Spec("scalar_first", _seeded(ScalarFirst), [{"name": "k", "value": 3}, T([4, 5], ["batch", None], name="x")],
+             {"batch": [1, 512]}, [{"batch": 1}, {"batch": 512}, {"batch": 23}], kinds=("scripted",),
+             notes="an int input before the tensor input",
              torch_export='exports with the same ranges'),
         Spec("kwargs", _seeded(Kwargs), [T([4, 8], ["batch", None], name="x")], {"batch": [1, 512]},
              [{"batch": 1}, {"batch": 512}, {"batch": 7}],

@@ -1,6 +1,9 @@
 """The graphs ptexport writes for small modules, against what torch.export 2.14 makes of the same
 python modules (asked live, not pinned text). Each artifact, loaded with torch.export.load, must have:
 
+- the placeholder names of torch.export.export's graph signature (p_trunk_block1_0_weight for a
+  submodule named `block1-0`, as torchvision's regnet has: odd_names; a name kept as is would not
+  compile as python in torch.export.load);
 - the graph signature of torch's functional form (`ep.run_decompositions({})`, where mutations are
   outputs, as in ptexport's graphs): input and output kinds and targets, in torch's order;
 - torch's range constraints (symbols renamed in order of appearance);
@@ -26,7 +29,7 @@ import make_models  # noqa: E402
 import torch  # noqa: E402
 
 MODELS = ["mlp", "broadcast2", "inplace", "buffer_mutation", "conv_bn", "view_divisible", "shape_if",
-          "odd_names", "kwargs"]
+          "odd_names", "odd_names_traced", "kwargs"]
 
 # (name, what) -> why ptexport's differs from torch's; what is "calls" or "ranges".
 DIFFERENCES: dict[tuple[str, str], str] = {
@@ -78,7 +81,8 @@ def describe(ep) -> dict:
         ranges[key] = (str(vr.lower), str(vr.upper))
     sig = ([(s.kind.name, s.target) for s in ep.graph_signature.input_specs],
            [(s.kind.name, s.target) for s in ep.graph_signature.output_specs])
-    return {"calls": calls, "ranges": ranges, "signature": sig}
+    inputs = [(s.kind.name, getattr(s.arg, "name", ""), s.target or "") for s in ep.graph_signature.input_specs]
+    return {"calls": calls, "ranges": ranges, "signature": sig, "input names": inputs}
 
 
 def main() -> int:
@@ -97,6 +101,9 @@ def main() -> int:
             theirs = describe(ep)
             theirs["signature"] = describe(ep.run_decompositions({}))["signature"]
             problems = []
+            if ours["input names"] != theirs["input names"]:
+                problems.append(f"input specs (placeholder names):\n    ptexport {ours['input names']}\n"
+                                f"    torch    {theirs['input names']}")
             if ours["signature"] != theirs["signature"]:
                 problems.append(f"signature:\n    ptexport {ours['signature']}\n    torch    {theirs['signature']}")
             same_ranges = ours["ranges"] == theirs["ranges"]

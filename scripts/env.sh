@@ -18,7 +18,7 @@ CHECKOUT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 PACKAGES=(
   libtorch-dev libz3-dev libcli11-dev libspdlog-dev nlohmann-json3-dev libzip-dev catch2
   cmake g++ make ninja-build ccache pkg-config time
-  python3-torch python3-torchvision python3-numpy
+  python3-torch python3-torchvision python3-numpy python3-torchaudio python3-transformers
   libbenchmark-dev hyperfine gdb
   libopenblas0-openmp
 )
@@ -100,7 +100,8 @@ setup() {
       || fail "choose OpenBLAS (OpenMP) for $alt" "see update-alternatives --display $alt-x86_64-linux-gnu in the root"
   done
   in_root apt-get clean >&2 || true
-  { package_list; cat "$STAMP" 2>/dev/null; } | sort -u > "$STAMP.new" && mv "$STAMP.new" "$STAMP"
+  { package_list; cat "$STAMP" 2>/dev/null || true; } | sort -u > "$STAMP.new"
+  mv "$STAMP.new" "$STAMP"
   exec 9>&-
   echo "ptexport env: ready in $((SECONDS - t0)) s" >&2
 }
@@ -112,7 +113,9 @@ run() {
   local binds=("$CHECKOUT" "$cwd" /tmp)
   if [[ -n "${PTEXPORT_ENV_BINDS:-}" ]]; then IFS=: read -r -a extra <<< "$PTEXPORT_ENV_BINDS"; binds+=("${extra[@]}"); fi
   local keep=(PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 PTEXPORT_IN_ENV=1
-              "CCACHE_DIR=$(dirname "$ROOT_DIR")/ccache")
+              "CCACHE_DIR=$(dirname "$ROOT_DIR")/ccache"
+              # Worktrees and fresh clones beside each other share cache hits (paths made relative).
+              "CCACHE_BASEDIR=$(dirname "$CHECKOUT")" CCACHE_NOHASHDIR=1)
   local v
   for v in TERM NO_COLOR CI PTEXPORT_LOGS TORCH_LOGS PTEXPORT_BUILD_DIR PTEXPORT_JOBS COLUMNS; do
     [[ -n "${!v:-}" ]] && keep+=("$v=${!v}")

@@ -187,6 +187,16 @@ def run_torch(m: dict, out: str, workdir: str, timeout: float | None = None) -> 
     return rec
 
 
+def launcher_overhead(binary: str, launcher: str, workdir: str, runs: int = 15) -> dict:
+    """`--version` through the installed launcher against the raw binary, alternating, medians in ms."""
+    t = {"binary": [], "launcher": []}
+    for _ in range(runs):
+        for k, exe in (("binary", binary), ("launcher", launcher)):
+            t[k].append(run_process([exe, "--version"], workdir)["wall_s"] * 1000)
+    b, l = statistics.median(t["binary"]), statistics.median(t["launcher"])
+    return {"runs": runs, "binary_ms": b, "launcher_ms": l, "overhead_ms": l - b}
+
+
 def weights_bytes(pt2: str) -> int:
     """Bytes of the tensor payloads (data/weights and data/constants, not their json config)."""
     total = 0
@@ -361,6 +371,13 @@ def markdown(doc: dict) -> str:
              "so the no-verify column is the like-for-like one; **the targets are checked against the default "
              "`export`** (what users run), and the no-verify ratios are shown beside them.")
     L.append("")
+    if doc.get("launcher"):
+        d = doc["launcher"]
+        L.append(f"Launcher overhead (issue 13): the installed `ptexport --version` (scripts/install.sh: the root's "
+                 f"loader and libraries, no chroot) {d['launcher_ms']:.1f} ms against the raw binary's "
+                 f"{d['binary_ms']:.1f} ms, medians of {d['runs']}: **{d['overhead_ms']:.1f} ms**, target under "
+                 f"30 ms: {'met' if d['overhead_ms'] < 30 else 'missed'}.")
+        L.append("")
     if doc.get("baseline"):
         L.append("Fixed cost of a process (median wall, peak RSS): " + ", ".join(
             f"`{b['what']}` {b['wall_s']:.2f} s, {b['peak_rss_mib']:.0f} MiB" for b in doc["baseline"]) + ".")
@@ -534,6 +551,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=None, help="where benchmarks.md/json go (default docs/; --quick: build/bench)")
     p.add_argument("--work", default=os.path.join(ROOT, "build", "bench"), help="models and artifacts")
     p.add_argument("--ptexport", default=os.path.join(ROOT, "build", "cmd", "ptexport"), help="the binary")
+    p.add_argument("--launcher", default="", help="an installed ptexport launcher, timed against --ptexport")
     p.add_argument("--note", action="append", default=[], help="a line for the report's notes (repeatable)")
     p.add_argument("--timeout", type=float, default=1800, help="kill a run after this many seconds (default 1800)")
     p.add_argument("--slow-limit", type=float, default=300,
@@ -563,9 +581,9 @@ def main(argv=None) -> int:
     shown, args = [], list(argv if argv is not None else sys.argv[1:])
     while args:  # the command as a user types it: without the paths scripts/bench.sh adds
         x = args.pop(0)
-        if x in ("--ptexport", "--work"):
+        if x in ("--ptexport", "--work", "--launcher"):
             args = args[1:]
-        elif not x.startswith(("--ptexport=", "--work=")):
+        elif not x.startswith(("--ptexport=", "--work=", "--launcher=")):
             shown.append(x)
     command = " ".join(["scripts/bench.sh", *shown])
     log = lambda msg: print(f"bench: {msg}", file=sys.stderr, flush=True)  # noqa: E731
@@ -588,6 +606,11 @@ def main(argv=None) -> int:
         runs = [run_process(cmd, a.work) for _ in range(max(1, repeat))]
         baseline.append({"what": what, "wall_s": statistics.median(r["wall_s"] for r in runs),
                          "peak_rss_mib": max(r["peak_rss_mib"] for r in runs)})
+
+    launcher = launcher_overhead(a.ptexport, a.launcher, a.work) if a.launcher else None
+    if launcher:
+        log(f"launcher overhead: {launcher['overhead_ms']:.1f} ms ({launcher['launcher_ms']:.1f} ms against "
+            f"{launcher['binary_ms']:.1f} ms for --version)")
 
     results = []
     versions = {}
@@ -658,7 +681,7 @@ def main(argv=None) -> int:
     env["versions"] = versions
     doc = {"schema": SCHEMA, "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
            "command": command.strip(), "repeat": repeat, "slow_limit_s": a.slow_limit, "warmup": warmup, "environment": env,
-           "baseline": baseline, "targets": TARGETS, "notes": NOTES + a.note, "models": results}
+           "baseline": baseline, "launcher": launcher, "targets": TARGETS, "notes": NOTES + a.note, "models": results}
     with open(os.path.join(out_dir, "benchmarks.json"), "w") as f:
         json.dump(doc, f, indent=1)
         f.write("\n")

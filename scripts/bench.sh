@@ -11,4 +11,7 @@ if [[ -z "${PTEXPORT_IN_ENV:-}" && -z "${PTEXPORT_NATIVE:-}" ]]; then
 fi
 "$CHECKOUT/scripts/build.sh"
 BUILD=${PTEXPORT_BUILD_DIR:-$CHECKOUT/build}
-exec python3 "$CHECKOUT/bench/compare.py" --ptexport "$BUILD/cmd/ptexport" --work "$BUILD/bench" "$@"
+# The installed launcher's overhead is measured too (scripts/install.sh into build/bench/prefix).
+"$CHECKOUT/scripts/install.sh" --no-build "$BUILD/bench/prefix" 2> /dev/null
+exec python3 "$CHECKOUT/bench/compare.py" --ptexport "$BUILD/cmd/ptexport" --launcher "$BUILD/bench/prefix/bin/ptexport" \
+  --work "$BUILD/bench" "$@"

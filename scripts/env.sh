@@ -110,9 +110,14 @@ run() {
   setup
   local cwd; cwd=$(pwd -P)
   # Paths visible inside at the same place: the checkout, the caller's directory, /tmp, extra ones.
-  local binds=("$CHECKOUT" "$cwd" /tmp)
-  if [[ -n "${PTEXPORT_ENV_BINDS:-}" ]]; then IFS=: read -r -a extra <<< "$PTEXPORT_ENV_BINDS"; binds+=("${extra[@]}"); fi
+  local want=("$CHECKOUT" "$cwd" /tmp) binds=() b
+  if [[ -n "${PTEXPORT_ENV_BINDS:-}" ]]; then IFS=: read -r -a extra <<< "$PTEXPORT_ENV_BINDS"; want+=("${extra[@]}"); fi
+  # Never bind / (a caller in /) or a folder that holds the root itself over the root.
+  for b in "${want[@]}"; do
+    [[ -n "$b" && "$b" != / && "$ROOT_DIR/" != "${b%/}/"* ]] && binds+=("$b")
+  done
   local keep=(PATH=/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin HOME=/root LANG=C.UTF-8 PTEXPORT_IN_ENV=1
+              "PTEXPORT_ENV_DIR=$ROOT_DIR"
               "CCACHE_DIR=$(dirname "$ROOT_DIR")/ccache"
               # Worktrees and fresh clones beside each other share cache hits (paths made relative).
               "CCACHE_BASEDIR=$(dirname "$CHECKOUT")" CCACHE_NOHASHDIR=1)
@@ -131,6 +136,8 @@ run() {
     mount -t proc proc "$r/proc"
     mount --rbind /dev "$r/dev"
     mkdir -p "$r/dev/shm" 2>/dev/null || true
+    # The root at its own path too, so that a launcher (scripts/launcher.sh) also runs inside.
+    mkdir -p "$r$r"; mount --bind "$r" "$r$r"
     exec chroot "$r" /bin/bash -c '\''cd "$1" && shift && exec /usr/bin/env -i "$@"'\'' _ "$cwd" "$@"
   ' _ "$ROOT_DIR" "$cwd" "${#binds[@]}" "${binds[@]}" "${keep[@]}" "$@"
 }

@@ -23,12 +23,15 @@ TMP = tempfile.mkdtemp(prefix="ptx_bench_")
 # fc1 16->32, fc2 32->32, fc3 32->4 (tests/models/make_models.py MLP), float32
 MLP_WEIGHT_BYTES = 4 * (16 * 32 + 32 + 32 * 32 + 32 + 32 * 4 + 4)
 DOC = None
+# The installed launcher of the install_launcher fixture (scripts/install.sh --no-build BUILD/launcher-prefix).
+LAUNCHER = os.path.join(os.path.dirname(os.path.dirname(EXE)), "launcher-prefix", "bin", "ptexport")
 
 
 def setUpModule():
     global DOC
     r = subprocess.run([sys.executable, os.path.join(SOURCE, "bench", "compare.py"), "--quick", "--models", "mlp",
-                        "--repeat", "1", "--out", TMP, "--work", os.path.join(TMP, "work"), "--ptexport", EXE],
+                        "--repeat", "1", "--out", TMP, "--work", os.path.join(TMP, "work"), "--ptexport", EXE,
+                        "--launcher", LAUNCHER],
                        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     assert r.returncode == 0, f"exit {r.returncode}\n{r.stdout}\n{r.stderr}"
     with open(os.path.join(TMP, "benchmarks.json")) as f:
@@ -51,6 +54,15 @@ class Quick(unittest.TestCase):
         self.assertEqual(len(env["load_before"]), 3)
         self.assertEqual(env["versions"]["ptexport"], "0.1.0")
         self.assertEqual(DOC["baseline"], [])  # --quick skips the baseline processes
+
+    def test_launcher_overhead_measured(self):
+        d = DOC["launcher"]
+        self.assertEqual(d["runs"], 15)
+        self.assertGreater(d["binary_ms"], 1)
+        self.assertGreater(d["launcher_ms"], 1)
+        self.assertAlmostEqual(d["overhead_ms"], d["launcher_ms"] - d["binary_ms"])
+        with open(os.path.join(TMP, "benchmarks.md")) as f:
+            self.assertIn("Launcher overhead (issue 13): the installed `ptexport --version`", f.read())
 
     def test_all_three_tools_ran(self):
         [m] = DOC["models"]

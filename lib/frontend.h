@@ -11,6 +11,9 @@
 //
 // An op with no shape rule does not stop tracing: its outputs take the sample's (static) sizes, and
 // at the end every such op is reported at once (exit 4) with its count and first source line.
+//
+// The implementation is split by job over lib/frontend/ (its private header lib/frontend/tracer.h
+// lists the files and holds the notes on the two runs and on aliasing).
 #pragma once
 
 #include <string>

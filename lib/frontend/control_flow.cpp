@@ -1,0 +1,239 @@
+// lib/frontend/control_flow.cpp: the node dispatcher, the concrete run of one node on the sample
+// values (Note [Two runs in one]), and control flow: prim::If and prim::Loop decided on the sample
+// (a guard when the decision rests on a symbolic size), prim::GetAttr. See lib/frontend/tracer.h.
+#include "lib/frontend/tracer.h"
+#include "shapes/error.h"
+
+namespace ptx::frontend {
+namespace {
+
+/// Runs `n` on `stack` if it is one of the prim ops that TorchScript's interpreter implements
+/// itself (no registered operator); false for any other node.
+bool run_interpreter_prim(jit::Node* n, jit::Stack& stack) {
+  const c10::Symbol k = n->kind();
+  const size_t nin = n->inputs().size();
+  auto pop_n = [&](size_t count) {
+    std::vector<c10::IValue> items(stack.end() - static_cast<std::ptrdiff_t>(count), stack.end());
+    stack.resize(stack.size() - count);
+    return items;
+  };
+  if (k == c10::prim::ListConstruct) {
+    c10::impl::GenericList list(n->output()->type()->expectRef<c10::ListType>().getElementType());
+    for (c10::IValue& v : pop_n(nin)) list.push_back(std::move(v));
+    stack.emplace_back(std::move(list));
+  } else if (k == c10::prim::TupleConstruct) {
+    const auto tt = n->output()->type()->cast<c10::TupleType>();
+    auto items = pop_n(nin);
+    if (tt && tt->schema()) {
+      stack.emplace_back(c10::ivalue::Tuple::createNamed(std::move(items), tt));
+    } else {
+      stack.emplace_back(c10::ivalue::Tuple::create(std::move(items)));
+    }
+  } else if (k == c10::prim::DictConstruct) {
+    const auto& dt = n->output()->type()->expectRef<c10::DictType>();
+    c10::impl::GenericDict dict(dt.getKeyType(), dt.getValueType());
+    auto items = pop_n(nin);
+    for (size_t i = 0; i + 1 < items.size(); i += 2) dict.insert_or_assign(items[i], items[i + 1]);
+    stack.emplace_back(std::move(dict));
+  } else if (k == c10::prim::ListUnpack || k == c10::prim::TupleUnpack) {
+    const c10::IValue v = pop_n(1)[0];
+    const std::vector<c10::IValue> items = v.isList() ? v.toListRef().vec() : v.toTupleRef().elements().vec();
+    PTX_INTERNAL_CHECK(items.size() == n->outputs().size()) << "unpacking " << items.size() << " values into "
+                                                            << n->outputs().size();
+    for (const c10::IValue& e : items) stack.push_back(e);
+  } else if (k == c10::prim::Uninitialized) {
+    stack.emplace_back();
+  } else if (k == c10::prim::isinstance) {
+    const c10::IValue v = pop_n(1)[0];
+    bool is = false;
+    for (const c10::TypePtr& t : n->tys(c10::attr::types)) {
+      is = is || (v.isNone() ? t->kind() == c10::TypeKind::NoneType : v.type()->isSubtypeOf(*t));
+    }
+    stack.emplace_back(is);
+  } else if (k == c10::prim::unchecked_cast) {
+    // identity
+  } else {
+    return false;
+  }
+  return true;
+}
+
+/// True when running `b` has no effect besides computing its outputs from metadata: only
+/// constants, None tests, negation, casts and nested ifs of the same kind.
+bool pure_block(jit::Block* b) {
+  for (jit::Node* n : b->nodes()) {
+    const c10::Symbol k = n->kind();
+    if (k == c10::prim::Constant || k == c10::aten::__is__ || k == c10::aten::__isnot__ ||
+        k == c10::aten::__not__ || k == c10::prim::unchecked_cast) {
+      continue;
+    }
+    if (k == c10::prim::If && pure_block(n->blocks()[0]) && pure_block(n->blocks()[1])) continue;
+    return false;
+  }
+  return true;
+}
+
+/// True when `a` and `b` are the same value for every input the trace allows: the same symbolic
+/// value, or equal constants (None, bool, int, float, string) with no symbolic or data part.
+bool same_value(const SV& a, const SV& b) {
+  if (&a == &b) return true;
+  if (!a.data_dep.empty() || !b.data_dep.empty() || a.cond || b.cond) return false;
+  if (a.k != b.k) return false;
+  switch (a.k) {
+    case SV::K::kNone: return true;
+    case SV::K::kBool: return a.iv.toBool() == b.iv.toBool();
+    case SV::K::kInt: return a.sym.is_const() && b.sym.is_const() && a.sym.value() == b.sym.value();
+    case SV::K::kFloat: return a.iv.toDouble() == b.iv.toDouble();
+    case SV::K::kTensor: return a.cell == b.cell;
+    default: return a.iv.isString() && b.iv.isString() && a.iv.toStringRef() == b.iv.toStringRef();
+  }
+}
+
+}  // namespace
+
+std::vector<c10::IValue> Tracer::run_concrete(jit::Node* n, const std::vector<SVP>& in) {
+  jit::Stack stack;
+  stack.reserve(in.size());
+  for (const SVP& s : in) stack.push_back(s->k == SV::K::kTensor ? c10::IValue(s->cell->sample) : s->iv);
+  try {
+    if (!run_interpreter_prim(n, stack)) {
+      // Vararg operators (aten::format) take their input count on top of the stack.
+      const size_t nin = n->inputs().size();
+      if (n->maybeSchema() != nullptr && n->schema().is_vararg()) stack.emplace_back(static_cast<int64_t>(nin));
+      jit::Operation op = n->getOperation();
+      op(stack);
+    }
+  } catch (const c10::Error& e) {
+    std::string msg = e.what_without_backtrace();
+    if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    const shapes::Provenance p = why(n, "");
+    PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_RAISED")
+        << (p.source.empty() ? std::string("model") : p.source) << ": " << n->kind().toQualString()
+        << " failed on the sample inputs: " << msg << (p.code.empty() ? "" : "\n    " + p.code)
+        << called_from(n, "  ");
+  }
+  const size_t nout = n->outputs().size();
+  PTX_INTERNAL_CHECK(stack.size() >= nout) << n->kind().toQualString() << ": operation left too few outputs";
+  return std::vector<c10::IValue>(stack.end() - static_cast<std::ptrdiff_t>(nout), stack.end());
+}
+
+void Tracer::run_block(jit::Block* block) {
+  for (jit::Node* n : block->nodes()) run_node(n);
+}
+
+void Tracer::run_node(jit::Node* n) {
+  ++out_.script_nodes;
+  const c10::Symbol kind = n->kind();
+  if (kind == c10::prim::Constant) {
+    if (exporting_flag(n)) {
+      auto sv = from_concrete(c10::IValue(true));
+      set(n->output(), sv);
+      return;
+    }
+    get(n->output());
+    return;
+  }
+  if (kind == c10::prim::If) return run_if(n);
+  if (kind == c10::prim::Loop) return run_loop(n);
+  if (kind == c10::prim::GetAttr) return run_get_attr(n);
+  if (kind == c10::prim::RaiseException) {
+    std::string msg;
+    if (!n->inputs().empty()) {
+      const SVP s = get(n->input(0));
+      if (s->iv.isString()) msg = s->iv.toStringRef();
+    }
+    const shapes::Provenance p = why(n, "");
+    PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_RAISED")
+        << (p.source.empty() ? std::string("model") : p.source)
+        << ": the model raises an exception on the sample inputs: " << msg << called_from(n, "  ");
+  }
+  if (kind == c10::prim::SetAttr) {
+    PTX_USER_FAIL(ExitCode::kExportFailed, "E_SETATTR")
+        << why(n, "").source << ": assigning a module attribute (" << n->s(c10::attr::name)
+        << ") is not supported yet";
+  }
+  if (kind == c10::aten::warn) return;  // warnings on the sample do not change the graph
+  if (kind.is_aten() && n->maybeSchema() != nullptr) {
+    const c10::FunctionSchema& schema = n->schema();
+    bool tensor_out = false;
+    for (const auto& r : schema.returns()) {
+      const c10::TypePtr& t = r.type();
+      tensor_out = tensor_out || t->kind() == c10::TypeKind::TensorType ||
+                   (t->kind() == c10::TypeKind::ListType &&
+                    t->castRaw<c10::ListType>()->getElementType()->kind() == c10::TypeKind::TensorType);
+    }
+    if (tensor_out) return run_aten(n, schema);
+  }
+  run_generic(n);
+}
+
+void Tracer::run_if(jit::Node* n) {
+  const SVP c = get(n->input(0));
+  if (!c->data_dep.empty() && pure_block(n->blocks()[0]) && pure_block(n->blocks()[1])) {
+    // A condition on tensor data whose branches compute the same values either way (e.g.
+    // `if is_causal: x = attn_mask is None else: x = False` with a mask present): no decision.
+    std::vector<SVP> outs[2];
+    for (int i = 0; i < 2; ++i) {
+      run_block(n->blocks()[i]);
+      for (jit::Value* v : n->blocks()[i]->outputs()) outs[i].push_back(get(v));
+    }
+    bool same = true;
+    for (size_t i = 0; i < outs[0].size(); ++i) same = same && same_value(*outs[0][i], *outs[1][i]);
+    if (same) {
+      for (size_t i = 0; i < n->outputs().size(); ++i) set(n->output(i), outs[0][i]);
+      return;
+    }
+  }
+  const bool taken = decide(c, n, "this if-condition");
+  jit::Block* b = n->blocks()[taken ? 0 : 1];
+  run_block(b);
+  for (size_t i = 0; i < n->outputs().size(); ++i) set(n->output(i), get(b->outputs()[i]));
+}
+
+void Tracer::run_loop(jit::Node* n) {
+  // prim::Loop(max_trip_count, initial_condition, carried...) with body (i, carried...) ->
+  // (condition, carried...). Unrolled on the sample; a symbolic trip count is specialized (guard).
+  const SVP trip_sv = get(n->input(0));
+  const SymExpr trip_e = int_of(trip_sv, n, "a loop's trip count");
+  int64_t trip = trip_sv->iv.toInt();
+  if (!trip_e.is_const()) trip = env_.guard_int(trip_e, why(n, "loop trip count (the loop is unrolled)"));
+  bool cond = decide(get(n->input(1)), n, "a loop condition");
+  std::vector<SVP> carried;
+  for (size_t i = 2; i < n->inputs().size(); ++i) carried.push_back(get(n->input(i)));
+  jit::Block* body = n->blocks()[0];
+  constexpr int64_t kMaxUnroll = 100000;
+  for (int64_t it = 0; it < trip && cond; ++it) {
+    PTX_USER_CHECK(it < kMaxUnroll, ExitCode::kExportFailed, "E_LOOP_TOO_LONG")
+        << why(n, "").source << ": a loop runs more than " << kMaxUnroll << " iterations; ptexport unrolls loops";
+    set(body->inputs()[0], from_concrete(c10::IValue(it)));
+    for (size_t i = 0; i < carried.size(); ++i) set(body->inputs()[i + 1], carried[i]);
+    run_block(body);
+    cond = decide(get(body->outputs()[0]), n, "a loop condition");
+    for (size_t i = 0; i < carried.size(); ++i) carried[i] = get(body->outputs()[i + 1]);
+  }
+  for (size_t i = 0; i < n->outputs().size(); ++i) set(n->output(i), carried[i]);
+}
+
+void Tracer::run_get_attr(jit::Node* n) {
+  const SVP obj = get(n->input(0));
+  const std::string name = n->s(c10::attr::name);
+  PTX_INTERNAL_CHECK(obj->iv.isObject()) << "GetAttr on a non-object";
+  const c10::IValue v = obj->iv.toObjectRef().getAttr(name);
+  const std::string path = obj->path.empty() ? name : obj->path + "." + name;
+  if (v.isTensor()) {
+    auto it = state_.find(path);
+    if (it != state_.end()) {
+      auto sv = std::make_shared<SV>();
+      sv->k = SV::K::kTensor;
+      sv->iv = v;
+      sv->cell = it->second;
+      set(n->output(), sv);
+      return;
+    }
+  }
+  SVP sv = from_concrete(v);
+  if (v.isObject()) sv->path = path;
+  set(n->output(), sv);
+}
+
+}  // namespace ptx::frontend

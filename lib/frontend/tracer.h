@@ -1,0 +1,238 @@
+// lib/frontend/tracer.h: the frontend's private header (see lib/frontend.h for the public API).
+//
+// One Tracer interprets one method of a TorchScript module on the sample inputs. Its work is split
+// by job over lib/frontend/:
+//   values.cpp       symbolic values: from concrete IValues, ints, decisions, IR arguments, rule args
+//   provenance.cpp   source lines, call chains and node metadata (stack traces, nn_module_stack)
+//   control_flow.cpp the node dispatcher, the concrete run of a node, prim::If / prim::Loop / GetAttr
+//   aten.cpp         ATen calls: shape rules, the IR call node, outputs (views remember their base)
+//   aliasing.cpp     in-place updates of views scattered back into their bases (Note [Aliasing])
+//   scalars.cpp      ints, bools and 0-dim size tensors computed symbolically
+//   containers.cpp   lists, tuples and dicts; the generic evaluation of other non-tensor ops
+//   signature.cpp    inputs, lifted parameters/buffers/constants, outputs and their specs
+//   trace.cpp        the entry point: trace_module and Tracer::run
+//
+// Note [Two runs in one]
+// ~~~~~~~~~~~~~~~~~~~~~~
+// Every TorchScript value is interpreted twice at once: concretely (the node's own JIT operation
+// runs on the sample values, so in-place updates, list mutation and control flow behave exactly as
+// in eager TorchScript) and symbolically (a tensor carries symbolic sizes and the ir::Value that
+// computes it; an int carries a SymExpr; a bool may carry a SymBool). The concrete run gives every
+// symbolic value its hint, and checks the shape rules: a rule's result evaluated on the hints must
+// equal the sizes that ATen computed, or it is a bug in the rule (InternalError).
+//
+// Note [Aliasing]
+// ~~~~~~~~~~~~~~~
+// TorchScript tensors are references: `y = x.relu_()` makes y and x the same tensor, and later
+// uses of x see the update. A tensor value therefore points at a shared TensorCell holding its
+// current ir::Value; an in-place call emits the functional op and moves the cell to its result.
+// A view (an op whose schema returns an alias of its input) gets a cell of its own that remembers
+// its base and how it was taken. An in-place update of a view is functionalized as torch does: the
+// view's new value is scattered back into its base (slice_scatter, select_scatter, the inverse
+// reshape or permutation), up the chain of views. Views of other kinds (expand, as_strided,
+// diagonal) updated in place stop the export (exit 4). Note: other views of the same base taken
+// before the update are not refreshed; a model reading them after the update is not supported.
+#pragma once
+
+#include <torch/csrc/jit/ir/ir.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "ir/sym_materialize.h"
+#include "lib/frontend.h"
+#include "shapes/rules.h"
+
+namespace ptx::frontend {
+
+using shapes::SymBool;
+using shapes::SymExpr;
+using shapes::SymShape;
+namespace jit = torch::jit;
+
+// ---- symbolic values -----------------------------------------------------------------------------
+
+struct TensorCell {
+  ir::Value* value = nullptr;  // current IR value (moves on in-place updates)
+  ir::Value* original = nullptr;  // for parameters, buffers and inputs: the placeholder
+  SymShape shape;
+  at::Tensor sample;  // the concrete tensor (updated in place by the concrete run)
+  std::shared_ptr<TensorCell> view_base;  // set when this tensor is a view of another
+  /// How this view was taken from view_base (Note [Aliasing]): enough to scatter an in-place
+  /// update of the view back into its base.
+  struct ViewStep {
+    enum class Kind : uint8_t { kAlias, kReshape, kPermute, kSlice, kSelect, kOther };
+    Kind kind = Kind::kOther;
+    std::vector<int64_t> perm;          // kPermute: output dim i is input dim perm[i]
+    std::vector<ir::NamedArg> args;     // kSlice: dim, start, end, step; kSelect: dim, index
+    std::string op;                     // the view op, for messages
+  } step;
+  std::optional<SymExpr> scalar;  // prim::NumToTensor of a symbolic int: the int
+  /// Parameters: whether the module's parameter requires grad (the sample is detached). Read by
+  /// prim::requires_grad, as torch.export sees it: with grad enabled and parameters requiring
+  /// grad, library fast paths (fused transformer kernels) are skipped as they are under export.
+  bool param_requires_grad = false;
+};
+
+struct SV;
+using SVP = std::shared_ptr<SV>;
+
+/// One symbolic value (Note [Two runs in one]).
+struct SV {
+  enum class K : uint8_t { kNone, kTensor, kInt, kFloat, kBool, kList, kTuple, kDict, kObject, kOther };
+  K k = K::kOther;
+  c10::IValue iv;                         // the concrete value
+  std::shared_ptr<TensorCell> cell;       // kTensor
+  SymExpr sym;                            // kInt
+  std::optional<SymBool> cond;            // kBool, when symbolic
+  std::string data_dep;                   // non-empty: derived from tensor data (where)
+  std::shared_ptr<std::vector<SVP>> elems;  // kList / kTuple (shared: lists are references)
+  std::vector<std::pair<c10::IValue, SVP>> dict;  // kDict
+  std::string path;                       // kObject: attribute path of a module ("layer1.0")
+};
+
+/// An op without a usable shape rule: reported once at the end of the trace with its call count.
+struct RuleMiss {
+  int count = 0;
+  std::string first_source;
+  std::string detail;
+};
+
+/// One ATen call being interpreted (aten.cpp): its schema names, inputs and concrete results.
+struct AtenCall {
+  jit::Node* n = nullptr;
+  const c10::FunctionSchema* schema = nullptr;
+  std::string name;        // "aten::relu_"
+  std::string functional;  // "aten::relu" (the in-place call's functional form)
+  std::string overload;    // "default" when the schema has none
+  bool inplace = false;
+  std::vector<SVP> in;
+  std::vector<c10::IValue> outs;     // the concrete run's results
+  std::vector<at::Tensor> concrete;  // the tensor results in schema order (Tensor[] flattened)
+  bool returns_list = false;
+  std::vector<SymShape> shapes;      // symbolic sizes of `concrete`
+  shapes::Provenance prov;
+};
+
+// ---- source locations (provenance.cpp) -------------------------------------------------------------
+
+/// "__torch__.torch.nn.modules.linear.___torch_mangle_0.Linear" -> "torch.nn.modules.linear.Linear".
+std::string strip_mangle(std::string name);
+/// "file.py:12", or "" when the range has no source.
+std::string line_of(const jit::SourceRange& r);
+/// The trimmed source line of the range, or "".
+std::string code_of(const jit::SourceRange& r);
+/// The call sites that lead to `n` after inlining, innermost first, one "\n<indent>called from
+/// file:line: code" each (empty for a node of the method itself).
+std::string called_from(jit::Node* n, const std::string& indent);
+/// True when `n` is the inlined constant of torch.compiler.is_compiling() or the like (True while
+/// exporting, as under torch.export).
+bool exporting_flag(jit::Node* n);
+
+// ---- the interpreter -------------------------------------------------------------------------------
+
+/// The interpreter of one trace. One instance per trace_module call.
+class Tracer {
+ public:
+  Tracer(const LoadedModel& model, const Inputs& inputs, TraceResult& out)
+      : model_(model), inputs_(inputs), out_(out), env_(out.env), graph_(*out.program.graph), syms_(graph_) {}
+
+  void run();
+
+ private:
+  // signature.cpp: inputs, lifted state, outputs
+  void lift_state();
+  void bind_inputs(const std::shared_ptr<jit::Graph>& graph);
+  void warn_small_dynamic_samples();
+  SVP bind_input(const c10::IValue& v, const std::string& path);
+  SVP make_input_tensor(const at::Tensor& t, const std::string& path);
+  SymExpr named_dim(const DimMark& mark, const std::string& path, int64_t d, int64_t size);
+  ir::PyTree input_spec(const SVP& s);
+  void collect_outputs(const SVP& result);
+  void flatten_output(const SVP& s, ir::PyTree& spec, std::vector<ir::Value*>& outs);
+
+  // control_flow.cpp: dispatch, the concrete run, control flow
+  void run_block(jit::Block* block);
+  void run_node(jit::Node* n);
+  void run_if(jit::Node* n);
+  void run_loop(jit::Node* n);
+  void run_get_attr(jit::Node* n);
+  std::vector<c10::IValue> run_concrete(jit::Node* n, const std::vector<SVP>& in);
+
+  // aten.cpp: ATen calls
+  void run_aten(jit::Node* n, const c10::FunctionSchema& schema);
+  bool run_constant_tensor(const AtenCall& call);
+  void rule_shapes(AtenCall& call);
+  void record_rule_miss(const AtenCall& call, const std::string& error);
+  void check_rule_shapes(const AtenCall& call);
+  ir::Node* emit_call(const AtenCall& call);
+  void bind_aten_outputs(const AtenCall& call, ir::Node* node);
+  void report_missing_rules();
+
+  // aliasing.cpp: views and in-place updates
+  TensorCell::ViewStep view_step(const std::string& op, const std::vector<ir::NamedArg>& args, size_t in_rank);
+  void scatter_into_base(TensorCell& view, jit::Node* n);
+
+  // scalars.cpp: symbolic ints, bools and size tensors
+  bool run_scalar_tensor_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
+                            const std::vector<c10::IValue>& outs);
+  std::optional<SymExpr> binary_size_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
+                                        const SymExpr& a, const SymExpr& b);
+  bool run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);
+  bool run_size_query(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);
+  bool run_int_binary(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);
+  bool int_result(jit::Node* n, const std::vector<c10::IValue>& outs, SymExpr e);
+  bool bool_result(jit::Node* n, const std::vector<c10::IValue>& outs, SymBool b);
+  /// Guards every symbolic int and bool in `s` (recursively in lists and tuples) to its sample value.
+  void specialize(const SVP& s, jit::Node* n, const std::string& reason);
+
+  // containers.cpp: lists, tuples, dicts; other non-tensor ops
+  void run_generic(jit::Node* n);  // non-tensor ops: concrete result, symbolic where known
+  bool run_list_op(jit::Node* n, const std::string& kind, const std::vector<SVP>& in);
+  bool run_list_slice(jit::Node* n, const std::vector<SVP>& in);
+  bool run_size_list_compare(jit::Node* n, const std::string& kind, const std::vector<SVP>& in);
+  bool run_dict_op(jit::Node* n, const std::string& kind, const std::vector<SVP>& in);
+  void evaluate_on_sample(jit::Node* n, const std::string& kind, const std::vector<SVP>& in,
+                          const std::vector<c10::IValue>& outs);
+
+  // values.cpp: symbolic values
+  SVP from_concrete(const c10::IValue& v);
+  SVP get(jit::Value* v);
+  void set(jit::Value* v, SVP s) { vals_[v] = std::move(s); }
+  std::vector<SVP> elements(const SVP& s);
+  SymExpr int_of(const SVP& s, jit::Node* n, const char* what);
+  bool decide(const SVP& s, jit::Node* n, const char* what);
+  ir::Value* tensor_value(const SVP& s);
+  ir::Value* sym_value(SymExpr e);
+  ir::ArgValue to_arg(const SVP& s, const c10::TypePtr& type, jit::Node* n, const std::string& arg);
+  std::optional<ir::ArgValue> list_arg(const SVP& s, const c10::TypePtr& elem, jit::Node* n, const std::string& what);
+  shapes::RuleArg to_rule_arg(const SVP& s, jit::Node* n);
+
+  // provenance.cpp: where a node comes from
+  shapes::Provenance why(jit::Node* n, const std::string& reason) const;
+  void set_meta(ir::Node* node, jit::Node* n);
+  [[noreturn]] void data_dependent(jit::Node* n, const SVP& s, const char* what);
+
+  const LoadedModel& model_;
+  const Inputs& inputs_;
+  TraceResult& out_;
+  shapes::ShapeEnv& env_;
+  ir::Graph& graph_;
+
+  std::unordered_map<jit::Value*, SVP> vals_;
+  std::map<std::string, std::shared_ptr<TensorCell>> state_;  // by FQN
+  std::vector<std::shared_ptr<TensorCell>> input_cells_;
+  std::map<std::string, SymExpr> symbols_by_name_;
+  // Symbols as sym_size / _operator nodes, read off the input placeholders' dims.
+  ir::SymMaterializer syms_;
+  std::map<std::string, RuleMiss> missing_;
+  std::vector<std::string> missing_seen_;  // the keys of missing_ in first-seen order
+  int lifted_constants_ = 0;
+};
+
+}  // namespace ptx::frontend

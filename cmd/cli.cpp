@@ -130,6 +130,7 @@ struct ParsedArgs {
   ExportOptions exp;
   std::string output, report;
   bool no_verify = false;
+  std::string verify_mode = "bounded";
   bool no_graph = false;
   InspectArgs inspect;
   RunArgs run;
@@ -204,6 +205,15 @@ void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
     sub.add_option("-o,--output", a.output, "the artifact to write (default: MODEL with extension .pt2)")
         ->option_text("OUT.pt2");
     sub.add_flag("--no-verify", a.no_verify, "skip comparing the exported program with the eager model");
+    sub.add_option("--verify", a.verify_mode,
+                   "bounded (default): values at the sample and small sizes, shapes only at each max; full: "
+                   "values at every point")
+        ->check(one_of({"bounded", "full"}))
+        ->option_text("MODE");
+    sub.add_option("--verify-budget", a.exp.verify_budget_s,
+                   "verification: seconds for the value comparisons, then shapes only (default: no limit)")
+        ->check(kPositive)
+        ->option_text("SECONDS");
     sub.add_option("--atol", a.exp.atol, "verification: absolute tolerance (default 1e-4)")
         ->check(kNonNegative)
         ->option_text("ATOL");
@@ -671,6 +681,7 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
         ExportOptions opts = a.exp;
         opts.write_artifact = command == "export";
         opts.verify = command == "export" && !a.no_verify;
+        opts.verify_full = a.verify_mode == "full";
         if (!a.output.empty()) opts.out = fs::path(a.output);
         run_export_command(opts, ctx, out);
       } else if (command == "inspect") {

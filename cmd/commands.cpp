@@ -67,14 +67,16 @@ std::string default_summary(const nlohmann::json& report, const ExportOptions& o
     }
   }
   if (report.contains("verification") && report["verification"].is_array()) {
-    int ok = 0, skipped = 0;
+    int ok = 0, skipped = 0, shapes = 0;
     for (const auto& c : report["verification"]) {
       ok += c.value("ok", false);
       skipped += c.value("skipped", false);
+      shapes += !c.value("skipped", false) && c.value("check", std::string()) == "shapes";
     }
-    s += "verified against the eager model at " + std::to_string(ok) + " of " +
-         std::to_string(report["verification"].size()) + " points" +
-         (skipped ? " (" + std::to_string(skipped) + " skipped)" : "") + "\n";
+    const int values = static_cast<int>(report["verification"].size()) - skipped - shapes;
+    s += "verified at " + std::to_string(ok) + " of " + std::to_string(report["verification"].size()) +
+         " points: values against the eager model at " + std::to_string(values) + ", shapes only at " +
+         std::to_string(shapes) + (skipped ? " (" + std::to_string(skipped) + " skipped)" : "") + "\n";
   }
   if (!outcome.artifact.empty()) s += "wrote " + outcome.artifact.string() + "\n";
   return s;

@@ -102,6 +102,19 @@ nlohmann::json op_histogram(const ir::Graph& g) {
   return counts;
 }
 
+/// "4/4 points match (values at 3, shapes at 1)", "..., 1 skipped".
+std::string verify_detail(const VerifyResult& r) {
+  int ok = 0, skipped = 0, shapes = 0;
+  for (const auto& c : r.cases) {
+    (c.skipped ? skipped : ok) += (c.ok || c.skipped);
+    shapes += !c.skipped && c.check == VerifyCheck::kShapes;
+  }
+  const int values = static_cast<int>(r.cases.size()) - skipped - shapes;
+  return std::to_string(ok) + "/" + std::to_string(r.cases.size()) + " points match (values at " +
+         std::to_string(values) + ", shapes at " + std::to_string(shapes) + ")" +
+         (skipped ? ", " + std::to_string(skipped) + " skipped" : "");
+}
+
 std::filesystem::path default_output(const std::filesystem::path& model) {
   std::filesystem::path out = model;
   out.replace_extension(".pt2");
@@ -227,12 +240,12 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
         vo.atol = opts.atol;
         vo.rtol = opts.rtol;
         vo.element_budget = opts.verify_element_budget;
-        const auto points = choose_points(trace.env, program.range_constraints, program, opts.verify_element_budget);
+        vo.time_budget_s = opts.verify_budget_s;
+        const VerifyMode mode = opts.verify_full ? VerifyMode::kFull : VerifyMode::kBounded;
+        const auto points =
+            choose_points(trace.env, program.range_constraints, program, opts.verify_element_budget, mode);
         VerifyResult r = verify_program(program, model, inputs, trace.env, points, vo, written ? &*written : nullptr);
-        int ok = 0, skipped = 0;
-        for (const auto& c : r.cases) (c.skipped ? skipped : ok) += (c.ok || c.skipped);
-        detail = std::to_string(ok) + "/" + std::to_string(r.cases.size()) + " points match" +
-                 (skipped ? ", " + std::to_string(skipped) + " skipped" : "");
+        detail = verify_detail(r);
         return r;
       });
       report["verification"] = vr.to_json();

@@ -5,7 +5,8 @@
 //   [3/6] trace           lib/frontend.h (symbolic shapes, guards)
 //   [4/6] solve           shapes/checker.h (Z3: does the spec imply every guard?)
 //   [5/6] write artifact  passes/ then serialize/ (atomic)
-//   [6/6] verify          lib/interpreter.h + the eager model, at sample / min / max / interior sizes
+//   [6/6] verify          lib/verify.h: values (the program vs the eager model) at the sample and
+//                         small points, shapes (the program on meta tensors) at each max
 //
 // The CLI (cmd/cli.cpp) parses flags into ExportOptions, renders progress from the StageObserver
 // callbacks, and prints the report. Errors are thrown as UserError / InternalError (shapes/error.h);
@@ -31,6 +32,8 @@ struct ExportOptions {
   std::optional<std::filesystem::path> out;  // -o; default: MODEL with extension .pt2 (export only)
   bool write_artifact = true;              // false for `check`
   bool verify = true;                      // --no-verify
+  bool verify_full = false;                // --verify=full: values at every point (VerifyMode::kFull)
+  double verify_budget_s = 0;              // --verify-budget: seconds for values checks (0: none)
   double atol = 1e-4, rtol = 1e-4;         // --atol / --rtol
   double solver_timeout_s = 10;            // --solver-timeout (a deterministic rlimit derived from it)
   int64_t verify_element_budget = 1 << 24; // largest input (elements) built for verification

@@ -38,6 +38,25 @@ shapes::Assignment bind_symbols(const ir::ExportedProgram& p, const std::vector<
   return values;
 }
 
+/// Meta tensors for `n`'s outputs, sized by their metadata at `values`; false when an output has
+/// no tensor metadata or a size that `values` do not determine.
+bool outputs_from_metadata(const ir::Node& n, const shapes::Assignment& values,
+                           std::unordered_map<const ir::Value*, c10::IValue>& env) {
+  std::vector<at::Tensor> made;
+  for (const ir::Value* v : n.outputs()) {
+    if (v->type() != ir::ValueType::kTensor || !v->has_meta()) return false;
+    std::vector<int64_t> sizes;
+    for (const SymExpr& e : v->meta().sizes) {
+      const auto s = shapes::evaluate(e, values);
+      if (!s) return false;
+      sizes.push_back(*s);
+    }
+    made.push_back(at::empty(sizes, at::TensorOptions().dtype(to_scalar_type(v->meta().dtype)).device(at::kMeta)));
+  }
+  for (size_t i = 0; i < made.size(); ++i) env[n.outputs()[i]] = made[i];
+  return true;
+}
+
 int64_t sym_int(const ir::SymIntArg& a, const std::unordered_map<const ir::Value*, c10::IValue>& env) {
   if (const auto* c = std::get_if<int64_t>(&a)) return *c;
   return env.at(std::get<ir::Value*>(a)).toInt();
@@ -240,7 +259,8 @@ void check_inputs(const ir::ExportedProgram& p, const std::vector<at::Tensor>& i
   check_runtime_asserts(p, values);
 }
 
-std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vector<at::Tensor>& user_inputs) {
+std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vector<at::Tensor>& user_inputs,
+                                    bool on_meta) {
   check_inputs(p, user_inputs);
   // The graph's ops are explicit ATen calls: grad mode changes none of their results, only makes
   // autograd keep every intermediate alive (the full vit_b_16's verification peaked at 2.7 GB).
@@ -256,6 +276,8 @@ std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vec
     if (n != nullptr) dies_after[n].push_back(v);
   }
   std::unordered_map<const ir::Value*, c10::IValue> env;
+  const auto state = [&](const at::Tensor& t) { return on_meta ? t.to(at::kMeta) : t; };
+  const shapes::Assignment meta_values = on_meta ? bind_symbols(p, user_inputs) : shapes::Assignment{};
   const auto& phs = p.graph->placeholders();
   size_t next_user = 0;
   for (size_t i = 0; i < phs.size(); ++i) {
@@ -265,13 +287,13 @@ std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vec
         env[phs[i]] = user_inputs.at(next_user++);
         break;
       case ir::InputKind::kParameter:
-        env[phs[i]] = p.parameters.at(spec.target);
+        env[phs[i]] = state(p.parameters.at(spec.target));
         break;
       case ir::InputKind::kBuffer:
-        env[phs[i]] = p.buffers.at(spec.target);
+        env[phs[i]] = state(p.buffers.at(spec.target));
         break;
       case ir::InputKind::kConstantTensor:
-        env[phs[i]] = p.constants.at(spec.target);
+        env[phs[i]] = state(p.constants.at(spec.target));
         break;
     }
   }
@@ -310,8 +332,20 @@ std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vec
             << "node " << n.name() << ": " << target << " needs argument '" << a.name() << "'";
         stack.push_back(*a.default_value());
       }
+      // On meta, factory ops (device=None or cpu) make meta tensors too.
+      if (on_meta && a.name() == "device" && (stack.back().isNone() || stack.back().isDevice())) {
+        stack.back() = c10::Device(c10::kMeta);
+      }
     }
-    op->callBoxed(stack);
+    try {
+      op->callBoxed(stack);
+    } catch (const c10::Error&) {
+      // On meta, an op without a meta kernel (LibTorch's convolutions) takes its outputs' sizes
+      // from the graph's own metadata at these symbol values.
+      if (!on_meta || !outputs_from_metadata(n, meta_values, env)) throw;
+      drop_dead();
+      continue;
+    }
     const auto& outs = n.outputs();
     if (n.returns_list()) {
       const auto list = stack.at(0).toTensorVector();

@@ -17,7 +17,12 @@ namespace ptx {
 
 /// Runs `program` on `user_inputs` (one tensor per user-input placeholder). Symbol values are read
 /// off the input sizes; runtime asserts in the graph are checked (UserError kInput when one fails).
-std::vector<at::Tensor> run_program(const ir::ExportedProgram& program, const std::vector<at::Tensor>& user_inputs);
+/// `on_meta`: the inputs are meta tensors; parameters, buffers and constants are used as meta
+/// tensors and factory ops make meta tensors, so that nothing is computed; an op without a meta
+/// kernel (LibTorch's convolutions) takes its outputs' sizes from the graph's metadata, and throws
+/// c10::Error when that metadata does not give them.
+std::vector<at::Tensor> run_program(const ir::ExportedProgram& program, const std::vector<at::Tensor>& user_inputs,
+                                    bool on_meta = false);
 
 /// Checks `user_inputs` against the program's placeholders: rank, dtype, static sizes, the symbols'
 /// range constraints and the relations between dims sharing a symbol. UserError kInput naming the

@@ -1,4 +1,4 @@
-// lib/verify.cpp
+// lib/verify.cpp: see lib/verify.h.
 #include "lib/verify.h"
 
 #include <ATen/ATen.h>
@@ -8,8 +8,11 @@
 #include <torch/csrc/jit/passes/inliner.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <limits>
 #include <random>
+#include <sstream>
 
 #include "lib/interpreter.h"
 #include "lib/torch_convert.h"
@@ -123,7 +126,129 @@ c10::IValue rebuild(const c10::IValue& v, std::vector<at::Tensor>& fresh, size_t
   return v;
 }
 
+
+VerifyPoint make_point(std::string label, std::map<std::string, int64_t> values,
+                       VerifyCheck check = VerifyCheck::kValues) {
+  VerifyPoint p;
+  p.label = std::move(label);
+  p.values = std::move(values);
+  p.check = check;
+  return p;
+}
+
+std::string first_line(std::string s) {
+  if (auto nl = s.find('\n'); nl != std::string::npos) s.resize(nl);
+  return s;
+}
+
+shapes::Assignment assignment_of(const shapes::ShapeEnv& env, const std::map<std::string, int64_t>& by_name) {
+  shapes::Assignment values = env.hints();
+  for (const auto& [name, v] : by_name) {
+    for (const shapes::SymbolInfo& s : env.symbols()) {
+      if (s.sym.str() == name) values[s.sym.symbol_id()] = v;
+    }
+  }
+  return values;
+}
+
+/// A shapes check (lib/verify.h): `run` on meta tensors at `values`, its outputs' sizes and dtypes
+/// against `program`'s output metadata there. False when `run` cannot run on meta tensors (an op
+/// without a meta kernel, a value read from data); c.note then says why.
+bool check_shapes(const ir::ExportedProgram& program, const ir::ExportedProgram& run, const shapes::Assignment& values,
+                  VerifyCase& c) {
+  std::vector<at::Tensor> flat;
+  for (const ir::Value* v : user_input_values(program)) {
+    const auto options = at::TensorOptions().dtype(to_scalar_type(v->meta().dtype)).device(at::kMeta);
+    flat.push_back(at::empty(evaluate_shape(v->meta().sizes, values), options));
+  }
+  std::vector<at::Tensor> got;
+  try {
+    got = run_program(run, flat, /*on_meta=*/true);
+  } catch (const c10::Error& e) {
+    c.note = first_line(e.what_without_backtrace());
+    return false;
+  }
+  std::vector<const ir::Value*> want;
+  for (size_t i = 0; i < program.graph->outputs().size(); ++i) {
+    if (i < program.output_specs.size() && program.output_specs[i].kind != ir::OutputKind::kUserOutput) continue;
+    want.push_back(program.graph->outputs()[i]);
+  }
+  c.ok = got.size() == want.size();
+  if (!c.ok) {
+    c.note = "the program returns " + std::to_string(got.size()) + " outputs, its signature " + std::to_string(want.size());
+  }
+  for (size_t i = 0; c.ok && i < got.size(); ++i) {
+    if (want[i]->type() != ir::ValueType::kTensor || !want[i]->has_meta()) continue;  // an int output
+    const std::vector<int64_t> sizes = evaluate_shape(want[i]->meta().sizes, values);
+    const c10::ScalarType dtype = to_scalar_type(want[i]->meta().dtype);
+    if (got[i].sizes() != at::IntArrayRef(sizes) || got[i].scalar_type() != dtype) {
+      c.ok = false;
+      std::ostringstream note;
+      note << "output " << i << ": the program gives " << got[i].sizes() << " " << got[i].scalar_type()
+           << ", its metadata says " << at::IntArrayRef(sizes) << " " << dtype;
+      c.note = note.str();
+    }
+  }
+  return true;
+}
+
+/// A values check (lib/verify.h) at `values`: the eager model and `run` on the same inputs.
+void check_values(const ir::ExportedProgram& program, const ir::ExportedProgram& run, const LoadedModel& model,
+                  const Inputs& inputs, const EagerNeeds& needs, const shapes::Assignment& values, uint64_t seed,
+                  const VerifyOptions& opts, VerifyCase& c) {
+  const MadeInputs made = make_inputs(program, inputs.sets.at(0), values, seed);
+  // Eager first, on copies (the model may mutate its inputs).
+  std::vector<c10::IValue> eager_args;
+  for (const c10::IValue& a : made.args) eager_args.push_back(a.isTensor() ? c10::IValue(a.toTensor().clone()) : a);
+  std::vector<at::Tensor> want;
+  try {
+    std::optional<torch::jit::Module> fresh;
+    if (needs.fresh_copy) {
+      fresh = model.module.clone();
+      fresh->eval();
+    }
+    const at::AutoGradMode grad_mode(needs.grad_mode && at::GradMode::is_enabled());
+    flatten_tensors((fresh ? *fresh : model.module).get_method(inputs.method)(eager_args), want,
+                    /*ints_as_tensors=*/true);
+  } catch (const c10::Error& e) {
+    c.skipped = true;
+    c.note = first_line(std::string("the eager model fails at these sizes: ") + e.what_without_backtrace());
+    return;
+  }
+  std::vector<at::Tensor> flat;
+  for (const at::Tensor& t : made.flat) flat.push_back(t.clone());
+  const std::vector<at::Tensor> got = run_program(run, flat);
+  c.ok = got.size() == want.size();
+  if (!c.ok) c.note = "the program returns " + std::to_string(got.size()) + " outputs, the model " +
+                      std::to_string(want.size());
+  for (size_t i = 0; c.ok && i < got.size(); ++i) {
+    if (got[i].sizes() != want[i].sizes()) {
+      c.ok = false;
+      c.note = "output " + std::to_string(i) + ": shape differs from the model's";
+      break;
+    }
+    if (got[i].numel() == 0) continue;
+    const at::Tensor a = got[i].to(at::kDouble), b = want[i].to(at::kDouble);
+    const at::Tensor diff = (a - b).abs();
+    const at::Tensor finite = at::isfinite(b);
+    const bool same_nonfinite = at::equal(at::isfinite(a), finite);
+    const double abs_err = at::where(finite, diff, at::zeros_like(diff)).max().item<double>();
+    const double rel = at::where(finite, diff / (b.abs() + 1e-12), at::zeros_like(diff)).max().item<double>();
+    c.max_abs_err = std::max(c.max_abs_err, abs_err);
+    c.max_rel_err = std::max(c.max_rel_err, rel);
+    const bool close = same_nonfinite && at::allclose(at::where(finite, a, b), b, opts.rtol, opts.atol, true);
+    if (!close) {
+      c.ok = false;
+      c.needed_atol = abs_err;
+      c.note = "output " + std::to_string(i) + " differs: max abs error " + std::to_string(abs_err) +
+               ", max rel error " + std::to_string(rel);
+    }
+  }
+}
+
 }  // namespace
+
+const char* to_string(VerifyCheck c) { return c == VerifyCheck::kShapes ? "shapes" : "values"; }
 
 bool VerifyResult::ok() const {
   return std::all_of(cases.begin(), cases.end(), [](const VerifyCase& c) { return c.ok || c.skipped; });
@@ -136,6 +261,7 @@ nlohmann::json VerifyResult::to_json() const {
                    {"sizes", c.point.values},
                    {"ok", c.ok},
                    {"skipped", c.skipped},
+                   {"check", to_string(c.check)},
                    {"note", c.note},
                    {"max_abs_err", c.max_abs_err},
                    {"max_rel_err", c.max_rel_err},
@@ -194,10 +320,11 @@ static std::optional<std::map<std::string, int64_t>> nearest(const shapes::Shape
 }
 
 std::vector<VerifyPoint> choose_points(const shapes::ShapeEnv& env, const std::map<std::string, shapes::Range>& ranges,
-                                       const ir::ExportedProgram& program, int64_t element_budget) {
+                                       const ir::ExportedProgram& program, int64_t element_budget, VerifyMode mode) {
+  const bool bounded = mode == VerifyMode::kBounded;
   std::vector<VerifyPoint> points;
   shapes::Assignment joint_target;
-  points.push_back({"sample", {}});
+  points.push_back(make_point("sample", {}));
   std::mt19937_64 rng(0);
   for (const shapes::SymbolInfo& s : env.symbols()) {
     const std::string name = s.sym.str();
@@ -206,6 +333,7 @@ std::vector<VerifyPoint> choose_points(const shapes::ShapeEnv& env, const std::m
     const int64_t lo = std::max<int64_t>(r.min, 0);
     int64_t hi = r.max ? *r.max : std::max<int64_t>(s.hint * 4, lo + 16);
     hi = std::max(hi, lo);
+    const int64_t range_hi = hi;
     // The largest value whose inputs fit the budget (sizes grow with the symbol): binary search.
     auto fits = [&](int64_t v) {
       shapes::Assignment a = env.hints();
@@ -220,38 +348,38 @@ std::vector<VerifyPoint> choose_points(const shapes::ShapeEnv& env, const std::m
       }
       hi = good;
     }
-    auto adjust = [&](int64_t v, int step) -> std::optional<int64_t> {
-      for (int k = 0; k < 256; ++k, v += step) {
-        if (v < lo || v > hi) return std::nullopt;
+    // The value nearest v (moving by step, within [lo, top]) at which every guard holds; failing
+    // that, Z3's nearest point (tied to other symbols by guards: h == w, divisibility), which moves
+    // them too; failing that v itself (verify_program notes that no value near it satisfies the guards).
+    auto place = [&](int64_t v, int step, int64_t top, int64_t budget) -> std::map<std::string, int64_t> {
+      for (int64_t k = 0, x = v; k < 256 && x >= lo && x <= top; ++k, x += step) {
         shapes::Assignment a = env.hints();
-        a[s.sym.symbol_id()] = v;
-        if (guards_hold(env, a)) return v;
+        a[s.sym.symbol_id()] = x;
+        if (guards_hold(env, a)) return {{name, x}};
       }
-      return std::nullopt;
+      if (auto z = nearest(env, ranges, program, budget, {{s.sym.symbol_id(), v}})) return *z;
+      return {{name, v}};
     };
-    std::uniform_int_distribution<int64_t> dist(lo, hi);
-    const int64_t interior = (hi - lo > 2) ? std::clamp<int64_t>(dist(rng), lo + 1, hi - 1) : lo;
-    for (auto [label, v, step] : {std::tuple<const char*, int64_t, int>{"min", lo, +1},
-                                  {"max", hi, -1},
-                                  {"interior", interior, +1}}) {
-      VerifyPoint p;
-      p.label = std::string(label) + " " + name;
-      if (auto ok = adjust(v, step)) {
-        p.values[name] = *ok;
-      } else if (auto z = nearest(env, ranges, program, element_budget, {{s.sym.symbol_id(), v}})) {
-        // Tied to other symbols by guards (h == w, divisibility): Z3's nearest point moves them too.
-        p.values = *z;
-      } else {
-        p.values[name] = v;  // verify_program notes that no value near it satisfies the guards
-      }
+    // The bounded interior is small: at most twice the sample's value.
+    const int64_t interior_hi = bounded ? std::min(hi, std::max(2 * s.hint, lo + 2)) : hi;
+    std::uniform_int_distribution<int64_t> dist(lo, interior_hi);
+    const int64_t interior = (interior_hi - lo > 2) ? std::clamp<int64_t>(dist(rng), lo + 1, interior_hi - 1) : lo;
+    points.push_back(make_point("min " + name, place(lo, +1, hi, element_budget)));
+    if (bounded) {
+      VerifyPoint p = make_point("max " + name, place(range_hi, -1, range_hi, std::numeric_limits<int64_t>::max()),
+                                 VerifyCheck::kShapes);
+      p.fallback = place(hi, -1, hi, element_budget);
       points.push_back(p);
+    } else {
+      points.push_back(make_point("max " + name, place(hi, -1, hi, element_budget)));
     }
+    points.push_back(make_point("interior " + name, place(interior, +1, hi, element_budget)));
     joint_target[s.sym.symbol_id()] = interior;
   }
   // Every symbol at once at an interior value, the nearest point Z3 finds that satisfies every
   // guard and fits the element budget.
   if (env.symbols().size() > 1) {
-    if (auto z = nearest(env, ranges, program, element_budget, joint_target)) points.push_back({"interior all", *z});
+    if (auto z = nearest(env, ranges, program, element_budget, joint_target)) points.push_back(make_point("interior all", *z));
   }
   return points;
 }
@@ -263,76 +391,44 @@ VerifyResult verify_program(const ir::ExportedProgram& program, const LoadedMode
   PTX_INTERNAL_CHECK(model.module.find_method(inputs.method).has_value()) << "no method " << inputs.method;
   uint64_t seed = opts.seed;
   const EagerNeeds needs = eager_needs(model.module, inputs.method, program);
+  const ir::ExportedProgram& run = artifact ? *artifact : program;
+  const auto start = std::chrono::steady_clock::now();
   for (const VerifyPoint& point : points) {
     VerifyCase c;
     c.point = point;
-    shapes::Assignment values = env.hints();
-    for (const auto& [name, v] : point.values) {
-      for (const shapes::SymbolInfo& s : env.symbols()) {
-        if (s.sym.str() == name) values[s.sym.symbol_id()] = v;
+    c.check = point.check;
+    const double spent = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    if (c.check == VerifyCheck::kValues && opts.time_budget_s > 0 && spent > opts.time_budget_s &&
+        point.label != "sample") {
+      c.check = VerifyCheck::kShapes;
+      c.note = "the verification time budget was spent: shapes only";
+    }
+    shapes::Assignment values = assignment_of(env, point.values);
+    if (c.check == VerifyCheck::kShapes && guards_hold(env, values)) {
+      if (check_shapes(program, run, values, c)) {
+        result.cases.push_back(c);
+        continue;
       }
+      // No meta kernel for an op: values at the fallback point, or skipped.
+      c.note = "the program cannot run on meta tensors (" + c.note + ")";
+      if (!point.fallback) {
+        c.skipped = true;
+        result.cases.push_back(c);
+        continue;
+      }
+      c.note += ": values checked at the largest size within the element budget";
+      c.check = VerifyCheck::kValues;
+      c.point.values = *point.fallback;
+      values = assignment_of(env, *point.fallback);
     }
     if (!guards_hold(env, values)) {
       c.skipped = true;
       c.note = "no value near this point satisfies the guards";
-      result.cases.push_back(c);
-      continue;
-    }
-    if (input_elements(program, values) > opts.element_budget) {
+    } else if (input_elements(program, values) > opts.element_budget) {
       c.skipped = true;
       c.note = "inputs exceed the verification element budget (" + std::to_string(opts.element_budget) + ")";
-      result.cases.push_back(c);
-      continue;
-    }
-    const MadeInputs made = make_inputs(program, inputs.sets.at(0), values, seed++);
-    // Eager first, on copies (the model may mutate its inputs).
-    std::vector<c10::IValue> eager_args;
-    for (const c10::IValue& a : made.args) eager_args.push_back(a.isTensor() ? c10::IValue(a.toTensor().clone()) : a);
-    std::vector<at::Tensor> want;
-    try {
-      std::optional<torch::jit::Module> fresh;
-      if (needs.fresh_copy) {
-        fresh = model.module.clone();
-        fresh->eval();
-      }
-      const at::AutoGradMode grad_mode(needs.grad_mode && at::GradMode::is_enabled());
-      flatten_tensors((fresh ? *fresh : model.module).get_method(inputs.method)(eager_args), want,
-                      /*ints_as_tensors=*/true);
-    } catch (const c10::Error& e) {
-      c.skipped = true;
-      c.note = std::string("the eager model fails at these sizes: ") + e.what_without_backtrace();
-      if (auto nl = c.note.find('\n'); nl != std::string::npos) c.note.resize(nl);
-      result.cases.push_back(c);
-      continue;
-    }
-    std::vector<at::Tensor> flat;
-    for (const at::Tensor& t : made.flat) flat.push_back(t.clone());
-    const std::vector<at::Tensor> got = run_program(artifact ? *artifact : program, flat);
-    c.ok = got.size() == want.size();
-    if (!c.ok) c.note = "the program returns " + std::to_string(got.size()) + " outputs, the model " +
-                        std::to_string(want.size());
-    for (size_t i = 0; c.ok && i < got.size(); ++i) {
-      if (got[i].sizes() != want[i].sizes()) {
-        c.ok = false;
-        c.note = "output " + std::to_string(i) + ": shape differs from the model's";
-        break;
-      }
-      if (got[i].numel() == 0) continue;
-      const at::Tensor a = got[i].to(at::kDouble), b = want[i].to(at::kDouble);
-      const at::Tensor diff = (a - b).abs();
-      const at::Tensor finite = at::isfinite(b);
-      const bool same_nonfinite = at::equal(at::isfinite(a), finite);
-      const double abs_err = at::where(finite, diff, at::zeros_like(diff)).max().item<double>();
-      const double rel = at::where(finite, diff / (b.abs() + 1e-12), at::zeros_like(diff)).max().item<double>();
-      c.max_abs_err = std::max(c.max_abs_err, abs_err);
-      c.max_rel_err = std::max(c.max_rel_err, rel);
-      const bool close = same_nonfinite && at::allclose(at::where(finite, a, b), b, opts.rtol, opts.atol, true);
-      if (!close) {
-        c.ok = false;
-        c.needed_atol = abs_err;
-        c.note = "output " + std::to_string(i) + " differs: max abs error " + std::to_string(abs_err) +
-                 ", max rel error " + std::to_string(rel);
-      }
+    } else {
+      check_values(program, run, model, inputs, needs, values, seed++, opts, c);
     }
     result.cases.push_back(c);
   }

@@ -52,7 +52,7 @@ def run(*args, env=None, cwd=None, conformance=True) -> subprocess.CompletedProc
 COMMANDS = ("export", "check", "inspect", "run", "verify", "help")
 # Options of export that take a value (the others are flags).
 VALUE_OPTIONS = {"-o", "--output", "--dynamic", "--report", "--atol", "--rtol", "--solver-timeout",
-                 "--color", "--verify-elements", "--log-file", "--log-level"}
+                 "--color", "--verify-elements", "--log-file", "--log-level", "--verify", "--verify-budget"}
 
 
 def check_written_artifact(args: list[str], cwd=None):

@@ -11,6 +11,11 @@ wrong changes the answer:
   on the written artifact agrees too.
 - resnet18 neither reads grad mode nor changes state: verified without a copy and without autograd;
   its points agree as well (the saved memory is measured in docs/commands/verify.md, not tested).
+  Exported with --dynamic batch=1:1024, the bounded default (docs/commands/export.md#verification)
+  compares values at the sample and at small points only, and checks each max, the range's own
+  (batch 1024, not lowered to the element budget), for shapes on meta tensors.
+- mlp with --verify full compares values at every point; with a tiny --verify-budget, every point
+  after the sample is checked for shapes only, and says so.
 """
 import json
 import os
@@ -31,9 +36,9 @@ def model(name):
     return os.path.join(d, "model.pt"), os.path.join(d, "inputs.json")
 
 
-def export_json(name, out, conformance_check=True):
+def export_json(name, out, conformance_check=True, extra=()):
     m, i = model(name)
-    r = cli_common.run("export", m, i, "-o", out, "--json", conformance=conformance_check)
+    r = cli_common.run("export", m, i, "-o", out, "--json", *extra, conformance=conformance_check)
     assert r.returncode == 0, f"{name}: exit {r.returncode}\n{r.stderr[-2000:]}"
     report = json.loads(r.stdout)
     points = report["verification"]
@@ -80,8 +85,29 @@ def test_buffer_mutation(tmp):
 
 
 def test_resnet18(tmp):
-    report = export_json("resnet18", os.path.join(tmp, "r.pt2"))
-    print(f"ok   resnet18: {len(report['verification'])} points")
+    report = export_json("resnet18", os.path.join(tmp, "r.pt2"), extra=("--dynamic", "batch=1:1024"))
+    points = {p["label"]: p for p in report["verification"]}
+    for label, p in points.items():
+        assert p["check"] == ("shapes" if label.startswith("max ") else "values"), p
+        assert "meta" not in p["note"], p  # convolutions take their sizes from the metadata on meta
+    # s0 is the batch (sample 2), s1 and s2 the height and width (ranges up to 224)
+    assert points["max s0"]["sizes"]["s0"] == 1024, points["max s0"]
+    assert points["max s1"]["sizes"]["s1"] == 224 and points["max s2"]["sizes"]["s2"] == 224, points
+    assert points["interior s0"]["sizes"]["s0"] <= 4, points["interior s0"]  # twice the sample's 2
+    print(f"ok   resnet18: {len(points)} points, shapes only at {sorted(l for l in points if l.startswith('max'))}")
+
+
+def test_verify_modes(tmp):
+    full = export_json("mlp", os.path.join(tmp, "full.pt2"), extra=("--verify", "full"))
+    assert all(p["check"] == "values" for p in full["verification"]), full["verification"]
+    budget = export_json("mlp", os.path.join(tmp, "budget.pt2"), extra=("--verify-budget", "0.000001"))
+    for p in budget["verification"]:
+        if p["label"] == "sample":
+            assert p["check"] == "values", p
+        else:  # a max is a shapes point anyway; the others were values points
+            assert p["check"] == "shapes", p
+            assert p["label"].startswith("max ") or "time budget" in p["note"], p
+    print(f"ok   mlp: --verify full: {len(full['verification'])} points of values; a spent budget: shapes after the sample")
 
 
 def main():
@@ -89,6 +115,7 @@ def main():
         test_grad_mode_branch(tmp)
         test_buffer_mutation(tmp)
         test_resnet18(tmp)
+        test_verify_modes(tmp)
     return 0
 
 

@@ -45,6 +45,10 @@ struct VerifyOptions {
   double atol = 1e-4, rtol = 1e-4;
   int64_t element_budget = 1 << 24;  // a point whose inputs exceed it is skipped (noted)
   uint64_t seed = 0;
+  /// --draft: a point (other than the sample) where the program stops at one of its runtime
+  /// assertions is skipped with a note (a data-dependent decision taken on the sample that the
+  /// point's data does not meet), not an error.
+  bool draft = false;
 };
 
 /// The points to check: the sample, and for each symbol its min, its max (capped so the inputs stay

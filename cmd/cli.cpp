@@ -52,6 +52,7 @@ constexpr ExitCodeLine kExitCodes[] = {
     {6, "verification mismatch: exported program differs from eager beyond tolerance"},
     {7, "solver inconclusive (Z3 unknown / timeout)"},
     {8, "output error: cannot write the artifact, report or log file"},
+    {9, "draft written (--draft): the artifact was written; its problems are listed in the report"},
     {130, "interrupted (Ctrl-C); no partial artifact left"},
 };
 
@@ -201,6 +202,10 @@ void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
                  "INPUT.DIM=auto|dynamic|static")
       ->option_text("SPEC")
       ->allow_extra_args(false);
+  sub.add_flag("--draft", a.exp.draft,
+               "draft export (torch's draft_export): report every problem in one run, decide data-dependent "
+               "conditions on the sample (kept as runtime assertions) and still write the artifact; exit 9 "
+               "when it has problems");
   if (!is_check) {
     sub.add_option("-o,--output", a.output, "the artifact to write (default: MODEL with extension .pt2)")
         ->option_text("OUT.pt2");
@@ -265,7 +270,7 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
                       "ptexport model.pt inputs.json --dynamic batch=1:1024"},
                      {"a CI gate: analyse only, write the JSON report to a file",
                       "ptexport check model.pt inputs.json --dynamic batch=1:1024 --json > report.json"}}) +
-      "\n" + exit_codes_text({0, 1, 2, 3, 4, 5, 6, 7, 8, 130}) +
+      "\n" + exit_codes_text({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130}) +
       "\nRun `ptexport COMMAND --help` for a command's options. Logs per stage: PTEXPORT_LOGS=+shapes,solver\n"
       "(torch's TORCH_LOGS names work too, e.g. +dynamic). Documentation: docs/cli.md.");
 
@@ -279,7 +284,7 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
                              {"dynamic height and width, the report kept for CI",
                               "ptexport export resnet.pt inputs.json --dynamic x.2=h --dynamic x.3=w --dynamic h=32:1024 "
                               "--dynamic w=32:1024 --report report.json"}}) +
-              "\n" + exit_codes_text({0, 1, 2, 3, 4, 5, 6, 7, 8, 130}));
+              "\n" + exit_codes_text({0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 130}));
 
   CLI::App* check = app->add_subcommand(
       "check", "the analysis of export (trace, shapes, Z3) without writing an artifact: the fast CI gate");
@@ -290,7 +295,7 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
                                 "ptexport check model.pt inputs.json --dynamic batch=1:1024"},
                                {"keep the report for the CI job's artifacts, whatever the outcome",
                                 "ptexport check model.pt inputs.json --dynamic batch=1:1024 --report check-report.json"}}) +
-                "\n" + exit_codes_text({0, 1, 2, 3, 4, 5, 7, 8, 130}));
+                "\n" + exit_codes_text({0, 1, 2, 3, 4, 5, 7, 8, 9, 130}));
 
   CLI::App* inspect = app->add_subcommand(
       "inspect", "describe ARTIFACT.pt2: signature, symbols and ranges, guards, graph, op histogram, provenance");
@@ -412,7 +417,7 @@ void finish_document(json& doc, const std::string& command, int exit_code, const
   if (!doc.is_object()) doc = json::object();
   if (!doc.contains("schema")) doc["schema"] = schema_of(command);
   if (!command.empty()) doc["command"] = command;
-  doc["status"] = exit_code == 0 ? "ok" : "error";
+  doc["status"] = exit_code == 0 ? "ok" : exit_code == static_cast<int>(ExitCode::kDraftWritten) ? "draft" : "error";
   doc["exit_code"] = exit_code;
   json& diags = doc["diagnostics"];
   if (!diags.is_array()) diags = json::array();

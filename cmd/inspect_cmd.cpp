@@ -156,15 +156,54 @@ void run_inspect_command(const InspectArgs& args, Context& ctx, CommandOutput& o
   doc["inputs"] = inputs;
   doc["outputs"] = outputs;
 
-  // Symbols.
+  // Symbols. One no input dimension gives is read from data (unbacked: item(), nonzero's count):
+  // the node that makes it is named.
+  std::map<std::string, const ir::Node*> made_by;
+  for (const auto& n : g.nodes()) {
+    if (n->kind() != ir::NodeKind::kCall) continue;
+    for (const ir::Value* v : n->outputs()) {
+      std::vector<shapes::SymExpr> made;
+      if (v->type() == ir::ValueType::kTensor && v->has_meta()) made = v->meta().sizes;
+      if (v->type() == ir::ValueType::kSymInt && v->has_sym()) made.push_back(v->sym());
+      for (const shapes::SymExpr& e : made) {
+        if (e.is_symbol()) made_by.emplace(e.symbol_name(), n.get());
+      }
+    }
+  }
   json symbols = json::array();
   for (const auto& [name, range] : program.range_constraints) {
-    json s = {{"name", name}, {"min", range.min}, {"max", range.max ? json(*range.max) : json(nullptr)}};
+    json s = {{"name", name},
+              {"min", range.min == shapes::Range::kNoMin ? json(nullptr) : json(range.min)},
+              {"max", range.max ? json(*range.max) : json(nullptr)}};
     if (auto it = hints.find(name); it != hints.end()) s["sample"] = it->second;
     s["used_by"] = used_by.count(name) ? json(used_by[name]) : json::array();
+    const auto by = made_by.find(name);
+    const bool unbacked = !used_by.count(name) && by != made_by.end();
+    s["kind"] = unbacked ? "unbacked" : "input";
+    if (unbacked) s["defined_by"] = {{"node", by->second->name()}, {"op", by->second->target()}};
     symbols.push_back(s);
   }
   doc["symbols"] = symbols;
+
+  // Subgraphs of higher-order ops (cond's branches).
+  json subgraphs = json::array();
+  for (const auto& n : g.nodes()) {
+    for (const ir::NamedArg& a : n->inputs()) {
+      const auto* ga = std::get_if<ir::GraphArg>(&a.value);
+      if (!ga || !ga->graph) continue;
+      std::map<std::string, int> ops;
+      for (const auto& sn : ga->graph->nodes()) {
+        if (sn->kind() == ir::NodeKind::kCall) ++ops[sn->target()];
+      }
+      subgraphs.push_back({{"name", ga->name},
+                           {"node", n->name()},
+                           {"op", n->target()},
+                           {"inputs", ga->graph->placeholders().size()},
+                           {"outputs", ga->graph->outputs().size()},
+                           {"op_histogram", ops}});
+    }
+  }
+  doc["subgraphs"] = subgraphs;
 
   // Runtime assertions, op histogram, provenance.
   json guards = json::array();
@@ -212,13 +251,32 @@ void run_inspect_command(const InspectArgs& args, Context& ctx, CommandOutput& o
   if (symbols.empty()) t << "  (none: every dimension is static)\n";
   for (const json& s : symbols) {
     const std::string range =
-        "[" + std::to_string(s["min"].get<int64_t>()) + ", " +
+        "[" + (s["min"].is_null() ? std::string("-int_oo") : std::to_string(s["min"].get<int64_t>())) + ", " +
         (s["max"].is_null() ? std::string("int_oo") : std::to_string(s["max"].get<int64_t>())) + "]";
     t << "  " << pad(s["name"].get<std::string>(), 6) << " " << pad(range, 16);
     if (s.contains("sample")) t << " sample " << pad(std::to_string(s["sample"].get<int64_t>()), 6);
     std::string users;
     for (const json& u : s["used_by"]) users += (users.empty() ? "" : ", ") + u.get<std::string>();
-    t << (users.empty() ? "" : " used by " + users) << "\n";
+    t << (users.empty() ? "" : " used by " + users);
+    if (s.contains("defined_by")) {
+      t << " read from data by " << s["defined_by"]["node"].get<std::string>() << " ("
+        << s["defined_by"]["op"].get<std::string>() << ")";
+    }
+    t << "\n";
+  }
+  if (!subgraphs.empty()) {
+    t << "\nSubgraphs:\n";
+    for (const json& sg : subgraphs) {
+      int count = 0;
+      std::string ops;
+      for (const auto& [op, k] : sg["op_histogram"].items()) {
+        count += k.get<int>();
+        ops += (ops.empty() ? "" : ", ") + op;
+      }
+      t << "  " << pad(sg["name"].get<std::string>(), 16) << " of " << sg["node"].get<std::string>() << " ("
+        << sg["op"].get<std::string>() << "): " << sg["inputs"].get<size_t>() << " inputs, " << count << " op calls"
+        << (ops.empty() ? "" : " (" + ops + ")") << "\n";
+    }
   }
   t << "\nRuntime assertions:\n";
   if (guards.empty()) t << "  (none)\n";

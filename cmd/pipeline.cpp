@@ -8,6 +8,7 @@
 #include <cmath>
 #include <map>
 #include <optional>
+#include <set>
 
 #include "cmd/version.h"
 #include "lib/frontend.h"
@@ -115,6 +116,74 @@ std::string verify_detail(const VerifyResult& r) {
          (skipped ? ", " + std::to_string(skipped) + " skipped" : "");
 }
 
+/// The report's "data_dependent" object: values read from data (unbacked symbols) with their
+/// ranges and origin, cond subgraphs, and the data-dependent decisions (--draft).
+nlohmann::json data_dependent_json(const TraceResult& trace) {
+  nlohmann::json unbacked = nlohmann::json::array();
+  for (const shapes::UnbackedInfo& u : trace.env.unbacked()) {
+    unbacked.push_back({{"name", u.sym.str()},
+                        {"min", u.range.min == shapes::Range::kNoMin ? nlohmann::json(nullptr) : nlohmann::json(u.range.min)},
+                        {"max", u.range.max ? nlohmann::json(*u.range.max) : nlohmann::json(nullptr)},
+                        {"sample", u.hint},
+                        {"what", u.what},
+                        {"op", u.origin.op},
+                        {"source", u.origin.source}});
+  }
+  nlohmann::json subgraphs = nlohmann::json::array();
+  for (const auto& n : trace.program.graph->nodes()) {
+    for (const ir::NamedArg& a : n->inputs()) {
+      if (const auto* ga = std::get_if<ir::GraphArg>(&a.value)) {
+        int calls = 0;
+        for (const auto& sn : ga->graph->nodes()) calls += sn->kind() == ir::NodeKind::kCall;
+        subgraphs.push_back({{"name", ga->name}, {"node", n->name()}, {"op", n->target()}, {"nodes", calls},
+                             {"source", n->meta().stack_trace}});
+      }
+    }
+  }
+  nlohmann::json decisions = nlohmann::json::array();
+  for (const shapes::DataDependentProblem& p : trace.env.data_dependent_problems()) {
+    decisions.push_back({{"condition", p.cond.str()}, {"taken", p.taken}, {"source", p.where.source},
+                         {"message", p.message}});
+  }
+  return {{"unbacked_symbols", unbacked}, {"cond_subgraphs", subgraphs}, {"decisions", decisions}};
+}
+
+/// Removes the range of each unbacked symbol the final graph does not compute (an item() read only
+/// by a decision that needed no assertion, removed as dead code).
+void drop_unused_unbacked_ranges(ir::ExportedProgram& program, const shapes::ShapeEnv& env) {
+  std::set<std::string> used;
+  for (const auto& n : program.graph->nodes()) {
+    for (const ir::Value* v : n->outputs()) {
+      std::vector<shapes::SymExpr> exprs;
+      if (v->type() == ir::ValueType::kTensor && v->has_meta()) exprs = v->meta().sizes;
+      if (v->has_sym()) exprs.push_back(v->sym());
+      for (const shapes::SymExpr& e : exprs) {
+        for (const shapes::SymExpr& s : shapes::free_symbols(e)) used.insert(s.symbol_name());
+      }
+    }
+  }
+  for (const shapes::UnbackedInfo& u : env.unbacked()) {
+    if (!used.count(u.sym.str())) program.range_constraints.erase(u.sym.str());
+  }
+}
+
+/// One problem --draft went on after (torch's draft_export report entry).
+struct DraftProblem {
+  std::string kind;  // data_dependent, missing_shape_rule, constraint_violation, solver_unknown
+  std::string source;
+  std::string message;
+};
+
+nlohmann::json draft_json(const std::vector<DraftProblem>& problems) {
+  nlohmann::json list = nlohmann::json::array();
+  std::map<std::string, int> counts;
+  for (const DraftProblem& p : problems) {
+    list.push_back({{"kind", p.kind}, {"source", p.source}, {"message", p.message}});
+    ++counts[p.kind];
+  }
+  return {{"problems", list}, {"counts", counts}};
+}
+
 std::filesystem::path default_output(const std::filesystem::path& model) {
   std::filesystem::path out = model;
   out.replace_extension(".pt2");
@@ -141,6 +210,7 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
     if (partial_report != nullptr) *partial_report = report;
   };
   const int total = (opts.write_artifact ? 5 : 4) + (opts.verify ? 1 : 0);  // stages that will run
+  std::vector<DraftProblem> draft;  // --draft: every problem found, in order
   StageRunner stages(observer, report, total);
   try {
     // [1] the model
@@ -172,7 +242,7 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
 
     // [3] trace
     TraceResult trace = stages.run("trace", [&](std::string& detail) {
-      TraceResult r = trace_module(model, inputs);
+      TraceResult r = trace_module(model, inputs, TraceOptions{opts.draft});
       size_t calls = 0;
       for (const auto& n : r.program.graph->nodes()) calls += n->kind() == ir::NodeKind::kCall;
       detail = std::to_string(r.script_nodes) + " TorchScript nodes -> " + std::to_string(calls) + " ATen nodes, " +
@@ -182,6 +252,15 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
     });
     outcome.warnings = trace.warnings;
     report["warnings"] = trace.warnings;
+    for (const shapes::DataDependentProblem& p : trace.env.data_dependent_problems()) {
+      draft.push_back({"data_dependent", p.where.source, p.message});
+    }
+    for (const std::string& m : trace.missing_rules) draft.push_back({"missing_shape_rule", "", m});
+    // Only for programs that read sizes or branch on data (the report of other models is unchanged).
+    if (const nlohmann::json dd = data_dependent_json(trace);
+        !dd["unbacked_symbols"].empty() || !dd["cond_subgraphs"].empty() || !dd["decisions"].empty()) {
+      report["data_dependent"] = dd;
+    }
     report["op_histogram"] = op_histogram(*trace.program.graph);
 
     // [4] solve
@@ -195,7 +274,9 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
       return c;
     });
     report["constraints"] = check.to_json();
+    if (!check.ok && opts.draft) draft.push_back({check.unknown ? "solver_unknown" : "constraint_violation", "", check.message});
     if (!check.ok) {
+      if (opts.draft) report["draft"] = draft_json(draft);
       const ExitCode code = check.unknown ? ExitCode::kSolverUnknown : ExitCode::kConstraintViolation;
       report["status"] = "error";
       report["exit_code"] = static_cast<int>(code);
@@ -206,11 +287,17 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
     ir::ExportedProgram& program = trace.program;
     program.range_constraints.clear();
     for (const auto& [name, range] : check.final_ranges) program.range_constraints[name] = range;
-    // Dead code goes; guards the ranges do not imply become runtime asserts in the graph.
+    // Values read from data (u0, ...) keep the ranges their ops and checks give them.
+    for (const shapes::UnbackedInfo& u : trace.env.unbacked()) program.range_constraints[u.sym.str()] = u.range;
+    // Dead code goes; guards the ranges do not imply become runtime asserts in the graph, and so
+    // do the unbacked symbols' ranges, the checks on them and the draft decisions.
     {
       passes::PipelineOptions po;
       po.runtime_asserts = check.runtime_asserts;
+      const auto deferred = trace.env.deferred_asserts();
+      po.runtime_asserts.insert(po.runtime_asserts.end(), deferred.begin(), deferred.end());
       passes::run_pipeline(program, po);
+      drop_unused_unbacked_ranges(program, trace.env);
     }
 
     // [5] write the artifact under a temporary name, [6] verify what was written (read back)
@@ -241,6 +328,7 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
         vo.rtol = opts.rtol;
         vo.element_budget = opts.verify_element_budget;
         vo.time_budget_s = opts.verify_budget_s;
+        vo.draft = opts.draft;
         const VerifyMode mode = opts.verify_full ? VerifyMode::kFull : VerifyMode::kBounded;
         const auto points =
             choose_points(trace.env, program.range_constraints, program, opts.verify_element_budget, mode);
@@ -271,9 +359,11 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
       outcome.artifact = *out;
       report["artifact"] = out->string();
     }
-    report["status"] = "ok";
-    report["exit_code"] = 0;
-    outcome.exit_code = 0;
+    const bool drafted = opts.draft && !draft.empty();
+    if (opts.draft) report["draft"] = draft_json(draft);
+    outcome.exit_code = drafted ? static_cast<int>(ExitCode::kDraftWritten) : 0;
+    report["status"] = drafted ? "draft" : "ok";
+    report["exit_code"] = outcome.exit_code;
     publish();
     return outcome;
   } catch (const Error& e) {

@@ -37,6 +37,7 @@ struct ExportOptions {
   double atol = 1e-4, rtol = 1e-4;         // --atol / --rtol
   double solver_timeout_s = 10;            // --solver-timeout (a deterministic rlimit derived from it)
   int64_t verify_element_budget = 1 << 24; // largest input (elements) built for verification
+  bool draft = false;                      // --draft: collect every problem, write what can be written
 };
 
 /// Stage notifications for progress output: begin(index, total, name), end(index, seconds, detail).

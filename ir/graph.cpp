@@ -241,4 +241,106 @@ void Graph::move_to_front(const std::vector<Node*>& calls) {
   }
 }
 
+std::shared_ptr<Graph> Graph::extract(const std::vector<Node*>& calls, const std::vector<Value*>& results,
+                                      std::vector<Value*>& operands) {
+  auto sub = std::make_shared<Graph>();
+  std::unordered_set<const Node*> chosen(calls.begin(), calls.end());
+  std::unordered_set<const Value*> inside;
+  for (const Node* n : calls) {
+    PTX_INTERNAL_CHECK(n->kind() == NodeKind::kCall) << "extract of non-call node " << n->name();
+    inside.insert(n->outputs().begin(), n->outputs().end());
+  }
+  // Values read from outside, in order of first use: the subgraph's placeholders.
+  std::unordered_map<Value*, Value*> outer_to_placeholder;
+  auto placeholder_for = [&](Value* outer) {
+    auto it = outer_to_placeholder.find(outer);
+    if (it != outer_to_placeholder.end()) return it->second;
+    std::optional<TensorMeta> meta;
+    if (outer->has_meta()) meta = outer->meta();
+    Value* p = sub->add_placeholder(outer->name(), outer->type(), meta);
+    if (outer->has_sym()) p->set_sym(outer->sym());
+    if (outer->sym_bool()) p->set_sym_bool(*outer->sym_bool());
+    operands.push_back(outer);
+    outer_to_placeholder.emplace(outer, p);
+    return p;
+  };
+  for (const Node* n : calls) {
+    for (Value* in : n->input_values()) {
+      if (!inside.count(in)) placeholder_for(in);
+    }
+  }
+  std::vector<Value*> outs;
+  for (Value* r : results) outs.push_back(inside.count(r) ? r : placeholder_for(r));
+  // Move the nodes and their values; reads of outside values now read the placeholders.
+  std::vector<std::unique_ptr<Node>> rest;
+  for (auto& n : nodes_) {
+    if (!chosen.count(n.get())) {
+      rest.push_back(std::move(n));
+      continue;
+    }
+    for (const auto& [outer, p] : outer_to_placeholder) {
+      for (NamedArg& a : n->inputs_) {
+        std::visit(
+            [&](auto& v) {
+              using T = std::decay_t<decltype(v)>;
+              if constexpr (std::is_same_v<T, Value*>) {
+                if (v == outer) v = p;
+              } else if constexpr (std::is_same_v<T, std::vector<Value*>>) {
+                std::replace(v.begin(), v.end(), outer, p);
+              } else if constexpr (std::is_same_v<T, std::vector<std::optional<Value*>>>) {
+                for (auto& o : v) {
+                  if (o && *o == outer) o = p;
+                }
+              } else if constexpr (std::is_same_v<T, std::vector<SymIntArg>>) {
+                for (auto& e : v) {
+                  if (auto* q = std::get_if<Value*>(&e); q && *q == outer) e = p;
+                }
+              }
+            },
+            a.value);
+      }
+    }
+    for (Value* v : n->outputs_) {
+      sub->used_names_.insert(v->name_);
+      auto it = std::find_if(values_.begin(), values_.end(), [&](const auto& u) { return u.get() == v; });
+      PTX_INTERNAL_CHECK(it != values_.end()) << "extract: value " << v->name() << " is not owned by this graph";
+      sub->values_.push_back(std::move(*it));
+      values_.erase(it);
+    }
+    sub->used_names_.insert(n->name_);
+    sub->nodes_.push_back(std::move(n));
+  }
+  nodes_ = std::move(rest);
+  sub->set_outputs(std::move(outs));
+  return sub;
+}
+
+void Graph::move_after(const Node* anchor, const std::vector<Node*>& calls) {
+  std::unordered_set<const Node*> chosen(calls.begin(), calls.end());
+  PTX_INTERNAL_CHECK(chosen.size() == calls.size() && !chosen.count(anchor)) << "move_after: repeated nodes";
+  std::unordered_map<const Node*, size_t> position;
+  for (size_t i = 0; i < calls.size(); ++i) position[calls[i]] = i;
+  std::vector<std::unique_ptr<Node>> moved(calls.size()), rest;
+  for (auto& n : nodes_) {
+    if (chosen.count(n.get())) {
+      PTX_INTERNAL_CHECK(n->kind() == NodeKind::kCall) << "move_after of non-call node " << n->name();
+      moved[position.at(n.get())] = std::move(n);
+    } else {
+      rest.push_back(std::move(n));
+    }
+  }
+  for (const auto& m : moved) PTX_INTERNAL_CHECK(m != nullptr) << "move_after of a node not in this graph";
+  nodes_.clear();
+  bool placed = false;
+  for (auto& n : rest) {
+    const bool here = n.get() == anchor;
+    nodes_.push_back(std::move(n));
+    if (here) {
+      for (auto& m : moved) nodes_.push_back(std::move(m));
+      placed = true;
+    }
+  }
+  PTX_INTERNAL_CHECK(placed) << "move_after: the anchor is not in this graph";
+}
+
 }  // namespace ptx::ir

@@ -97,6 +97,17 @@ struct DeviceArg { std::string v; bool operator==(const DeviceArg&) const = defa
 /// An element of an int[] / SymInt[] argument: a constant or a SymInt value of the graph.
 using SymIntArg = std::variant<int64_t, Value*>;
 
+class Graph;
+/// A subgraph argument of a higher-order op: the branches of "higher_order::cond" (torch's
+/// torch.ops.higher_order.cond(pred, true_graph_0, false_graph_0, (operands...))). The subgraph's
+/// placeholders receive the operands in order; its outputs are the op's outputs. Names are the
+/// subgraph's own (a subgraph may reuse the parent's value names, as torch's do).
+struct GraphArg {
+  std::string name;  // "true_graph_0"
+  std::shared_ptr<Graph> graph;
+  bool operator==(const GraphArg& o) const { return name == o.name && graph == o.graph; }
+};
+
 using ArgValue = std::variant<NoneArg, bool, int64_t, double, std::string,
                               Value*,                               // a Tensor, SymInt, ... value
                               std::vector<SymIntArg>,               // int[] / SymInt[]
@@ -104,7 +115,8 @@ using ArgValue = std::variant<NoneArg, bool, int64_t, double, std::string,
                               std::vector<std::optional<Value*>>,   // Tensor?[]
                               std::vector<double>,                  // float[]
                               std::vector<bool>,                    // bool[]
-                              DTypeArg, LayoutArg, MemoryFormatArg, DeviceArg>;
+                              DTypeArg, LayoutArg, MemoryFormatArg, DeviceArg,
+                              GraphArg>;
 
 /// One argument, named as in the op's schema.
 struct NamedArg {
@@ -205,6 +217,17 @@ class Graph {
   /// Moves the call nodes `calls` (in that order) right after the placeholders, before every other
   /// call node; the other calls keep their order. The caller keeps Note [Topological order].
   void move_to_front(const std::vector<Node*>& calls);
+  /// Moves the call nodes `calls` (in that order) right after `anchor` (a call node not among
+  /// them); the other nodes keep their order. The caller keeps Note [Topological order].
+  void move_after(const Node* anchor, const std::vector<Node*>& calls);
+
+  /// Moves the call nodes `calls` (in graph order; none of them a placeholder) out of this graph
+  /// into a new graph that returns `results` (values of those nodes, or values read by them): every
+  /// value the moved nodes read that this graph defines elsewhere becomes a placeholder of the new
+  /// graph (named as here), and is listed in `operands` in placeholder order. The caller makes sure
+  /// no node left here reads a moved value. Used to make cond's branches (torch's subgraphs).
+  std::shared_ptr<Graph> extract(const std::vector<Node*>& calls, const std::vector<Value*>& results,
+                                 std::vector<Value*>& operands);
 
   /// A name not yet used by any value or node, from `hint` made a python identifier
   /// (python_identifier): torch.export.load compiles the graph as python code.

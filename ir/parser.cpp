@@ -972,8 +972,13 @@ void parse_ranges(const Line& line, ExportedProgram& p) {
     lx.expect("[");
     shapes::Range r;
     bool neg = lx.accept("-");
-    if (lx.peek().kind != Token::Kind::kInt) lx.fail_here("expected an integer lower bound");
-    r.min = neg ? -lx.next().i : lx.next().i;
+    if (neg && lx.peek().kind == Token::Kind::kName && lx.peek().text == "int_oo") {
+      lx.next();
+      r.min = shapes::Range::kNoMin;  // a value read from data, unbounded below
+    } else {
+      if (lx.peek().kind != Token::Kind::kInt) lx.fail_here("expected an integer lower bound");
+      r.min = neg ? -lx.next().i : lx.next().i;
+    }
     lx.expect(",");
     if (lx.peek().kind == Token::Kind::kName && lx.peek().text == "int_oo") {
       lx.next();

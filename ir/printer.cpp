@@ -152,7 +152,21 @@ std::vector<Line> body_lines(const Graph& g) {
         if (std::find(l.reads.begin(), l.reads.end(), v) == l.reads.end()) l.reads.push_back(v);
       }
     }
-    const bool single = n.outputs().size() == 1 && !n.returns_list();
+    // A higher-order op (cond) prints as torch prints it: its subgraphs fetched from self first,
+    // then the call, then one getitem per output.
+    std::vector<const GraphArg*> subgraphs;
+    for (const NamedArg& a : n.inputs()) {
+      if (const auto* ga = std::get_if<GraphArg>(&a.value)) subgraphs.push_back(ga);
+    }
+    for (const GraphArg* ga : subgraphs) {
+      Line fetch;
+      fetch.text = ga->name + " = self." + ga->name;
+      fetch.defines = ga;
+      fetch.defines_name = ga->name;
+      l.reads.push_back(ga);
+      lines.push_back(std::move(fetch));
+    }
+    const bool single = n.outputs().size() == 1 && !n.returns_list() && subgraphs.empty();
     if (single) {
       l.defines = n.outputs()[0];
       l.defines_name = n.outputs()[0]->name();
@@ -414,6 +428,8 @@ std::string arg_text(const ArgValue& value) {
           const auto colon = v.v.find(':');
           if (colon == std::string::npos) return "device(type=" + python_str_repr(v.v) + ")";
           return "device(type=" + python_str_repr(v.v.substr(0, colon)) + ", index=" + v.v.substr(colon + 1) + ")";
+        } else if constexpr (std::is_same_v<T, GraphArg>) {
+          return v.name;
         }
       },
       value);
@@ -445,7 +461,9 @@ std::string stack_trace_summary(const std::string& stack_trace) {
   return "";
 }
 
-std::string to_string(const Graph& g) {
+std::string to_string(const Graph& g) { return graph_class_text(g, "GraphModule"); }
+
+std::string graph_class_text(const Graph& g, const std::string& class_name) {
   const std::vector<Line> lines = body_lines(g);
   std::unordered_map<const void*, std::string> names;
   std::unordered_set<const void*> has_users;
@@ -495,10 +513,20 @@ std::string to_string(const Graph& g) {
   body.erase(0, body.find_first_not_of('\n'));
   std::string params = "self";
   for (const Value* p : g.placeholders()) params += ", " + typed_name(*p);
-  std::string out = "class GraphModule(torch.nn.Module):\n    def forward(" + params + "):\n";
+  std::string out = "class " + class_name + "(torch.nn.Module):\n    def forward(" + params + "):\n";
   std::istringstream in(body);
   for (std::string line; std::getline(in, line);) {
     out += line.empty() ? "\n" : "        " + line + "\n";
+  }
+  // Subgraphs of higher-order ops, as nested classes (torch's print_readable).
+  for (const auto& np : g.nodes()) {
+    for (const NamedArg& a : np->inputs()) {
+      const auto* ga = std::get_if<GraphArg>(&a.value);
+      if (!ga || !ga->graph) continue;
+      std::istringstream sub(graph_class_text(*ga->graph, ga->name));
+      out += "\n";
+      for (std::string line; std::getline(sub, line);) out += line.empty() ? "\n" : "    " + line + "\n";
+    }
   }
   return out;
 }

@@ -48,6 +48,9 @@ namespace ptx::ir {
 
 /// torch's print_readable text of the graph: "class GraphModule(torch.nn.Module):\n    def ...".
 std::string to_string(const Graph& graph);
+/// The same with another class name (a cond branch prints as `class true_graph_0(...)`), followed
+/// by the classes of its own subgraphs.
+std::string graph_class_text(const Graph& graph, const std::string& class_name);
 /// torch's print(ep) text of the program (see the file comment).
 std::string to_string(const ExportedProgram& program);
 

@@ -28,6 +28,13 @@ void SymMaterializer::add_source(SymExpr sym, SymSource source) {
   sources_.emplace(sym.symbol_id(), source);
 }
 
+void SymMaterializer::forget(const std::vector<Node*>& gone) {
+  const std::unordered_set<const Node*> set(gone.begin(), gone.end());
+  std::erase_if(cache_, [&](const auto& kv) { return set.count(kv.second->producer()) > 0; });
+  std::erase_if(sources_, [&](const auto& kv) { return set.count(kv.second.value->producer()) > 0; });
+  std::erase_if(created_, [&](const Node* n) { return set.count(n) > 0; });
+}
+
 bool SymMaterializer::has_source(SymExpr sym) const { return sources_.count(sym.symbol_id()) > 0; }
 
 void SymMaterializer::add_existing(Value* v) {

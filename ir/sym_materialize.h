@@ -15,6 +15,7 @@
 
 #include <cstdint>
 #include <map>
+#include <unordered_set>
 #include <unordered_map>
 #include <vector>
 
@@ -45,6 +46,10 @@ class SymMaterializer {
   /// A value computing `e` (not a constant): a cached one, or new call nodes appended to the graph.
   /// InternalError if a symbol of `e` has no source.
   Value* materialize(shapes::SymExpr e);
+
+  /// Forgets every cached value and source produced by one of `gone` (nodes moved into a cond
+  /// branch's subgraph): they are no longer values of this graph.
+  void forget(const std::vector<Node*>& gone);
 
   /// The call nodes made so far, in creation order.
   const std::vector<Node*>& created() const { return created_; }

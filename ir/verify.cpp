@@ -117,6 +117,16 @@ void verify_graph(const Graph& g) {
           broken(node_label(n) + " reads '" + in->name() +
                  "', which no node of this graph produces (a value of another graph, or of a removed node)");
         }
+        for (const NamedArg& a : n.inputs()) {
+          const auto* ga = std::get_if<GraphArg>(&a.value);
+          if (!ga) continue;
+          if (!ga->graph) broken(node_label(n) + ": subgraph '" + ga->name + "' is null");
+          verify_graph(*ga->graph);
+          if (ga->graph->outputs().size() != n.outputs().size()) {
+            broken(node_label(n) + ": subgraph '" + ga->name + "' returns " + std::to_string(ga->graph->outputs().size()) +
+                   " values for " + std::to_string(n.outputs().size()) + " outputs");
+          }
+        }
         break;
       case NodeKind::kOutput:
         broken(node_label(n) + " is in the node list; graph outputs are set with set_outputs");

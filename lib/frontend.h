@@ -31,11 +31,21 @@ struct TraceResult {
   shapes::ShapeEnv env;
   std::vector<std::string> warnings;  // e.g. a sample size of 0 or 1 in a dynamic dimension
   int script_nodes = 0;               // TorchScript nodes interpreted (after inlining)
+  /// --draft: each op without a usable shape rule ("aten::foo.default (2 calls): ... first at m.py:3"),
+  /// traced with the sample's static sizes.
+  std::vector<std::string> missing_rules;
 };
 
 /// Traces `inputs.sets[0]` through `model.module`'s `inputs.method`. Throws UserError:
 /// kExportFailed (data-dependent control flow, unsupported construct, ops without shape rules),
 /// kInput (the model raises on the sample, or a symbol's sample sizes disagree), kUsage.
-TraceResult trace_module(const LoadedModel& model, const Inputs& inputs);
+/// --draft (torch's draft_export): decisions on data are taken on the sample and kept as runtime
+/// assertions, and ops without a shape rule are listed in TraceResult::missing_rules instead of
+/// stopping the trace.
+struct TraceOptions {
+  bool draft = false;
+};
+
+TraceResult trace_module(const LoadedModel& model, const Inputs& inputs, const TraceOptions& options = {});
 
 }  // namespace ptx

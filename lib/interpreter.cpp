@@ -97,6 +97,9 @@ c10::IValue to_ivalue(const ir::ArgValue& v, const std::unordered_map<const ir::
           return c10::IValue(static_cast<int64_t>(x.v));
         } else if constexpr (std::is_same_v<T, ir::DeviceArg>) {
           return c10::IValue(c10::Device(x.v));
+        } else {
+          static_assert(std::is_same_v<T, ir::GraphArg>);
+          PTX_USER_FAIL(ExitCode::kInput, "E_BAD_ARGUMENT") << "subgraph " << x.name << " passed to an ATen operator";
         }
       },
       v);
@@ -213,6 +216,111 @@ void check_runtime_asserts(const ir::ExportedProgram& p, const shapes::Assignmen
   }
 }
 
+using Env = std::unordered_map<const ir::Value*, c10::IValue>;
+void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignment& meta_values);
+
+/// torch.ops.higher_order.cond(pred, true_graph, false_graph, operands): runs the branch that
+/// pred selects on the operands.
+void run_cond(const ir::Node& n, Env& env, bool on_meta, const shapes::Assignment& meta_values) {
+  PTX_USER_CHECK(n.inputs().size() == 4, ExitCode::kInput, "E_BAD_COND")
+      << "node " << n.name() << ": cond takes (pred, true_graph, false_graph, operands)";
+  const c10::IValue pred = to_ivalue(n.inputs()[0].value, env);
+  const bool taken = pred.isTensor() ? pred.toTensor().item<bool>() : (pred.isBool() ? pred.toBool() : pred.toInt() != 0);
+  const auto* branch = std::get_if<ir::GraphArg>(&n.inputs()[taken ? 1 : 2].value);
+  const auto* operands = std::get_if<std::vector<ir::Value*>>(&n.inputs()[3].value);
+  PTX_USER_CHECK(branch && branch->graph && operands, ExitCode::kInput, "E_BAD_COND")
+      << "node " << n.name() << ": cond's branches must be graphs and its operands a list";
+  const ir::Graph& sub = *branch->graph;
+  PTX_USER_CHECK(sub.placeholders().size() == operands->size() && sub.outputs().size() == n.outputs().size(),
+                 ExitCode::kInput, "E_BAD_COND")
+      << "node " << n.name() << ": branch " << branch->name << " takes " << sub.placeholders().size()
+      << " inputs and returns " << sub.outputs().size() << " values, the node passes " << operands->size()
+      << " and expects " << n.outputs().size();
+  Env inner;
+  for (size_t i = 0; i < operands->size(); ++i) inner[sub.placeholders()[i]] = env.at((*operands)[i]);
+  run_nodes(sub, inner, on_meta, meta_values);
+  for (size_t i = 0; i < n.outputs().size(); ++i) env[n.outputs()[i]] = inner.at(sub.outputs()[i]);
+}
+
+/// Runs the call nodes of `g`; `env` holds the placeholders' values and receives every output.
+/// on_meta: tensors are meta tensors; an op without a meta kernel takes its outputs' sizes from the
+/// graph's metadata at `meta_values`.
+void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignment& meta_values) {
+  // Each intermediate is dropped after its last use (graph outputs never are).
+  std::unordered_map<const ir::Value*, const ir::Node*> last_use;
+  for (const auto& node_ptr : g.nodes()) {
+    for (const ir::Value* v : node_ptr->input_values()) last_use[v] = node_ptr.get();
+  }
+  for (const ir::Value* v : g.outputs()) last_use[v] = nullptr;
+  std::unordered_map<const ir::Node*, std::vector<const ir::Value*>> dies_after;
+  for (const auto& [v, n] : last_use) {
+    if (n != nullptr) dies_after[n].push_back(v);
+  }
+  auto& dispatcher = c10::Dispatcher::singleton();
+  for (const auto& node_ptr : g.nodes()) {
+    const ir::Node& n = *node_ptr;
+    if (n.kind() != ir::NodeKind::kCall) continue;
+    const auto drop_dead = [&] {
+      if (auto d = dies_after.find(&n); d != dies_after.end()) {
+        for (const ir::Value* v : d->second) env.erase(v);
+      }
+    };
+    if (run_sym_op(n, env)) {
+      drop_dead();
+      continue;
+    }
+    if (n.target() == "higher_order::cond") {
+      run_cond(n, env, on_meta, meta_values);
+      drop_dead();
+      continue;
+    }
+    const std::string& target = n.target();
+    const auto dot = target.rfind('.');
+    PTX_INTERNAL_CHECK(dot != std::string::npos) << "target without overload: " << target;
+    std::string name = target.substr(0, dot), overload = target.substr(dot + 1);
+    if (overload == "default") overload = "";
+    auto op = dispatcher.findSchema({name, overload});
+    PTX_USER_CHECK(op.has_value(), ExitCode::kInput, "E_UNKNOWN_OP")
+        << "node " << n.name() << ": unknown operator " << target;
+    const c10::FunctionSchema& schema = op->schema();
+    torch::jit::Stack stack;
+    for (const c10::Argument& a : schema.arguments()) {
+      const ir::NamedArg* given = nullptr;
+      for (const ir::NamedArg& na : n.inputs()) {
+        if (na.name == a.name()) given = &na;
+      }
+      if (given != nullptr) {
+        stack.push_back(to_ivalue(given->value, env));
+      } else {
+        PTX_USER_CHECK(a.default_value().has_value(), ExitCode::kInput, "E_MISSING_ARG")
+            << "node " << n.name() << ": " << target << " needs argument '" << a.name() << "'";
+        stack.push_back(*a.default_value());
+      }
+      // On meta, factory ops (device=None or cpu) make meta tensors too.
+      if (on_meta && a.name() == "device" && (stack.back().isNone() || stack.back().isDevice())) {
+        stack.back() = c10::Device(c10::kMeta);
+      }
+    }
+    try {
+      op->callBoxed(stack);
+    } catch (const c10::Error&) {
+      // On meta, an op without a meta kernel (LibTorch's convolutions) takes its outputs' sizes
+      // from the graph's own metadata at these symbol values.
+      if (!on_meta || !outputs_from_metadata(n, meta_values, env)) throw;
+      drop_dead();
+      continue;
+    }
+    const auto& outs = n.outputs();
+    if (n.returns_list()) {
+      const auto list = stack.at(0).toTensorVector();
+      for (size_t i = 0; i < outs.size() && i < list.size(); ++i) env[outs[i]] = list[i];
+    } else {
+      for (size_t i = 0; i < outs.size() && i < stack.size(); ++i) env[outs[i]] = stack[i];
+    }
+    drop_dead();
+  }
+}
+
 }  // namespace
 
 std::vector<const ir::Value*> user_input_values(const ir::ExportedProgram& p) {
@@ -265,16 +373,6 @@ std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vec
   // The graph's ops are explicit ATen calls: grad mode changes none of their results, only makes
   // autograd keep every intermediate alive (the full vit_b_16's verification peaked at 2.7 GB).
   const at::NoGradGuard no_grad;
-  // Each intermediate is dropped after its last use (graph outputs never are).
-  std::unordered_map<const ir::Value*, const ir::Node*> last_use;
-  for (const auto& node_ptr : p.graph->nodes()) {
-    for (const ir::Value* v : node_ptr->input_values()) last_use[v] = node_ptr.get();
-  }
-  for (const ir::Value* v : p.graph->outputs()) last_use[v] = nullptr;
-  std::unordered_map<const ir::Node*, std::vector<const ir::Value*>> dies_after;
-  for (const auto& [v, n] : last_use) {
-    if (n != nullptr) dies_after[n].push_back(v);
-  }
   std::unordered_map<const ir::Value*, c10::IValue> env;
   const auto state = [&](const at::Tensor& t) { return on_meta ? t.to(at::kMeta) : t; };
   const shapes::Assignment meta_values = on_meta ? bind_symbols(p, user_inputs) : shapes::Assignment{};
@@ -297,64 +395,7 @@ std::vector<at::Tensor> run_program(const ir::ExportedProgram& p, const std::vec
         break;
     }
   }
-  auto& dispatcher = c10::Dispatcher::singleton();
-  for (const auto& node_ptr : p.graph->nodes()) {
-    const ir::Node& n = *node_ptr;
-    if (n.kind() != ir::NodeKind::kCall) continue;
-    const auto drop_dead = [&] {
-      if (auto d = dies_after.find(&n); d != dies_after.end()) {
-        for (const ir::Value* v : d->second) env.erase(v);
-      }
-    };
-    if (run_sym_op(n, env)) {
-      drop_dead();
-      continue;
-    }
-    const std::string& target = n.target();
-    const auto dot = target.rfind('.');
-    PTX_INTERNAL_CHECK(dot != std::string::npos) << "target without overload: " << target;
-    std::string name = target.substr(0, dot), overload = target.substr(dot + 1);
-    if (overload == "default") overload = "";
-    auto op = dispatcher.findSchema({name, overload});
-    PTX_USER_CHECK(op.has_value(), ExitCode::kInput, "E_UNKNOWN_OP")
-        << "node " << n.name() << ": unknown operator " << target;
-    const c10::FunctionSchema& schema = op->schema();
-    torch::jit::Stack stack;
-    for (const c10::Argument& a : schema.arguments()) {
-      const ir::NamedArg* given = nullptr;
-      for (const ir::NamedArg& na : n.inputs()) {
-        if (na.name == a.name()) given = &na;
-      }
-      if (given != nullptr) {
-        stack.push_back(to_ivalue(given->value, env));
-      } else {
-        PTX_USER_CHECK(a.default_value().has_value(), ExitCode::kInput, "E_MISSING_ARG")
-            << "node " << n.name() << ": " << target << " needs argument '" << a.name() << "'";
-        stack.push_back(*a.default_value());
-      }
-      // On meta, factory ops (device=None or cpu) make meta tensors too.
-      if (on_meta && a.name() == "device" && (stack.back().isNone() || stack.back().isDevice())) {
-        stack.back() = c10::Device(c10::kMeta);
-      }
-    }
-    try {
-      op->callBoxed(stack);
-    } catch (const c10::Error&) {
-      // On meta, an op without a meta kernel (LibTorch's convolutions) takes its outputs' sizes
-      // from the graph's own metadata at these symbol values.
-      if (!on_meta || !outputs_from_metadata(n, meta_values, env)) throw;
-      drop_dead();
-      continue;
-    }
-    const auto& outs = n.outputs();
-    if (n.returns_list()) {
-      const auto list = stack.at(0).toTensorVector();
-      for (size_t i = 0; i < outs.size() && i < list.size(); ++i) env[outs[i]] = list[i];
-    } else {
-      for (size_t i = 0; i < outs.size() && i < stack.size(); ++i) env[outs[i]] = stack[i];
-    }
-    drop_dead();
-  }
+  run_nodes(*p.graph, env, on_meta, meta_values);
   std::vector<at::Tensor> results;
   for (size_t i = 0; i < p.graph->outputs().size(); ++i) {
     const ir::Value* v = p.graph->outputs()[i];

@@ -68,6 +68,10 @@ struct VerifyOptions {
   /// Seconds for the values checks (0: no limit). Once spent, the remaining points after the
   /// sample are checked for shapes only (noted in each case).
   double time_budget_s = 0;
+  /// --draft: a point (other than the sample) where the program stops at one of its runtime
+  /// assertions is skipped with a note (a data-dependent decision taken on the sample that the
+  /// point's data does not meet), not an error.
+  bool draft = false;
 };
 
 /// The points to check: the sample, and for each symbol its min, its max and an interior value,

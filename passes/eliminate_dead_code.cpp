@@ -14,9 +14,20 @@ bool has_side_effects(const ir::Node& n) {
 }
 }  // namespace
 
-bool eliminate_dead_code(ir::Graph& graph) {
+bool eliminate_dead_code(ir::Graph& graph, const std::set<int>& keep) {
   // One backward sweep: a node is live if a live node or the output reads one of its values.
   std::unordered_set<const ir::Value*> live(graph.outputs().begin(), graph.outputs().end());
+  std::set<int> kept;
+  for (const auto& n : graph.nodes()) {
+    for (const ir::Value* v : n->outputs()) {
+      std::vector<shapes::SymExpr> made;
+      if (v->type() == ir::ValueType::kTensor && v->has_meta()) made = v->meta().sizes;
+      if (v->type() == ir::ValueType::kSymInt && v->has_sym()) made.push_back(v->sym());
+      for (const shapes::SymExpr& e : made) {
+        if (e.is_symbol() && keep.count(e.symbol_id()) && kept.insert(e.symbol_id()).second) live.insert(v);
+      }
+    }
+  }
   std::unordered_set<const ir::Node*> dead;
   const auto& nodes = graph.nodes();
   for (auto it = nodes.rbegin(); it != nodes.rend(); ++it) {

@@ -1,6 +1,8 @@
 // passes/insert_runtime_asserts.cpp: guards as aten::_assert_scalar nodes. See the header.
 #include "passes/insert_runtime_asserts.h"
 
+#include <map>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "ir/sym_materialize.h"
@@ -69,6 +71,52 @@ std::string stack_trace_of(const shapes::Provenance& why) {
 
 }  // namespace
 
+namespace {
+
+/// Appends the nodes checking `guard` (comparison, _assert_scalar) to the graph, and records
+/// them (and the sym nodes materialized for them) in `added`.
+void emit_assert(ir::Graph& graph, ir::SymMaterializer& syms, const shapes::Guard& guard,
+                 std::vector<ir::Node*>& added) {
+  const SymBool& cond = guard.cond;
+  const auto [l, r] = printed_sides(cond);
+  PTX_INTERNAL_CHECK(SymBool(cond.rel(), l, r) == cond && !l.is_const())
+      << "runtime assert: cannot split " << cond.str() << " into two sides";
+  const size_t before = syms.created().size();
+  ir::Value* lv = syms.materialize(l);
+  const ir::ArgValue rv = r.is_const() ? ir::ArgValue(r.value()) : ir::ArgValue(syms.materialize(r));
+  added.insert(added.end(), syms.created().begin() + static_cast<std::ptrdiff_t>(before), syms.created().end());
+
+  const std::string trace = stack_trace_of(guard.origin);
+  auto bool_node = [&](const std::string& target, const std::string& name, std::vector<ir::NamedArg> args,
+                       const SymBool& value) {
+    ir::Node* n = graph.add_call(target, std::move(args), {ir::ValueType::kSymBool}, name);
+    n->outputs()[0]->set_sym_bool(value);
+    n->meta().stack_trace = trace;
+    added.push_back(n);
+    return n->outputs()[0];
+  };
+  auto compare = [&](const char* op, const SymBool& value) {
+    return bool_node(std::string("_operator.") + op, op, {{"a", lv, false}, {"b", rv, false}}, value);
+  };
+  ir::Value* check = nullptr;
+  switch (cond.rel()) {
+    case Rel::Eq: check = compare("eq", cond); break;
+    case Rel::Ne: check = bool_node("torch.sym_not", "sym_not", {{"a", compare("eq", cond.negated()), false}}, cond); break;
+    case Rel::Lt: check = compare("lt", cond); break;
+    case Rel::Le: check = compare("le", cond); break;
+    case Rel::Gt: check = compare("gt", cond); break;
+    case Rel::Ge: check = compare("ge", cond); break;
+  }
+  const std::string msg = "Runtime assertion failed for expression " + cond.str() + " on node '" +
+                          check->producer()->name() + "'" + (guard.message.empty() ? "" : ": " + guard.message);
+  ir::Node* a = graph.add_call("aten::_assert_scalar.default", {{"self", check, false}, {"assert_msg", msg, false}},
+                               {}, "_assert_scalar_default");
+  a->meta().stack_trace = trace;
+  added.push_back(a);
+}
+
+}  // namespace
+
 bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& guards) {
   ir::SymMaterializer syms(graph);
   for (ir::Value* p : graph.placeholders()) syms.add_sources_from(p);
@@ -76,9 +124,25 @@ bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& 
   // Existing sym nodes that depend only on placeholders: reused, and moved up with the asserts.
   std::unordered_set<const ir::Node*> hoistable;
   std::unordered_set<const ir::Value*> early(graph.placeholders().begin(), graph.placeholders().end());
+  // Symbols the graph defines after the placeholders (unbacked: item(), nonzero's count...), by id:
+  // the call node that makes them. Their asserts go right after it (Note [Unbacked symbols]).
+  std::map<int, ir::Node*> defined_by;
+  std::unordered_map<const ir::Node*, size_t> index;
+  auto define = [&](shapes::SymExpr e, ir::Node* n) {
+    if (!e.is_symbol() || syms.has_source(e) || defined_by.count(e.symbol_id())) return;
+    defined_by[e.symbol_id()] = n;
+  };
   for (const auto& np : graph.nodes()) {
     ir::Node& n = *np;
-    if (n.kind() != ir::NodeKind::kCall || !is_pure_sym_target(n.target())) continue;
+    index[&n] = index.size();
+    if (n.kind() != ir::NodeKind::kCall) continue;
+    for (ir::Value* out : n.outputs()) {
+      if (out->type() == ir::ValueType::kSymInt && out->has_sym()) define(out->sym(), &n);
+      if (out->type() == ir::ValueType::kTensor && out->has_meta()) {
+        for (const shapes::SymExpr& d : out->meta().sizes) define(d, &n);
+      }
+    }
+    if (!is_pure_sym_target(n.target())) continue;
     bool ok = n.outputs().size() == 1;
     for (const ir::Value* in : n.input_values()) ok = ok && early.count(in);
     if (!ok) continue;
@@ -87,8 +151,23 @@ bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& 
     early.insert(out);
     if (out->type() == ir::ValueType::kSymInt && out->has_sym()) syms.add_existing(out);
   }
+  // Sources of the later symbols: the SymInt an op returns (item) or a tensor dim (nonzero).
+  for (const auto& np : graph.nodes()) {
+    for (ir::Value* out : np->outputs()) {
+      if (out->type() == ir::ValueType::kSymInt && out->has_sym() && out->sym().is_symbol() &&
+          defined_by.count(out->sym().symbol_id()) && !syms.has_source(out->sym())) {
+        syms.add_existing(out);
+      }
+    }
+  }
+  for (const auto& np : graph.nodes()) {
+    for (ir::Value* out : np->outputs()) {
+      if (out->type() == ir::ValueType::kTensor && out->has_meta()) syms.add_sources_from(out);
+    }
+  }
 
-  std::vector<ir::Node*> added;
+  std::vector<ir::Node*> added;                                   // go to the front
+  std::vector<std::pair<ir::Node*, std::vector<ir::Node*>>> later;  // go after a node
   std::vector<SymBool> done;
   for (const shapes::Guard& guard : guards) {
     const SymBool& cond = guard.cond;
@@ -100,59 +179,29 @@ bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& 
     for (const SymBool& d : done) seen = seen || d == cond;
     if (seen) continue;
     done.push_back(cond);
-
-    const auto [l, r] = printed_sides(cond);
-    PTX_INTERNAL_CHECK(SymBool(cond.rel(), l, r) == cond && !l.is_const())
-        << "runtime assert: cannot split " << cond.str() << " into two sides";
-    const size_t before = syms.created().size();
-    ir::Value* lv = syms.materialize(l);
-    const ir::ArgValue rv = r.is_const() ? ir::ArgValue(r.value()) : ir::ArgValue(syms.materialize(r));
-    added.insert(added.end(), syms.created().begin() + static_cast<std::ptrdiff_t>(before), syms.created().end());
-
-    const std::string trace = stack_trace_of(guard.origin);
-    auto bool_node = [&](const std::string& target, const std::string& name, std::vector<ir::NamedArg> args,
-                         const SymBool& value) {
-      ir::Node* n = graph.add_call(target, std::move(args), {ir::ValueType::kSymBool}, name);
-      n->outputs()[0]->set_sym_bool(value);
-      n->meta().stack_trace = trace;
-      added.push_back(n);
-      return n->outputs()[0];
-    };
-    ir::Value* check = nullptr;
-    switch (cond.rel()) {
-      case Rel::Eq:
-        check = bool_node("_operator.eq", "eq", {{"a", lv, false}, {"b", rv, false}}, cond);
-        break;
-      case Rel::Ne: {
-        ir::Value* eq = bool_node("_operator.eq", "eq", {{"a", lv, false}, {"b", rv, false}}, cond.negated());
-        check = bool_node("torch.sym_not", "sym_not", {{"a", eq, false}}, cond);
-        break;
-      }
-      case Rel::Lt:
-        check = bool_node("_operator.lt", "lt", {{"a", lv, false}, {"b", rv, false}}, cond);
-        break;
-      case Rel::Le:
-        check = bool_node("_operator.le", "le", {{"a", lv, false}, {"b", rv, false}}, cond);
-        break;
-      case Rel::Gt:
-        check = bool_node("_operator.gt", "gt", {{"a", lv, false}, {"b", rv, false}}, cond);
-        break;
-      case Rel::Ge:
-        check = bool_node("_operator.ge", "ge", {{"a", lv, false}, {"b", rv, false}}, cond);
-        break;
+    ir::Node* anchor = nullptr;
+    bool computed = true;
+    for (const SymExpr& s : cond.free_symbols()) {
+      auto it = defined_by.find(s.symbol_id());
+      if (it != defined_by.end() && (!anchor || index.at(it->second) > index.at(anchor))) anchor = it->second;
+      computed = computed && (it != defined_by.end() || syms.has_source(s));
     }
-    const std::string msg = "Runtime assertion failed for expression " + cond.str() + " on node '" +
-                            check->producer()->name() + "'";
-    ir::Node* a = graph.add_call("aten::_assert_scalar.default", {{"self", check, false}, {"assert_msg", msg, false}},
-                                 {}, "_assert_scalar_default");
-    a->meta().stack_trace = trace;
-    added.push_back(a);
+    // A value read inside a cond branch only (its subgraph makes it): not checked in this graph.
+    if (!computed) continue;
+    if (!anchor) {
+      emit_assert(graph, syms, guard, added);
+      continue;
+    }
+    std::vector<ir::Node*> nodes;
+    emit_assert(graph, syms, guard, nodes);
+    later.emplace_back(anchor, std::move(nodes));
   }
-  if (added.empty()) return false;
+  if (added.empty() && later.empty()) return false;
 
   // Move the new nodes, and the existing sym nodes they read, right after the placeholders.
   std::unordered_set<const ir::Node*> moving(added.begin(), added.end());
   std::vector<const ir::Node*> work(added.begin(), added.end());
+  for (const auto& [anchor, nodes] : later) work.insert(work.end(), nodes.begin(), nodes.end());
   while (!work.empty()) {
     const ir::Node* n = work.back();
     work.pop_back();
@@ -166,6 +215,13 @@ bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& 
     if (moving.count(np.get())) order.push_back(np.get());
   }
   graph.move_to_front(order);
+  // The asserts on later symbols, in guard order after the node that makes their last symbol.
+  std::unordered_map<const ir::Node*, ir::Node*> last_after;
+  for (const auto& [anchor, nodes] : later) {
+    auto it = last_after.find(anchor);
+    graph.move_after(it == last_after.end() ? anchor : it->second, nodes);
+    last_after[anchor] = nodes.back();
+  }
   return true;
 }
 

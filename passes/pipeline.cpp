@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <functional>
 #include <iostream>
+#include <set>
 
 #include "ir/printer.h"
 #include "ir/verify.h"
@@ -21,7 +22,15 @@ struct PassEntry {
 
 const std::vector<PassEntry>& passes() {
   static const std::vector<PassEntry> kPasses = {
-      {"eliminate_dead_code", [](ir::ExportedProgram& p, const PipelineOptions&) { return eliminate_dead_code(*p.graph); }},
+      {"eliminate_dead_code",
+       [](ir::ExportedProgram& p, const PipelineOptions& o) {
+         // Keep what makes the values the runtime assertions read (an item() used by nothing else).
+         std::set<int> keep;
+         for (const shapes::Guard& g : o.runtime_asserts) {
+           for (const shapes::SymExpr& s : g.cond.free_symbols()) keep.insert(s.symbol_id());
+         }
+         return eliminate_dead_code(*p.graph, keep);
+       }},
       {"insert_runtime_asserts",
        [](ir::ExportedProgram& p, const PipelineOptions& o) { return insert_runtime_asserts(*p.graph, o.runtime_asserts); }},
   };

@@ -212,6 +212,8 @@ std::string from_schema_device(const tx::Device& d) {
 std::string to_schema_target(const std::string& ir_target) {
   const size_t sep = ir_target.find("::");
   if (sep == std::string::npos) return ir_target;
+  // Higher-order ops have no overload: higher_order::cond -> torch.ops.higher_order.cond.
+  if (ir_target.rfind("higher_order::", 0) == 0) return std::string(kTorchOps) + "higher_order." + ir_target.substr(sep + 2);
   std::string rest = ir_target.substr(sep + 2);
   if (rest.find('.') == std::string::npos) rest += ".default";
   return std::string(kTorchOps) + ir_target.substr(0, sep) + "." + rest;

@@ -230,8 +230,12 @@ class ProgramReader {
     return s.get_as_int();
   }
 
+  /// The schema graph being read: the program's, or a subgraph's (cond's branches).
+  const tx::Graph& tx_graph() const { return tx_graph_ ? *tx_graph_ : program_.get_graph_module().get_graph(); }
+  ir::Graph& graph() { return graph_ ? *graph_ : *ep_.graph; }
+
   ir::TensorMeta tensor_meta(const std::string& name) {
-    const auto& values = program_.get_graph_module().get_graph().get_tensor_values();
+    const auto& values = tx_graph().get_tensor_values();
     auto it = values.find(name);
     if (it == values.end()) malformed("tensor '" + name + "' has no entry in tensor_values");
     const tx::TensorMeta& m = it->second;
@@ -250,7 +254,7 @@ class ProgramReader {
 
   /// Gives a value its meta from the graph's tables.
   void fill(Value* v) {
-    const tx::Graph& g = program_.get_graph_module().get_graph();
+    const tx::Graph& g = tx_graph();
     switch (v->type()) {
       case ValueType::kTensor:
         v->mutable_meta() = tensor_meta(v->name());
@@ -325,7 +329,7 @@ class ProgramReader {
     if (values_.count(name)) malformed("graph input '" + name + "' is defined twice");
     std::optional<ir::TensorMeta> meta;
     if (type == ValueType::kTensor) meta = tensor_meta(name);
-    Value* v = ep_.graph->add_placeholder(name, type, meta);
+    Value* v = graph().add_placeholder(name, type, meta);
     if (v->name() != name) malformed("graph input name '" + name + "' clashes with another name");
     if (type == ValueType::kSymInt) fill(v);
     values_[name] = v;
@@ -548,14 +552,19 @@ class ProgramReader {
     const std::string target = from_schema_target(n.get_target());
     std::string node_name = n.get_name().value_or("");
     const std::string where = "node '" + (node_name.empty() ? target : node_name) + "'";
-    if (target.rfind("torch.ops.higher_order.", 0) == 0) {
+    if ((target.rfind("torch.ops.higher_order.", 0) == 0 || target.rfind("higher_order::", 0) == 0) &&
+        target != "higher_order::cond") {
       malformed(where + ": higher-order op " + n.get_target() + " is not supported");
     }
     std::vector<ir::NamedArg> inputs;
     for (const tx::NamedArgument& na : n.get_inputs()) {
       ir::NamedArg a;
       a.name = na.get_name();
-      a.value = arg(na.get_arg(), target, a.name, where);
+      if (na.get_arg().tag() == tx::Argument::Tag::AS_GRAPH) {
+        a.value = read_subgraph(na.get_arg().get_as_graph(), where);
+      } else {
+        a.value = arg(na.get_arg(), target, a.name, where);
+      }
       a.kwarg_only = na.get_kind() && *na.get_kind() == static_cast<int64_t>(tx::ArgumentKind::KEYWORD);
       inputs.push_back(std::move(a));
     }
@@ -582,14 +591,15 @@ class ProgramReader {
       }
     }
     if (node_name.empty()) node_name = names.size() == 1 && !names[0].empty() ? names[0] : "node";
-    ir::Graph& g = *ep_.graph;
+    ir::Graph& g = graph();
     // A single output shares the node's name. With several, the node gets a throw-away name first
     // so that Graph::add_call's derived output names cannot take a name a later value needs.
-    const bool single = names.size() == 1 && !names[0].empty();
+    const bool single = names.size() == 1 && !names[0].empty() && target.rfind("higher_order::", 0) != 0;
     ir::Node* node = g.add_call(target, std::move(inputs), types, single ? names[0] : "\x01" + node_name);
     node->set_returns_list(returns_list);
     node->meta() = node_meta(n.get_metadata());
-    if (!single) g.rename_node(node, node_name);
+    const bool hop_single = !single && names.size() == 1;  // cond with one output: named after it
+    if (!single && !hop_single) g.rename_node(node, node_name);
     for (size_t i = 0; i < names.size(); ++i) {
       Value* v = node->outputs()[i];
       if (names[i].empty()) {
@@ -602,6 +612,39 @@ class ProgramReader {
       values_[names[i]] = v;
       fill(v);
     }
+    // A higher-order op's one output renamed its node too (Graph::rename): the node keeps its name.
+    if (hop_single) g.rename_node(node, node_name);
+  }
+
+  /// A higher-order op's subgraph (torch's GraphArgument): its inputs become placeholders, read in
+  /// a scope of its own (its value names may repeat the parent's).
+  ir::GraphArg read_subgraph(const tx::GraphArgument& ga, const std::string& where) {
+    auto sub = std::make_shared<ir::Graph>();
+    const tx::Graph& txg = *ga.get_graph();
+    ir::Graph* saved_graph = graph_;
+    const tx::Graph* saved_tx = tx_graph_;
+    std::map<std::string, Value*> saved_values = std::move(values_);
+    values_.clear();
+    graph_ = sub.get();
+    tx_graph_ = &txg;
+    const std::string here = where + ", subgraph '" + ga.get_name() + "'";
+    for (const tx::Argument& in : txg.get_inputs()) {
+      auto nm = named(in);
+      if (!nm) malformed(here + ": a constant input is not supported");
+      add_placeholder(nm->first, nm->second);
+    }
+    for (const tx::Node& n : txg.get_nodes()) read_node(n);
+    std::vector<Value*> outs;
+    for (const tx::Argument& out : txg.get_outputs()) {
+      auto nm = named(out);
+      if (!nm) malformed(here + ": a constant output is not supported");
+      outs.push_back(value(nm->first, here));
+    }
+    sub->set_outputs(std::move(outs));
+    graph_ = saved_graph;
+    tx_graph_ = saved_tx;
+    values_ = std::move(saved_values);
+    return ir::GraphArg{ga.get_name(), sub};
   }
 
   // ---- outputs ----------------------------------------------------------------------------------
@@ -814,6 +857,8 @@ class ProgramReader {
   SymbolTable symbols_;
   std::map<std::string, int64_t> hints_;
   std::map<std::string, Value*> values_;
+  ir::Graph* graph_ = nullptr;            // null: the program's graph
+  const tx::Graph* tx_graph_ = nullptr;   // null: the program's graph
   std::vector<Slot> user_inputs_, user_outputs_;
   std::map<std::string, std::string> blobs_;
 };

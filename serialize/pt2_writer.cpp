@@ -122,7 +122,8 @@ class ProgramSerializer {
     std::unordered_map<std::string, tx::RangeConstraint> ranges;
     for (const auto& [name, range] : ep_.range_constraints) {
       tx::RangeConstraint rc;
-      rc.set_min_val(std::optional<int64_t>(range.min));
+      // -int_oo (an item() with no check) is null, as torch writes it.
+      rc.set_min_val(range.min == shapes::Range::kNoMin ? std::nullopt : std::optional<int64_t>(range.min));
       rc.set_max_val(range.max);
       ranges.emplace(name, rc);
     }
@@ -428,7 +429,8 @@ class ProgramSerializer {
       std::string name = a.name;
       if (name.empty() && sym_op) name = std::string(1, static_cast<char>('a' + i));
       na.set_name(name);
-      na.set_arg(arg(a.value));
+      const auto* ga = std::get_if<ir::GraphArg>(&a.value);
+      na.set_arg(ga ? graph_arg(*ga) : arg(a.value));
       na.set_kind(std::optional<int64_t>(
           static_cast<int64_t>(a.kwarg_only ? tx::ArgumentKind::KEYWORD : tx::ArgumentKind::POSITIONAL)));
       inputs.push_back(std::move(na));
@@ -455,12 +457,54 @@ class ProgramSerializer {
       }
     }
     out.set_outputs(std::move(outputs));
+    if (node.target().rfind("higher_order::", 0) == 0) out.set_is_hop_single_tensor_return(std::optional<bool>(false));
     out.set_metadata(metadata(node.meta()));
     out.set_name(std::optional<std::string>(node.name()));
     for (const ir::ModuleFrame& f : node.meta().nn_module_stack) {
       if (!f.path.empty() && seen_modules_.insert(f.path).second) module_paths_.push_back(f.path);
     }
     return out;
+  }
+
+  /// serialize_graph for a higher-order op's subgraph (cond's branches): a graph of its own, with
+  /// its own value tables, whose inputs are its placeholders (torch's GraphArgument).
+  tx::Argument graph_arg(const ir::GraphArg& ga) {
+    PTX_INTERNAL_CHECK(ga.graph != nullptr) << "subgraph " << ga.name << " is null";
+    auto saved_tensors = std::move(tensor_values_);
+    auto saved_ints = std::move(sym_int_values_);
+    auto saved_bools = std::move(sym_bool_values_);
+    tensor_values_.clear();
+    sym_int_values_.clear();
+    sym_bool_values_.clear();
+    tx::Graph g;
+    std::vector<tx::Argument> inputs, outputs;
+    for (const Value* p : ga.graph->placeholders()) {
+      inputs.push_back(value_arg(p));
+      define(p);
+    }
+    std::vector<tx::Node> nodes;
+    for (const auto& node : ga.graph->nodes()) {
+      if (node->kind() == ir::NodeKind::kCall) nodes.push_back(serialize_node(*node));
+    }
+    for (const Value* v : ga.graph->outputs()) outputs.push_back(value_arg(v));
+    g.set_inputs(std::move(inputs));
+    g.set_nodes(std::move(nodes));
+    g.set_outputs(std::move(outputs));
+    g.set_tensor_values(tensor_values_);
+    g.set_sym_int_values(sym_int_values_);
+    g.set_sym_bool_values(sym_bool_values_);
+    g.set_is_single_tensor_return(false);
+    tensor_values_ = std::move(saved_tensors);
+    sym_int_values_ = std::move(saved_ints);
+    sym_bool_values_ = std::move(saved_bools);
+    tx::GraphArgument out;
+    out.set_name(ga.name);
+    tx::ForwardRef<tx::Graph> ref;
+    ref.emplace(std::move(g));
+    out.set_graph(std::move(ref));
+    tx::Argument a;
+    a.set_as_graph(std::move(out));
+    return a;
   }
 
   /// serialize_metadata: stack_trace and nn_module_stack ("key,path,type" joined by ';').

@@ -17,6 +17,8 @@ using shapes::SymKind;
 const char* kSymbolAssumptions = "positive=True, integer=True";
 
 std::string symbol_repr(const std::string& name) {
+  // A value read from data (u0, unbacked) may be any integer: torch writes it with integer=True only.
+  if (!name.empty() && name[0] == 'u') return "Symbol('" + name + "', integer=True)";
   return "Symbol('" + name + "', " + kSymbolAssumptions + ")";
 }
 

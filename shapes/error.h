@@ -25,6 +25,7 @@ enum class ExitCode : int {
   kVerifyMismatch = 6,
   kSolverUnknown = 7,
   kOutput = 8,
+  kDraftWritten = 9,  // --draft: an artifact was written, with problems listed in the report
   kInterrupted = 130,
 };
 

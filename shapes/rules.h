@@ -49,6 +49,10 @@ struct RuleContext {
   /// The node is the in-place variant (aten::add_ looked up as aten::add): the output has self's
   /// shape and the other operands must broadcast to it.
   bool inplace = false;
+  /// The sizes ATen computed for each tensor output on the sample (schema order), when the caller
+  /// ran the op: rules for sizes that depend on data (nonzero, masked_select) read the sample's
+  /// value of the unbacked symbol they create there (shapes/rules/data_dependent.cpp).
+  std::span<const std::vector<int64_t>> sample_sizes = {};
 };
 
 /// Output shapes, or an error message (returned, not thrown, so the frontend can list every failure).

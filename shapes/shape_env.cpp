@@ -9,7 +9,7 @@
 namespace ptx::shapes {
 
 std::string Range::str() const {
-  return "[" + std::to_string(min) + ", " + (max ? std::to_string(*max) : std::string("int_oo")) +
+  return "[" + (min == kNoMin ? std::string("-int_oo") : std::to_string(min)) + ", " + (max ? std::to_string(*max) : std::string("int_oo")) +
          "]";
 }
 
@@ -71,6 +71,7 @@ int64_t ShapeEnv::hint_of(SymExpr e) const {
 }
 
 Range ShapeEnv::range_of(SymExpr sym) const {
+  if (const UnbackedInfo* u = find_unbacked(sym)) return u->range;
   const SymbolInfo* info = find_symbol(sym);
   PTX_INTERNAL_CHECK(info != nullptr) << sym.str() << " is not a symbol of this shape env";
   return info->requested;
@@ -78,6 +79,10 @@ Range ShapeEnv::range_of(SymExpr sym) const {
 
 bool ShapeEnv::statically_true(const SymBool& cond) const {
   auto bounds = [this](SymExpr s) {
+    if (const UnbackedInfo* u = find_unbacked(s)) {
+      return Interval{u->range.min == Range::kNoMin ? std::nullopt : std::optional<int64_t>(u->range.min),
+                      u->range.max};
+    }
     const SymbolInfo* info = find_symbol(s);
     if (!info) return Interval::all();
     return Interval{info->requested.min, info->requested.max};
@@ -89,6 +94,7 @@ bool ShapeEnv::guard_bool(const SymBool& cond, const Provenance& why) {
   if (auto k = cond.as_const()) return *k;
   auto v = cond.evaluate(hints_);
   PTX_INTERNAL_CHECK(v.has_value()) << cond.str() << " cannot be decided on the sample";
+  if (has_unbacked(cond)) return guard_unbacked(cond, *v, why);
   SymBool holds = *v ? cond : cond.negated();
   if (!statically_true(holds)) add_guard(holds, why);
   return *v;
@@ -98,12 +104,20 @@ int64_t ShapeEnv::guard_int(SymExpr e, const Provenance& why) {
   if (auto k = e.as_const()) return *k;
   int64_t v = hint_of(e);
   SymBool eq = sym_eq(e, SymExpr(v));
+  if (has_unbacked(e)) {
+    guard_unbacked(eq, true, why);
+    return v;
+  }
   if (!statically_true(eq)) add_guard(eq, why);
   return v;
 }
 
 void ShapeEnv::add_guard(const SymBool& cond, const Provenance& why) {
   if (cond.as_const() == std::optional<bool>(true)) return;
+  if (has_unbacked(cond)) {
+    guard_bool(cond, why);
+    return;
+  }
   size_t h = cond.as_const() ? 1 : cond.lhs().hash() * 31 + cond.rhs().hash() * 7 + static_cast<size_t>(cond.rel());
   std::vector<size_t>& same_hash = guard_index_[h];
   for (size_t i : same_hash) {

@@ -10,6 +10,7 @@
 // (e.g. from broadcasting) can relate them.
 #pragma once
 
+#include <climits>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -20,12 +21,14 @@
 
 namespace ptx::shapes {
 
-/// An inclusive range of integers; no max means unbounded above (torch's int_oo).
+/// An inclusive range of integers; no max means unbounded above (torch's int_oo), a min of
+/// kNoMin unbounded below (-int_oo: only values read from tensors, such as item()).
 struct Range {
+  static constexpr int64_t kNoMin = INT64_MIN;
   int64_t min = 0;
   std::optional<int64_t> max;
   bool contains(int64_t v) const { return v >= min && (!max || v <= *max); }
-  std::string str() const;  // "[2, 1024]", "[0, int_oo]"
+  std::string str() const;  // "[2, 1024]", "[0, int_oo]", "[-int_oo, int_oo]"
 };
 
 /// Why a guard exists: the op that needed it, its node, the model's source line, a reason.
@@ -41,6 +44,9 @@ struct Provenance {
 struct Guard {
   SymBool cond;
   Provenance origin;
+  /// A check's own message (a TorchScript `assert c, "k too large"`): the runtime assertion's
+  /// message ends with it. Empty for guards.
+  std::string message = {};
 };
 
 /// How the user marked a dimension (torch's Dim / Dim.DYNAMIC / Dim.AUTO).
@@ -57,6 +63,29 @@ struct SymbolInfo {
   Range requested;                   // what the user asked for
   DimHint kind = DimHint::kNamed;
   std::vector<std::string> sources;  // every input dim bound to it: "x.size()[0]", "y.size()[0]"
+};
+
+/// A value read from tensor data, torch's unbacked SymInt (u0, u1, ...): item() of a data tensor,
+/// the row count of nonzero, the length of masked_select... Its range is what the op allows
+/// (nonzero's count in [0, numel]) refined by checks (torch._check). Its hint is the sample's value
+/// (torch has none; ptexport runs the sample): it computes sample sizes and the draft decisions,
+/// never decides a guard.
+struct UnbackedInfo {
+  SymExpr sym;
+  int64_t hint = 0;
+  Range range;
+  Provenance origin;  // the op that read it
+  std::string what;   // "the row count of nonzero"
+};
+
+/// A condition on unbacked symbols that their ranges and the checks do not decide (torch's
+/// GuardOnDataDependentSymNode). Under --draft it is decided on the sample and kept as a runtime
+/// assertion; otherwise the first one stops the export (exit 4).
+struct DataDependentProblem {
+  SymBool cond;     // as asked ("u0 > 3")
+  bool taken;       // its value on the sample
+  Provenance where;
+  std::string message;  // the full error text, with the fixes torch would suggest
 };
 
 class ShapeEnv {
@@ -89,10 +118,44 @@ class ShapeEnv {
   const std::vector<Guard>& guards() const { return guards_; }
 
   /// The range assumed while tracing: the requested range (torch assumes >= 2 only for
-  /// unbounded Dim.DYNAMIC/AUTO dims; we assume exactly what the user said).
+  /// unbounded Dim.DYNAMIC/AUTO dims; we assume exactly what the user said); an unbacked
+  /// symbol's range as refined by checks.
   Range range_of(SymExpr sym) const;
 
+  // ---- data-dependent values (shapes/unbacked.cpp) ----------------------------------------------
+  /// A new unbacked symbol u<N> (N counting this env's unbacked symbols from 0).
+  SymExpr create_unbacked(int64_t hint, Range range, const Provenance& origin, const std::string& what);
+  const std::vector<UnbackedInfo>& unbacked() const { return unbacked_; }
+  const UnbackedInfo* find_unbacked(SymExpr sym) const;
+  bool has_unbacked(SymExpr e) const;
+  bool has_unbacked(const SymBool& c) const;
+  /// torch._check(cond) / a TorchScript `assert cond`: a fact from here on. It must hold on the
+  /// sample (else UserError E_CHECK_FAILED). On backed symbols only it is a guard (the checker
+  /// decides it); on unbacked ones it refines their ranges (u0 >= 2) or is kept as a relation, and
+  /// is checked when the program runs.
+  void check(const SymBool& cond, const Provenance& why, const std::string& message = "");
+  /// Conditions the artifact checks when it runs (after the op that makes their last unbacked
+  /// symbol): each unbacked symbol's range, the relations checked, the draft decisions.
+  std::vector<Guard> deferred_asserts() const;
+  /// --draft (torch's draft_export): a data-dependent condition is decided on the sample and kept
+  /// as a runtime assertion instead of stopping the export.
+  void set_draft(bool on) { draft_ = on; }
+  bool draft() const { return draft_; }
+  const std::vector<DataDependentProblem>& data_dependent_problems() const { return problems_; }
+
  private:
+  /// guard_bool for a condition with unbacked symbols.
+  bool guard_unbacked(const SymBool& cond, bool value, const Provenance& why);
+  /// Whether the checks recorded decide `cond` (nullopt: they do not).
+  std::optional<bool> decided_by_checks(const SymBool& cond) const;
+  std::string data_dependent_message(const SymBool& cond, const Provenance& why) const;
+
+  std::vector<UnbackedInfo> unbacked_;
+  std::vector<Guard> relations_;  // checks on unbacked symbols that are not a range bound
+  std::vector<Guard> decisions_;  // draft decisions
+  std::vector<DataDependentProblem> problems_;
+  bool draft_ = false;
+
   std::vector<SymbolInfo> symbols_;
   Assignment hints_;
   std::vector<Guard> guards_;

@@ -34,6 +34,12 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
   rule_shapes(call);
   check_rule_shapes(call);
   ir::Node* node = emit_call(call);
+  // A size read from data (nonzero's count): later sym_size nodes read it off this output.
+  for (size_t i = 0; i < call.shapes.size() && i < node->outputs().size(); ++i) {
+    for (const SymExpr& d : call.shapes[i]) {
+      if (env_.has_unbacked(d)) syms_.add_sources_from(node->outputs()[i]);
+    }
+  }
   bind_aten_outputs(call, node);
 }
 
@@ -60,7 +66,19 @@ void Tracer::rule_shapes(AtenCall& call) {
   std::vector<shapes::RuleArg> rargs;
   for (const SVP& s : call.in) rargs.push_back(to_rule_arg(s, call.n));
   call.prov = why(call.n, "");
-  shapes::RuleContext ctx{env_, call.prov, call.functional, call.overload, call.inplace};
+  // Concrete output tensors in schema order (Tensor[] returns flattened); their sizes are what a
+  // rule of data-dependent sizes (nonzero) reads its new symbols' sample values from.
+  for (const c10::IValue& o : call.outs) {
+    if (o.isTensor()) {
+      call.concrete.push_back(o.toTensor());
+    } else if (o.isTensorList()) {
+      call.returns_list = true;
+      for (const at::Tensor& t : o.toTensorVector()) call.concrete.push_back(t);
+    }
+  }
+  std::vector<std::vector<int64_t>> sample_sizes;
+  for (const at::Tensor& t : call.concrete) sample_sizes.push_back(t.defined() ? t.sizes().vec() : std::vector<int64_t>{});
+  shapes::RuleContext ctx{env_, call.prov, call.functional, call.overload, call.inplace, sample_sizes};
   std::string rule_error;
   if (const shapes::ShapeRule* rule = shapes::find_shape_rule(call.functional)) {
     shapes::RuleResult r = rule->fn(ctx, rargs);
@@ -73,15 +91,6 @@ void Tracer::rule_shapes(AtenCall& call) {
     rule_error = "no shape rule";
   }
 
-  // Concrete output tensors in schema order (Tensor[] returns flattened).
-  for (const c10::IValue& o : call.outs) {
-    if (o.isTensor()) {
-      call.concrete.push_back(o.toTensor());
-    } else if (o.isTensorList()) {
-      call.returns_list = true;
-      for (const at::Tensor& t : o.toTensorVector()) call.concrete.push_back(t);
-    }
-  }
   if (!rule_error.empty()) {
     // Record and go on with static sizes, so every missing rule is reported at once.
     record_rule_miss(call, rule_error);
@@ -209,6 +218,15 @@ void Tracer::report_missing_rules() {
     msg << "\n  " << key << " (" << m.count << " call" << (m.count == 1 ? "" : "s") << ")";
     if (m.detail != "no shape rule") msg << ": " << m.detail;
     if (!m.first_source.empty()) msg << "\n      first at " << m.first_source;
+  }
+  if (env_.draft()) {  // --draft: listed in the report, the artifact keeps the sample's sizes
+    for (const std::string& key : missing_seen_) {
+      const RuleMiss& m = missing_[key];
+      out_.missing_rules.push_back(key + " (" + std::to_string(m.count) + " call" + (m.count == 1 ? "" : "s") + ")" +
+                                   (m.detail != "no shape rule" ? ": " + m.detail : "") +
+                                   (m.first_source.empty() ? "" : ", first at " + m.first_source));
+    }
+    return;
   }
   PTX_USER_FAIL(ExitCode::kExportFailed, "E_NO_SHAPE_RULE") << msg.str();
 }

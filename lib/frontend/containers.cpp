@@ -225,6 +225,10 @@ void Tracer::evaluate_on_sample(jit::Node* n, const std::string& kind, const std
           << why(n, "").source << ": " << kind << " makes a tensor but is not an ATen operator ptexport can export";
     }
     sv->data_dep = data_dep;
+    if ((kind == "aten::Bool" || kind == "aten::is_nonzero") && in.size() == 1 && in[0]->k == SV::K::kTensor &&
+        in[0]->cell->sample.numel() == 1) {
+      sv->pred = in[0];
+    }
     set(n->output(i), sv);
   }
 }

@@ -132,9 +132,18 @@ bool Tracer::run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const
   if ((op_name == "aten::Int" || op_name == "aten::ScalarImplicit") && in.size() == 1 &&
       in[0]->k == SV::K::kTensor) {
     if (in[0]->cell->scalar) return int_result(n, outs, *in[0]->cell->scalar);
+    if (read_item(n, in[0], outs[0])) return true;
     auto sv = from_concrete(outs[0]);
     sv->data_dep = "the value of a tensor, read by " + op_name + " at " + why(n, "").source;
     set(n->output(), sv);
+    return true;
+  }
+  if ((op_name == "aten::Int" || op_name == "aten::ScalarImplicit") && in.size() == 1 && is_int(0) &&
+      in[0]->data_dep.empty() && outs[0].isInt()) {
+    return int_result(n, outs, in[0]->sym);  // int(k) of an int k (k = n.item())
+  }
+  if (op_name == "aten::item" && in.size() == 1 && in[0]->k == SV::K::kTensor && !in[0]->cell->scalar &&
+      read_item(n, in[0], outs[0])) {
     return true;
   }
   if (in.size() == 2 && is_int(0) && is_int(1) && run_int_binary(n, in, outs)) return true;

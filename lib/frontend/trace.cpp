@@ -31,7 +31,7 @@ void Tracer::run() {
 
 }  // namespace frontend
 
-TraceResult trace_module(const LoadedModel& model, const Inputs& inputs) {
+TraceResult trace_module(const LoadedModel& model, const Inputs& inputs, const TraceOptions& options) {
   PTX_INTERNAL_CHECK(!inputs.sets.empty()) << "no sample set";
   TraceResult out;
   // The concrete run updates buffers in place (BatchNorm statistics, a counter): trace a copy so
@@ -39,6 +39,7 @@ TraceResult trace_module(const LoadedModel& model, const Inputs& inputs) {
   LoadedModel copy = model;
   copy.module = model.module.clone();
   copy.module.eval();
+  out.env.set_draft(options.draft);
   frontend::Tracer tracer(copy, inputs, out);
   tracer.run();
   // Range constraints: every symbol that the graph uses, with the range the user asked for; the

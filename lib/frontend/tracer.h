@@ -11,6 +11,8 @@
 //   containers.cpp   lists, tuples and dicts; the generic evaluation of other non-tensor ops
 //   signature.cpp    inputs, lifted parameters/buffers/constants, outputs and their specs
 //   trace.cpp        the entry point: trace_module and Tracer::run
+//   data_dependent.cpp  values read from data (item() as unbacked symbols), asserts as checks,
+//                    ifs on tensor data as torch.cond (see Note [Unbacked symbols] in shapes/)
 //
 // Note [Two runs in one]
 // ~~~~~~~~~~~~~~~~~~~~~~
@@ -94,6 +96,9 @@ struct SV {
   std::shared_ptr<std::vector<SVP>> elems;  // kList / kTuple (shared: lists are references)
   std::vector<std::pair<c10::IValue, SVP>> dict;  // kDict
   std::string path;                       // kObject: attribute path of a module ("layer1.0")
+  /// kBool read from a one-element tensor (aten::Bool, is_nonzero): that tensor, the predicate of
+  /// torch.cond when an if reads this bool (data_dependent.cpp).
+  SVP pred;
 };
 
 /// An op without a usable shape rule: reported once at the end of the trace with its call count.
@@ -213,6 +218,12 @@ class Tracer {
   std::optional<ir::ArgValue> list_arg(const SVP& s, const c10::TypePtr& elem, jit::Node* n, const std::string& what);
   shapes::RuleArg to_rule_arg(const SVP& s, jit::Node* n);
 
+  // data_dependent.cpp: values read from data, checks, torch.cond
+  bool read_item(jit::Node* n, const SVP& t, const c10::IValue& out);
+  bool run_check(jit::Node* n, const SVP& c);
+  void run_cond(jit::Node* n, const SVP& c);
+  std::vector<SymShape> merge_branch_shapes(jit::Node* n, const std::vector<SVP> (&results)[2], bool taken);
+
   // provenance.cpp: where a node comes from
   shapes::Provenance why(jit::Node* n, const std::string& reason) const;
   void set_meta(ir::Node* node, jit::Node* n);
@@ -233,6 +244,7 @@ class Tracer {
   std::map<std::string, RuleMiss> missing_;
   std::vector<std::string> missing_seen_;  // the keys of missing_ in first-seen order
   int lifted_constants_ = 0;
+  int cond_count_ = 0;  // torch.cond nodes made (true_graph_N)
 };
 
 }  // namespace ptx::frontend

@@ -6,6 +6,15 @@
 
 namespace ptx::shapes::rules {
 
+// data_dependent.cpp: sizes read from data become unbacked symbols
+Shapes nonzero(RuleContext& ctx, Args args);
+Shapes masked_select(RuleContext& ctx, Args args);
+Shapes unique(RuleContext& ctx, Args args);             // _unique2, unique_consecutive
+Shapes repeat_interleave(RuleContext& ctx, Args args);
+/// The largest value of `e` the symbols' ranges allow (nullopt: unbounded).
+std::optional<int64_t> upper_bound(RuleContext& ctx, SymExpr e);
+/// A fresh unbacked count in [0, upper_bound(at_most)] with the sample's value `hint`.
+SymExpr new_count(RuleContext& ctx, int64_t hint, SymExpr at_most, const std::string& what);
 // broadcast.cpp
 Shapes elementwise(RuleContext& ctx, Args args);   // add, mul, eq, where, masked_fill, relu, ...
 Shapes same_as_self(RuleContext& ctx, Args args);  // contiguous, dropout, softmax, triu, roll, to, ...

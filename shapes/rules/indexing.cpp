@@ -45,6 +45,27 @@ namespace {
 constexpr int kByte = 0;
 constexpr int kBool = 11;
 
+/// x[mask] (index.Tensor with one boolean mask and no other index tensor): the mask's dims
+/// (which must match self's from `at`) become one dim holding the number of true elements, a fresh
+/// unbacked symbol in [0, numel(mask)] read from the sample (shapes/rules/data_dependent.cpp).
+SymShape mask_index(RuleContext& ctx, const SymShape& self, const RuleArg& list, size_t at) {
+  const auto& idx = list.shapes;
+  for (size_t j = 0; j < idx.size(); ++j) {
+    if (j != at && idx[j]) fail("indexing with a boolean mask together with other index tensors is not supported");
+  }
+  const SymShape& mask = *idx[at];
+  if (at + mask.size() > self.size()) fail("too many indices for tensor of dimension " + std::to_string(rank(self)));
+  for (size_t d = 0; d < mask.size(); ++d) {
+    require_eq(ctx, mask[d], self[at + d], "index: the mask's dims must match the indexed dims",
+               "the shape of the mask " + str(mask) + " does not match the shape of the indexed tensor " + str(self));
+  }
+  if (ctx.sample_sizes.empty() || at >= ctx.sample_sizes.front().size()) fail("index with a mask: the rule needs the sample's sizes");
+  SymShape out(self.begin(), self.begin() + static_cast<std::ptrdiff_t>(at));
+  out.push_back(new_count(ctx, ctx.sample_sizes.front()[at], numel(mask), "the number of true elements of a mask index"));
+  out.insert(out.end(), self.begin() + static_cast<std::ptrdiff_t>(at + mask.size()), self.end());
+  return out;
+}
+
 struct AdvancedIndex {
   SymShape shape;  // the result's shape
 };
@@ -66,7 +87,7 @@ SymShape advanced_index(RuleContext& ctx, const SymShape& self, const RuleArg& l
   for (size_t i = 0; i < idx.size(); ++i) {
     if (!idx[i]) continue;
     if (i < list.dtypes.size() && (list.dtypes[i] == kBool || list.dtypes[i] == kByte)) {
-      fail("indexing with a boolean mask: the result's size depends on the mask's values");
+      return mask_index(ctx, self, list, i);
     }
     if (last >= 0 && static_cast<int64_t>(i) != last + 1) adjacent = false;
     if (first < 0) first = static_cast<int64_t>(i);
@@ -103,6 +124,14 @@ Shapes index(RuleContext& ctx, Args args) {
 Shapes index_put(RuleContext& ctx, Args args) {
   const SymShape& self = tensor(args, 0, "self");
   tensor_list(args, 1, "indices");
+  for (size_t i = 0; i < args[1].shapes.size() && i < args[1].dtypes.size(); ++i) {
+    if (!args[1].shapes[i] || (args[1].dtypes[i] != kBool && args[1].dtypes[i] != kByte)) continue;
+    // x[mask] = v: the number of selected elements is data; a single value broadcasts to any.
+    for (const SymExpr& d : tensor(args, 2, "values")) {
+      if (d != SymExpr(1)) fail("index_put with a boolean mask: values must be a single element (got " + str(tensor(args, 2, "values")) + ")");
+    }
+    return {self};
+  }
   const SymShape target = advanced_index(ctx, self, args[1]);
   require_broadcastable_to(ctx, tensor(args, 2, "values"), target);
   return {self};

@@ -9,6 +9,7 @@
 // ranges or with a guard. The clamps are written as Min/Max (folded when the ranges decide them),
 // so x[:, 1:], x[-7:] and friends need no guard: with n in [0, inf), x[1:] has Max(n - 1, 0)
 // elements... and exactly n - 1 once the range says n >= 1.
+#include <algorithm>
 #include <string>
 #include <vector>
 
@@ -34,6 +35,22 @@ bool is_negative(RuleContext& ctx, SymExpr v) {
   if (auto c = v.as_const()) return *c < 0;
   return decide(ctx, sym_lt(v, 0), "slice: is the index negative");
 }
+
+/// Whether the sign of a bound read from data (an unbacked symbol) is unknown: the slice's length
+/// is then a fresh unbacked symbol, as torch makes it (x[:k] with k = n.item(): u1 in [0, n]).
+bool unknown_sign(RuleContext& ctx, const std::optional<SymExpr>& v) {
+  return v && ctx.env.has_unbacked(*v) && !known(ctx, sym_ge(*v, 0)) && !known(ctx, sym_lt(*v, 0));
+}
+
+/// ATen's slice length on the sample (Note [Slice clamping]).
+int64_t sample_slice_length(int64_t n, std::optional<int64_t> a, std::optional<int64_t> b, int64_t step) {
+  int64_t s = a.value_or(0), e = b.value_or(n);
+  if (s < 0) s += n;
+  if (e < 0) e += n;
+  s = std::clamp<int64_t>(s, 0, n);
+  e = std::clamp<int64_t>(e, s, n);
+  return (e - s + step - 1) / step;
+}
 }  // namespace
 
 // slice.Tensor(self, dim=0, start=None, end=None, step=1)
@@ -44,6 +61,16 @@ Shapes slice(RuleContext& ctx, Args args) {
   const int64_t step = has(args, 4) ? const_int(ctx, args, 4, "step") : 1;
   if (step <= 0) fail("slice step must be positive");
   const SymExpr n = x[dim];
+  const std::optional<SymExpr> start = opt_int(args, 2, "start"), end = opt_int(args, 3, "end");
+  if (unknown_sign(ctx, start) || unknown_sign(ctx, end)) {
+    auto hint = [&](const std::optional<SymExpr>& v) -> std::optional<int64_t> {
+      if (!v) return std::nullopt;
+      return ctx.env.hint_of(*v);
+    };
+    const int64_t len = sample_slice_length(ctx.env.hint_of(n), hint(start), hint(end), step);
+    x[dim] = new_count(ctx, len, n, "the length of a slice with a bound read from data");
+    return {x};
+  }
   // start
   SymExpr a = 0;
   if (auto s = opt_int(args, 2, "start")) {

@@ -106,7 +106,20 @@ def check_buffers(path):
     expect_raises(lambda: m(torch.randn(65, 4), 2, y=torch.randn(65, 4)), "batch 65 > 64")
 
 
-FIXTURES = {"golden_mlp": check_golden_mlp, "mlp": check_mlp, "view": check_view, "buffers": check_buffers}
+def check_cond(path):
+    ep = torch.export.load(path)
+    m = ep.module()
+    assert str(ep.range_constraints) == "{u0: VR[0, 20]}", ep.range_constraints
+    for x in (torch.randn(5, 4).abs(), -torch.randn(5, 4).abs(), torch.randn(5, 4)):
+        out, nz = m(x)
+        close(out, (x.sin() if x.sum() > 0 else x.cos()) * 2)
+        assert torch.equal(nz, torch.nonzero(x > 0)), (nz, x)
+    subgraphs = [n for n, _ in ep.graph_module.named_children()]
+    assert subgraphs == ["true_graph_0", "false_graph_0"], subgraphs
+
+
+FIXTURES = {"golden_mlp": check_golden_mlp, "mlp": check_mlp, "view": check_view, "buffers": check_buffers,
+            "cond": check_cond}
 
 
 # ---- 2: torch's artifacts, read and rewritten by us ------------------------------------------------
@@ -137,6 +150,27 @@ class Mixed(torch.nn.Module):
         return (a + self.c + z + self.nb) * k, {"s": s, "h": h, "y": y + b}, torch.ones(n)
 
 
+class CondParam(torch.nn.Module):
+    """torch.cond with a parameter read in one branch (an operand of both subgraphs)."""
+
+    def __init__(self):
+        super().__init__()
+        self.w = torch.nn.Parameter(torch.rand(4))
+
+    def forward(self, x):
+        return torch.cond(x.sum() > 0, lambda x: x * self.w, lambda x: x.cos(), (x,)) * 2
+
+
+class Unbacked(torch.nn.Module):
+    """Values read from data: nonzero's count and an item() with checks (u0, u1 and their asserts)."""
+
+    def forward(self, x, n):
+        k = n.item()
+        torch._check(k >= 1)
+        torch._check(k <= x.shape[0])
+        return x[:k] + 1, torch.nonzero(x > 0)
+
+
 def torch_cases():
     batch = torch.export.Dim("batch", min=2, max=64)
     dyn = torch.export.Dim.DYNAMIC
@@ -146,6 +180,10 @@ def torch_cases():
         "t_mixed": (Mixed(), (torch.randn(8, 4), 3), {"y": torch.randn(8, 2)},
                     {"x": {0: dyn}, "k": None, "y": {0: dyn}},
                     lambda: ((torch.randn(6, 4), 3), {"y": torch.randn(6, 2)})),
+        "t_cond": (CondParam(), (torch.randn(5, 4),), {}, None,
+                   lambda: ((torch.randn(5, 4) * 3,), {})),
+        "t_unbacked": (Unbacked(), (torch.randn(6, 4), torch.tensor(3)), {}, None,
+                       lambda: ((torch.randn(6, 4), torch.randint(1, 7, ())), {})),
     }
 
 
@@ -168,7 +206,9 @@ def check_torch_file(name, mod, args, kwargs, dyn, sample, tmp):
         if n.op != "call_function" or n.target.__name__ == "getitem":
             continue
         t = n.target
-        if isinstance(t, torch._ops.OpOverload):
+        if isinstance(t, torch._ops.HigherOrderOperator):
+            want.append(f"higher_order::{t.name()}")
+        elif isinstance(t, torch._ops.OpOverload):
             want.append(f"{t._schema.name}.{t._overloadname}")
         else:
             want.append(f"{t.__module__}.{t.__name__}")

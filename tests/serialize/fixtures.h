@@ -289,8 +289,56 @@ inline Fixture buffers() {
   return f;
 }
 
+/// torch.export of
+///   def forward(self, x):   # x: randn(5, 4)
+///       n = torch.nonzero(x > 0)
+///       return torch.cond(x.sum() > 0, lambda x: x.sin(), lambda x: x.cos(), (x,)) * 2, n
+/// (test_serialize_conformance.py: torch.export.load runs it), with its branches cut out of the graph
+/// by ir::Graph::extract, and nonzero's count u0 in [0, 20] (no runtime assertion: the writer alone):
+///   true_graph_0 = self.true_graph_0 ...
+///   cond = torch.ops.higher_order.cond(gt, true_graph_0, false_graph_0, [x])
+///   getitem: "f32[5, 4]" = cond[0]
+///   class true_graph_0(torch.nn.Module):
+///       def forward(self, x: "f32[5, 4]"):
+///           sin: "f32[5, 4]" = torch.ops.aten.sin.default(x)
+///           return (sin,)
+inline Fixture cond() {
+  Fixture f;
+  ir::ExportedProgram& ep = f.ep;
+  ir::Graph& g = *ep.graph;
+  Value* x = g.add_placeholder("x", ValueType::kTensor, meta({5, 4}));
+  ir::Node* sum = call(g, "aten::sum.default", {{"self", x}}, meta({}), "sum_1");
+  ir::Node* gt = call(g, "aten::gt.Scalar", {{"self", sum->outputs()[0]}, {"other", int64_t{0}}},
+                      meta({}, false, ir::DType::kBool), "gt");
+  ir::Node* sin = call(g, "aten::sin.default", {{"self", x}}, meta({5, 4}), "sin");
+  std::vector<Value*> ops_t, ops_f;
+  auto t = g.extract({sin}, {sin->outputs()[0]}, ops_t);
+  ir::Node* cos = call(g, "aten::cos.default", {{"self", x}}, meta({5, 4}), "cos");
+  auto fg = g.extract({cos}, {cos->outputs()[0]}, ops_f);
+  ir::Node* c = g.add_call("higher_order::cond",
+                           {{"", gt->outputs()[0]}, {"", ir::GraphArg{"true_graph_0", t}},
+                            {"", ir::GraphArg{"false_graph_0", fg}}, {"", ops_t}},
+                           {ValueType::kTensor}, "cond", {"getitem"});
+  c->outputs()[0]->mutable_meta() = meta({5, 4});
+  ir::Node* mul = call(g, "aten::mul.Scalar", {{"self", c->outputs()[0]}, {"other", int64_t{2}}}, meta({5, 4}), "mul");
+  const shapes::SymExpr u0 = shapes::SymExpr::new_symbol("u0");
+  ir::Node* gt1 = call(g, "aten::gt.Scalar", {{"self", x}, {"other", int64_t{0}}}, meta({5, 4}, false, ir::DType::kBool),
+                       "gt_1");
+  ir::Node* nz = call(g, "aten::nonzero.default", {{"self", gt1->outputs()[0]}}, meta({u0, 2}, false, ir::DType::kInt64),
+                      "nonzero");
+  g.set_outputs({mul->outputs()[0], nz->outputs()[0]});
+  ep.range_constraints["u0"] = shapes::Range{0, 20};
+  ep.input_specs = {{ir::InputKind::kUserInput, "x", "", true}};
+  ep.output_specs = {{ir::OutputKind::kUserOutput, "mul", ""}, {ir::OutputKind::kUserOutput, "nonzero", ""}};
+  ep.args_spec = tuple({leaf("x")});
+  ep.kwargs_spec = dict({}, {});
+  ep.out_spec = tuple({leaf(""), leaf("")});
+  ep.forward_arg_names = {"x"};
+  return f;
+}
+
 inline std::map<std::string, Fixture (*)()> all_fixtures() {
-  return {{"golden_mlp", &golden_mlp}, {"mlp", &mlp}, {"view", &view}, {"buffers", &buffers}};
+  return {{"golden_mlp", &golden_mlp}, {"mlp", &mlp}, {"view", &view}, {"buffers", &buffers}, {"cond", &cond}};
 }
 
 }  // namespace ptx::test
@@ -348,6 +396,9 @@ inline std::string describe_arg(const ir::ArgValue& a) {
           out = "memory_format:" + std::to_string(v.v);
         } else if constexpr (std::is_same_v<T, ir::DeviceArg>) {
           out = "device:" + v.v;
+        } else if constexpr (std::is_same_v<T, ir::GraphArg>) {
+          out = "graph:" + v.name + "(" + std::to_string(v.graph->placeholders().size()) + " inputs, " +
+                std::to_string(v.graph->nodes().size()) + " nodes)";
         }
       },
       a);

@@ -145,7 +145,7 @@ TEST_CASE("index.Tensor broadcasts the index shapes and places them by adjacency
   CHECK(h.guards().empty());
 }
 
-TEST_CASE("index.Tensor guards symbolic index broadcasting and rejects masks", "[shapes][rules][index]") {
+TEST_CASE("index.Tensor guards symbolic index broadcasting; a mask needs the sample", "[shapes][rules][index]") {
   Harness h;
   SymExpr n = h.sym(3, Range{1, 8}), m = h.sym(3, Range{1, 8});
   // [n] and [m] broadcast: on the sample n == m, so the guard Eq(n, m) is recorded (as torch does).
@@ -156,10 +156,13 @@ TEST_CASE("index.Tensor guards symbolic index broadcasting and rejects masks", "
   CHECK_FALSE(h.guards().empty());
   // more indices than dims
   CHECK(h.run("aten::index", {T({10}), TL({SymShape{2}, SymShape{2}})}, "Tensor").error.starts_with("too many indices"));
-  // a boolean mask: the size depends on the data
+  // a boolean mask: the size depends on the data, read from the sample (tests/shapes/unbacked_test.cpp)
   RuleArg mask = TL({SymShape{10}});
   mask.dtypes = {11};
-  CHECK(h.run("aten::index", {T({10, 5}), mask}, "Tensor").error.find("boolean mask") != std::string::npos);
+  CHECK(h.run("aten::index", {T({10, 5}), mask}, "Tensor").error.find("the sample's sizes") != std::string::npos);
+  RuleArg two = TL({SymShape{10}, SymShape{2}});
+  two.dtypes = {11, 4};
+  CHECK(h.run("aten::index", {T({10, 5}), two}, "Tensor", false, {{2}}).error.find("other index tensors") != std::string::npos);
   // index_put: values must broadcast to x[indices]; the output is self's shape
   Harness h2;
   SymExpr b = h2.sym(2), k = h2.sym(3);

@@ -67,13 +67,14 @@ struct Harness {
   }
 
   /// Runs the rule of `op` ("aten::conv2d"); REQUIREs that the op has a rule.
+  /// `sample`: the sizes ATen computed on the sample, for rules of data-dependent sizes.
   RuleResult run(const std::string& op, std::vector<RuleArg> args, const std::string& overload = "default",
-                 bool inplace = false) {
+                 bool inplace = false, const std::vector<std::vector<int64_t>>& sample = {}) {
     op_name = op;
     const ShapeRule* rule = find_shape_rule(op);
     if (rule == nullptr) return RuleResult{{}, "no rule for " + op, {}};
     const Provenance why{op, "", "model.py:1", "", ""};
-    RuleContext ctx{env, why, op, overload, inplace};
+    RuleContext ctx{env, why, op, overload, inplace, sample};
     return rule->fn(ctx, args);
   }
 

@@ -1,0 +1,329 @@
+"""Data-dependent programs (issue 15): sizes and values read from tensor data (unbacked symbols u0,
+u1, ...), checks on them (assert / torch._check), ifs on tensor data (torch.cond), data loops and the
+--draft mode.
+
+Each case is a small python module, scripted (and traced where tracing keeps the construct), exported
+by ptexport from a sample; the artifact is loaded with the real torch.export.load and run against the
+eager TorchScript module on inputs that give different unbacked sizes and take each branch. Where
+torch.export can export the same python module (nonzero, masked_select, item + slice, checks), the
+graph is compared with torch's, asked live: the calls in order (sym_size, comparisons and
+_assert_scalar included), the unbacked symbols and their ranges (test_graph_vs_torch.describe).
+Expected failures check the exit code and that the message names the source line and the fix.
+"""
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import traceback
+import warnings
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import cli_common  # noqa: E402
+import test_graph_vs_torch  # noqa: E402
+import torch  # noqa: E402
+
+warnings.simplefilter("ignore")
+
+
+class NonZero(torch.nn.Module):
+    def forward(self, x):
+        return torch.nonzero(x > 0)
+
+
+class MaskedSelect(torch.nn.Module):
+    def forward(self, x):
+        return torch.masked_select(x, x > 0) * 2
+
+
+class ItemSlice(torch.nn.Module):
+    def forward(self, x, n):
+        k = int(n.item())
+        return x[:k] + 1
+
+
+class Checks(torch.nn.Module):
+    def forward(self, x, n):
+        k = int(n.item())
+        torch._check(k >= 2)
+        torch._check(k <= x.size(0))
+        return x[:k] + 1
+
+
+class AssertItem(torch.nn.Module):
+    def forward(self, x, n):
+        k = int(n.item())
+        assert k >= 2, "k must be at least 2"
+        assert k <= x.size(0), "k must not exceed the rows"
+        return x[:k] * 3
+
+
+class MaskIndex(torch.nn.Module):
+    def forward(self, x):
+        return x[x > 0] + 1
+
+
+class Unique(torch.nn.Module):
+    def forward(self, x):
+        return torch.unique(x)
+
+
+class RepeatInterleave(torch.nn.Module):
+    def forward(self, r):
+        return torch.repeat_interleave(r)
+
+
+class ItemSliceTorch(torch.nn.Module):
+    """ItemSlice as torch.export takes it: python's int() of a SymInt would specialize it."""
+
+    def forward(self, x, n):
+        k = n.item()
+        return x[:k] + 1
+
+
+class ChecksTorch(torch.nn.Module):
+    def forward(self, x, n):
+        k = n.item()
+        torch._check(k >= 2)
+        torch._check(k <= x.size(0))
+        return x[:k] + 1
+
+
+class IfSum(torch.nn.Module):
+    def forward(self, x):
+        if x.sum() > 0:
+            y = x.sin()
+        else:
+            y = x.cos()
+        return y * 2
+
+
+class IfSumCond(torch.nn.Module):
+    """IfSum as torch.export takes it (torch.cond); TorchScript cannot script torch.cond."""
+
+    def forward(self, x):
+        return torch.cond(x.sum() > 0, lambda x: x.sin(), lambda x: x.cos(), (x,)) * 2
+
+
+class IfShapes(torch.nn.Module):
+    def forward(self, x):
+        if x.sum() > 0:
+            y = x[:2] * 2
+        else:
+            y = x[:3] * 3
+        return y
+
+
+class IfDtypes(torch.nn.Module):
+    def forward(self, x):
+        if x.sum() > 0:
+            y = x.int()
+        else:
+            y = x.sin()
+        return y
+
+
+class GuardItem(torch.nn.Module):
+    def forward(self, x, n):
+        k = int(n.item())
+        if k > 3:
+            return x + 1
+        return x - 1
+
+
+class DataLoop(torch.nn.Module):
+    def forward(self, x, n):
+        for _ in range(int(n.item())):
+            x = x * 2
+        return x
+
+
+def tensor_arg(name, t):
+    return {"name": name, "dtype": str(t.dtype).replace("torch.", ""), "shape": list(t.shape),
+            "data": {"value": t.tolist()}}
+
+
+def write_case(tmp, name, module, sample, traced):
+    d = os.path.join(tmp, name)
+    os.makedirs(d, exist_ok=True)
+    m = torch.jit.trace(module, sample, check_trace=False) if traced else torch.jit.script(module)
+    m.save(os.path.join(d, "model.pt"))
+    names = list(module.forward.__code__.co_varnames[1:1 + len(sample)])
+    doc = {"schema": "ptexport.inputs/v1", "method": "forward",
+           "args": [tensor_arg(n, t) for n, t in zip(names, sample)], "kwargs": {}}
+    with open(os.path.join(d, "inputs.json"), "w") as f:
+        json.dump(doc, f)
+    return d, m
+
+
+def export(d, *extra, conformance=True):
+    out = os.path.join(d, "out.pt2")
+    if os.path.exists(out):
+        os.remove(out)
+    r = cli_common.run("export", os.path.join(d, "model.pt"), os.path.join(d, "inputs.json"), "-o", out,
+                       *extra, conformance=conformance)
+    return r, out
+
+
+def run_both(ep, eager, args):
+    """(exported result or exception text, eager result or exception text)."""
+    def call(f):
+        try:
+            with torch.no_grad():
+                return f(*[a.clone() for a in args])
+        except Exception as e:  # noqa: BLE001: compared below
+            return f"raised {type(e).__name__}"
+    return call(ep.module()), call(eager)
+
+
+def same(a, b) -> bool:
+    if isinstance(a, str) or isinstance(b, str):
+        return isinstance(a, str) and isinstance(b, str)
+    if isinstance(a, (tuple, list)):
+        return isinstance(b, (tuple, list)) and len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    return a.shape == b.shape and a.dtype == b.dtype and torch.allclose(a.float(), b.float(), atol=1e-5)
+
+
+def check_equal_on(ep, eager, inputs, what):
+    """The artifact equals eager on each input (both raise, or the same tensors)."""
+    for args in inputs:
+        got, want = run_both(ep, eager, args)
+        assert same(got, want), f"{what}: on {[tuple(a.shape) for a in args]} {args[-1] if args[-1].numel() == 1 else ''}" \
+                                f" artifact gives {got if isinstance(got, str) else got.shape if hasattr(got, 'shape') else got}," \
+                                f" eager {want if isinstance(want, str) else want.shape if hasattr(want, 'shape') else want}"
+
+
+def unbacked_ranges(ep) -> dict:
+    return {str(k): (str(v.lower), str(v.upper)) for k, v in ep.range_constraints.items() if str(k).startswith("u")}
+
+
+def same_kernel(d: dict) -> dict:
+    """TorchScript writes `x + 1` as aten.add.Scalar where torch.export writes aten.add.Tensor with a
+    number (the same kernel), as test_graph_vs_torch already treats mul."""
+    d["calls"] = [c.replace("aten.add.Scalar", "aten.add.Tensor") for c in d["calls"]]
+    return d
+
+
+def compare_with_torch(name, ep, module, sample):
+    ours = same_kernel(test_graph_vs_torch.describe(ep))
+    theirs = same_kernel(test_graph_vs_torch.describe(torch.export.export(module, sample)))
+    problems = []
+    if ours["ranges"] != theirs["ranges"]:
+        problems.append(f"ranges: ptexport {ours['ranges']}, torch {theirs['ranges']}")
+    if ours["calls"] != theirs["calls"]:
+        rows = [f"    {a:<60} | {b}" for a, b in zip(ours["calls"] + [""] * len(theirs["calls"]),
+                                                  theirs["calls"] + [""] * len(ours["calls"])) if a or b]
+        problems.append("calls (ptexport | torch):\n" + "\n".join(rows))
+    assert not problems, f"{name} against torch.export:\n  " + "\n  ".join(problems)
+
+
+X54 = torch.randn(5, 4, generator=torch.Generator().manual_seed(0))
+X83 = torch.randn(8, 3, generator=torch.Generator().manual_seed(1))
+
+
+def ok_cases():
+    """(name, module, sample, traced, inputs to compare on, expected unbacked ranges, torch twin)"""
+    pos, neg = X54.abs() + 0.1, -X54.abs() - 0.1
+    n = torch.tensor
+    return [
+        ("nonzero", NonZero(), (X54,), False, [(X54,), (pos,), (neg,)], {"u0": ("0", "20")}, NonZero()),
+        ("nonzero_traced", NonZero(), (X54,), True, [(X54,), (pos,), (neg,)], {"u0": ("0", "20")}, None),
+        ("masked_select", MaskedSelect(), (X54,), False, [(X54,), (pos,), (neg,)], {"u0": ("0", "20")},
+         MaskedSelect()),
+        ("masked_select_traced", MaskedSelect(), (X54,), True, [(X54,), (neg,)], {"u0": ("0", "20")}, None),
+        ("item_slice", ItemSlice(), (X83, n(3)), False,
+         [(X83, n(k)) for k in (0, 1, 3, 8, 12, -2)], {"u0": ("-int_oo", "int_oo"), "u1": ("0", "8")}, ItemSliceTorch()),
+        ("checks", Checks(), (X83, n(3)), False, [(X83, n(k)) for k in (2, 5, 8, 1, 9)], {"u0": ("2", "8")}, ChecksTorch()),
+        ("assert_item", AssertItem(), (X83, n(3)), False, [(X83, n(k)) for k in (2, 5, 8, 1, 9)],
+         {"u0": ("2", "8")}, None),
+        ("mask_index", MaskIndex(), (X54,), False, [(X54,), (pos,), (neg,)], {"u0": ("0", "20")}, MaskIndex()),
+        ("mask_index_traced", MaskIndex(), (X54,), True, [(X54,), (neg,)], {"u0": ("0", "20")}, None),
+        ("unique", Unique(), (n([3., 1., 3., 2.]),), False, [(n([3., 1., 3., 2.]),), (n([1., 1., 1., 1.]),)],
+         {"u0": ("0", "4")}, None),
+        ("repeat_interleave", RepeatInterleave(), (n([1, 0, 2]),), False, [(n([1, 0, 2]),), (n([4, 4, 4]),)],
+         {"u0": ("0", "int_oo")}, None),
+        ("if_sum", IfSum(), (X54,), False, [(pos,), (neg,), (X54,)], {}, IfSumCond()),
+        ("if_sum_traced", IfSum(), (X54,), True, [(pos,), (neg,)], {}, None),
+        ("if_shapes", IfShapes(), (X54,), False, [(pos,), (neg,)], {"u0": ("2", "3")}, None),
+    ]
+
+
+def main() -> int:
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, module, sample, traced, inputs, ranges, twin in ok_cases():
+            try:
+                d, eager = write_case(tmp, name, module, sample, traced)
+                r, out = export(d)
+                assert r.returncode == 0, f"exit {r.returncode}: {r.stderr[-2000:]}"
+                ep = torch.export.load(out)
+                check_equal_on(ep, eager, inputs, name)
+                got = unbacked_ranges(ep)
+                assert got == ranges, f"unbacked ranges {got}, expected {ranges}"
+                if twin is not None:
+                    compare_with_torch(name, ep, twin, sample)
+                print(f"ok   {name}: ranges {got}")
+            except Exception as e:  # noqa: BLE001: every case reports
+                failures.append(f"{name}: {type(e).__name__}: {e}\n{traceback.format_exc(limit=2)}")
+        failures += failing_cases(tmp)
+        failures += draft_cases(tmp)
+    for f in failures:
+        print("FAIL", f)
+    return 1 if failures else 0
+
+
+def failing_cases(tmp) -> list[str]:
+    """Constructs ptexport refuses: exit 4 with the line and the fix."""
+    failures = []
+    n = torch.tensor
+    cases = [
+        ("guard_item", GuardItem(), (X54, n(5)), [r"could not guard on data-dependent expression u0 >= 4",
+                                                 r"\n    if torch\.gt\(k, 3\):", r"torch\._check\(u0 >= 4\)",
+                                                 r"--draft"]),
+        ("if_dtypes", IfDtypes(), (X54,), [r"expected same dtype", r"torch\.int32 and torch\.float32"]),
+        ("data_loop", DataLoop(), (X54, n(3)), [r"a loop whose trip count is read from data",
+                                                r"\n    for _0 in range\(int\(torch\.item\(n\)\)\):", r"while_loop"]),
+    ]
+    for name, module, sample, patterns in cases:
+        try:
+            d, _ = write_case(tmp, name, module, sample, False)
+            r, _ = export(d)
+            assert r.returncode == 4, f"exit {r.returncode}, expected 4: {r.stderr[-1500:]}"
+            for p in patterns:
+                assert re.search(p, r.stderr), f"stderr lacks /{p}/: {r.stderr[-1500:]}"
+            print(f"ok   {name}: exit 4 naming the line and the fix")
+        except Exception as e:  # noqa: BLE001
+            failures.append(f"{name}: {type(e).__name__}: {e}")
+    return failures
+
+
+def draft_cases(tmp) -> list[str]:
+    """--draft: the sample's decision is taken and kept as a runtime assertion; exit 9, the report
+    lists the problem; the artifact equals eager where the decision holds and raises where not."""
+    failures = []
+    n = torch.tensor
+    for name, module, sample, holds, breaks in [
+        ("draft_guard_item", GuardItem(), (X54, n(5)), [(X54, n(k)) for k in (4, 5, 9)], [(X54, n(2))]),
+    ]:
+        try:
+            d, eager = write_case(tmp, name, module, sample, False)
+            r, out = export(d, "--draft", "--json", conformance=False)
+            assert r.returncode == 9, f"exit {r.returncode}, expected 9: {r.stderr[-1500:]}"
+            doc = json.loads(r.stdout)
+            assert doc["status"] == "draft", doc["status"]
+            assert doc["draft"]["counts"] == {"data_dependent": 1}, doc["draft"]
+            ep = torch.export.load(out)
+            check_equal_on(ep, eager, holds, name)
+            for args in breaks:
+                got, _ = run_both(ep, eager, args)
+                assert isinstance(got, str), f"{name}: the draft's decision was not checked on {args[-1]}"
+            print(f"ok   {name}: exit 9, {doc['draft']['counts']}, the decision asserted")
+        except Exception as e:  # noqa: BLE001
+            failures.append(f"{name}: {type(e).__name__}: {e}")
+    return failures
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -2,7 +2,9 @@
 the shared test models of tests/models/make_models.py ($PTX_MODELS_DIR).
 
 make(name, folder) writes folder/name/{model.pt, inputs.json} (and returns the folder) for:
-  datadep  forward branches on tensor data (`if bool(x.sum() > 0)`): export fails, exit 4
+  datadep  forward loops as many times as data says (`for _ in range(int((x > 0).sum()))`): a trip
+           count read from data has no while_loop yet, export fails naming the line, exit 4 (an `if`
+           on data exports as torch.cond: tests/e2e/test_data_dependent.py)
   rand     forward adds torch.rand_like(x): the program cannot match eager, exit 6
   parity   x: [a, a+1] reshaped to [-1, 2], a in [1, 10^7]: the guard a*(a+1) % 2 == 0 holds but is
            nonlinear, and its range is too large to enumerate (docs/solver.md); Z3
@@ -40,9 +42,9 @@ def make(name: str, folder: str) -> str:
     if name == "datadep":
         class DataDep(torch.nn.Module):
             def forward(self, x):
-                if bool(x.sum() > 0):
-                    return x * 2
-                return x - 1
+                for _ in range(int((x > 0).sum())):
+                    x = x * 2
+                return x
         torch.jit.script(DataDep()).save(os.path.join(d, "model.pt"))
         _inputs(os.path.join(d, "inputs.json"), "x", [4, 3], [None, None], None)
     elif name == "rand":

@@ -144,11 +144,24 @@ def forward(self, x):
   CHECK(count_target(*r.program.graph, "aten::sub.Scalar") == 0);
 }
 
-TEST_CASE("a condition on tensor data is exit 4 naming torch.cond", "[lib][frontend]") {
+TEST_CASE("a condition on tensor data becomes one torch.cond node", "[lib][frontend]") {
   auto m = make_model(R"(
 def forward(self, x):
     if bool(x.sum() > 0):
         return x * 2.0
+    return x
+)");
+  auto in = make_inputs({{"x", at::ones({4}), {{}}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  CHECK(count_target(*r.program.graph, "higher_order::cond") == 1);
+  CHECK(count_target(*r.program.graph, "aten::mul.Scalar") == 0);  // inside the branch's subgraph
+}
+
+TEST_CASE("a loop whose trip count is read from data is exit 4 naming while_loop", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x):
+    for _ in range(int((x > 0).sum())):
+        x = x * 2.0
     return x
 )");
   auto in = make_inputs({{"x", at::ones({4}), {{}}}});
@@ -157,8 +170,8 @@ def forward(self, x):
     FAIL("expected an error");
   } catch (const ptx::UserError& e) {
     CHECK(e.code() == ptx::ExitCode::kExportFailed);
-    CHECK_THAT(std::string(e.what()), ContainsSubstring("torch.cond"));
-    CHECK_THAT(std::string(e.what()), ContainsSubstring("depends on the values in a tensor"));
+    CHECK_THAT(std::string(e.what()), ContainsSubstring("a loop whose trip count is read from data"));
+    CHECK_THAT(std::string(e.what()), ContainsSubstring("while_loop"));
   }
 }
 
@@ -295,9 +308,9 @@ TEST_CASE("errors and stack traces name the innermost line, then its callers", "
   sub.define(R"(
 def forward(self, x):
     y = x * 2.0
-    if bool(y.sum() > 0):
-        return y
-    return -y
+    for _ in range(int((y > 0).sum())):
+        y = y + 1.0
+    return y
 )");
   torch::jit::Module outer("__torch__.Outer");
   outer.register_module("inner", sub);
@@ -316,11 +329,11 @@ def forward(self, x):
   } catch (const ptx::UserError& e) {
     const std::string msg = e.what();
     CHECK(e.code() == ptx::ExitCode::kExportFailed);
-    // first line: the inner module's `if`, with its code on the next line
+    // first line: the inner module's loop, with its code on the next line
     const std::string first = msg.substr(0, msg.find('\n'));
-    CHECK_THAT(first, ContainsSubstring("this if-condition depends on the values in a tensor"));
+    CHECK_THAT(first, ContainsSubstring("a loop whose trip count is read from data"));
     const std::string second = msg.substr(msg.find('\n') + 1, msg.find('\n', msg.find('\n') + 1) - msg.find('\n') - 1);
-    CHECK_THAT(second, ContainsSubstring("bool("));
+    CHECK_THAT(second, ContainsSubstring("range(int("));
     // then the call site in the outer forward
     CHECK_THAT(msg, ContainsSubstring("called from code/__torch__.py:"));
     CHECK_THAT(msg, ContainsSubstring("inner).forward(x"));

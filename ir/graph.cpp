@@ -153,28 +153,31 @@ Node* Graph::add_call(const std::string& target, std::vector<NamedArg> inputs,
 
 void Graph::set_outputs(std::vector<Value*> outputs) { outputs_ = std::move(outputs); }
 
+/// Every use of `from` in one argument (a value, a list, an optional list, a SymInt list) becomes `to`.
+static void replace_in_arg(NamedArg& a, Value* from, Value* to) {
+  std::visit(
+      [&](auto& v) {
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, Value*>) {
+          if (v == from) v = to;
+        } else if constexpr (std::is_same_v<T, std::vector<Value*>>) {
+          std::replace(v.begin(), v.end(), from, to);
+        } else if constexpr (std::is_same_v<T, std::vector<std::optional<Value*>>>) {
+          for (auto& o : v) {
+            if (o && *o == from) o = to;
+          }
+        } else if constexpr (std::is_same_v<T, std::vector<SymIntArg>>) {
+          for (auto& e : v) {
+            if (auto* p = std::get_if<Value*>(&e); p && *p == from) e = to;
+          }
+        }
+      },
+      a.value);
+}
+
 void Graph::replace_all_uses(Value* from, Value* to) {
   for (auto& n : nodes_) {
-    for (NamedArg& a : n->inputs_) {
-      std::visit(
-          [&](auto& v) {
-            using T = std::decay_t<decltype(v)>;
-            if constexpr (std::is_same_v<T, Value*>) {
-              if (v == from) v = to;
-            } else if constexpr (std::is_same_v<T, std::vector<Value*>>) {
-              std::replace(v.begin(), v.end(), from, to);
-            } else if constexpr (std::is_same_v<T, std::vector<std::optional<Value*>>>) {
-              for (auto& o : v) {
-                if (o && *o == from) o = to;
-              }
-            } else if constexpr (std::is_same_v<T, std::vector<SymIntArg>>) {
-              for (auto& e : v) {
-                if (auto* p = std::get_if<Value*>(&e); p && *p == from) e = to;
-              }
-            }
-          },
-          a.value);
-    }
+    for (NamedArg& a : n->inputs_) replace_in_arg(a, from, to);
   }
   std::replace(outputs_.begin(), outputs_.end(), from, to);
 }
@@ -279,26 +282,7 @@ std::shared_ptr<Graph> Graph::extract(const std::vector<Node*>& calls, const std
       continue;
     }
     for (const auto& [outer, p] : outer_to_placeholder) {
-      for (NamedArg& a : n->inputs_) {
-        std::visit(
-            [&](auto& v) {
-              using T = std::decay_t<decltype(v)>;
-              if constexpr (std::is_same_v<T, Value*>) {
-                if (v == outer) v = p;
-              } else if constexpr (std::is_same_v<T, std::vector<Value*>>) {
-                std::replace(v.begin(), v.end(), outer, p);
-              } else if constexpr (std::is_same_v<T, std::vector<std::optional<Value*>>>) {
-                for (auto& o : v) {
-                  if (o && *o == outer) o = p;
-                }
-              } else if constexpr (std::is_same_v<T, std::vector<SymIntArg>>) {
-                for (auto& e : v) {
-                  if (auto* q = std::get_if<Value*>(&e); q && *q == outer) e = p;
-                }
-              }
-            },
-            a.value);
-      }
+      for (NamedArg& a : n->inputs_) replace_in_arg(a, outer, p);
     }
     for (Value* v : n->outputs_) {
       sub->used_names_.insert(v->name_);

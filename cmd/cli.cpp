@@ -5,6 +5,7 @@
 
 #include <CLI/CLI.hpp>
 #include <c10/util/Exception.h>
+#include <torch/csrc/jit/runtime/print_handler.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
@@ -130,6 +131,7 @@ struct ParsedArgs {
   bool version = false;
   ExportOptions exp;
   std::string output, report;
+  const CLI::Option* output_option = nullptr;  // -o, to tell `-o ''` from no -o
   bool no_verify = false;
   std::string verify_mode = "bounded";
   bool no_graph = false;
@@ -173,6 +175,10 @@ const CLI::Validator kPositive(
     },
     "NUMBER > 0", "positive");
 
+constexpr const char* kAllowUnsafeOpsHelp =
+    "also run ops that may act outside the process (aten::from_file, aten::save, other namespaces): only for "
+    "files you trust as a program (docs/security.md)";
+
 void add_global_options(CLI::App& app, GlobalArgs& g) {
   const char* group = "Global options";
   app.add_flag("-v,--verbose", g.verbose, "more log output on stderr: -v info, -vv debug, -vvv trace")->group(group);
@@ -207,8 +213,8 @@ void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
                "conditions on the sample (kept as runtime assertions) and still write the artifact; exit 9 "
                "when it has problems");
   if (!is_check) {
-    sub.add_option("-o,--output", a.output, "the artifact to write (default: MODEL with extension .pt2)")
-        ->option_text("OUT.pt2");
+    a.output_option = sub.add_option("-o,--output", a.output, "the artifact to write (default: MODEL with extension .pt2)")
+                          ->option_text("OUT.pt2");
     sub.add_flag("--no-verify", a.no_verify, "skip comparing the exported program with the eager model");
     sub.add_option("--verify", a.verify_mode,
                    "bounded (default): values at the sample and small sizes, shapes only at each max; full: "
@@ -236,6 +242,7 @@ void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
       ->option_text("SECONDS");
   sub.add_option("--report", a.report, "also write the report (ptexport.report/v1 JSON) to FILE, also on failure")
       ->option_text("FILE");
+  sub.add_flag("--allow-unsafe-ops", a.exp.allow_unsafe_ops, kAllowUnsafeOpsHelp);
 }
 
 /// The global options given before and after the command, together: counts add up, the
@@ -315,6 +322,7 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
   run->add_option("ARTIFACT", a.run.artifact, "a .pt2 file")->required();
   run->add_option("INPUTS", a.run.inputs, "inputs.json (ptexport.inputs/v1) in forward's argument order")->required();
   run->add_flag("--values", a.run.values, "print every output tensor in full");
+  run->add_flag("--allow-unsafe-ops", a.run.allow_unsafe_ops, kAllowUnsafeOpsHelp);
   add_global_options(*run, a.run_global);
   run->footer(examples_text({{"run the artifact on new sizes", "ptexport run model.pt2 inputs_batch64.json"},
                              {"output shapes and statistics as JSON", "ptexport run model.pt2 inputs.json --json"}}) +
@@ -340,6 +348,7 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
                      "the largest input (in elements) built at a symbol's max (default 16777216)")
       ->check(kPositive)
       ->option_text("N");
+  verify->add_flag("--allow-unsafe-ops", a.verify.allow_unsafe_ops, kAllowUnsafeOpsHelp);
   add_global_options(*verify, a.verify_global);
   verify->footer(examples_text({{"check an artifact exported with --dynamic batch=1:1024 against its model",
                                  "ptexport verify model.pt2 model.pt inputs.json --dynamic batch=1:1024"},
@@ -453,6 +462,7 @@ void write_file_atomically(const fs::path& path, const std::string& text, const 
 void print_failure(Console& console, Failure f) {
   const Style st = console.style();
   f.message.erase(f.message.find_last_not_of(" \n") + 1);
+  f.message = escape_controls(f.message);
   if (f.internal) {
     console.write_line(st.red("internal error") + ": " + f.message);
     console.write_line(f.code == "E_OUT_OF_MEMORY" ? kReportOutOfMemory : kReportBug);
@@ -499,7 +509,7 @@ int emit(CliIo& io, Console& console, bool as_json, const std::string& command, 
     finish_document(out.document, command, exit_code, failure, out.warnings);
     io.out << out.document.dump(2) << '\n';
   } else {
-    io.out << out.text;  // a failed command's partial results (verify's points) are results too
+    io.out << escape_controls(out.text);  // a failed command's partial results (verify's points) are results too
   }
   io.out.flush();
   return exit_code;
@@ -648,7 +658,7 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
   std::optional<Failure> failure;
   int exit_code = 0;
 
-  install_interrupt_handlers();
+  // The document first: a signal pending since start-up is taken as soon as the handler thread runs.
   set_interrupt_live_terminal(console.caps().live);
   if (g.json) {
     json doc = json::object();
@@ -657,6 +667,7 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
     doc["status"] = "interrupted";
     set_interrupt_stdout_document(doc.dump(2) + "\n");
   }
+  install_interrupt_handlers();
 
   failure = capture([&] {
     LogConfig config;
@@ -687,7 +698,10 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
         opts.write_artifact = command == "export";
         opts.verify = command == "export" && !a.no_verify;
         opts.verify_full = a.verify_mode == "full";
-        if (!a.output.empty()) opts.out = fs::path(a.output);
+        if (a.output_option != nullptr && a.output_option->count() > 0) {
+          PTX_USER_CHECK(!a.output.empty(), ExitCode::kUsage, "E_USAGE") << "-o: an empty file name";
+          opts.out = fs::path(a.output);
+        }
         run_export_command(opts, ctx, out);
       } else if (command == "inspect") {
         a.inspect.graph = !a.no_graph;
@@ -701,13 +715,20 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
     progress.fail();  // a stage still in flight after an exception
   }
   exit_code = failure ? failure->exit_code : out.exit_code;
-  for (const std::string& w : out.warnings) log().warn("{}", w);
+  for (const std::string& w : out.warnings) log().warn("{}", escape_controls(w));
 
   // --report: the same document as --json, written also on failure.
   if (!a.report.empty()) {
     json doc = out.document;
     finish_document(doc, command, exit_code, failure, out.warnings);
-    if (auto f = capture([&] { write_file_atomically(a.report, doc.dump(2) + "\n", "--report"); })) {
+    if (auto f = capture([&] {
+          std::error_code ec;
+          for (const fs::path& in : {a.exp.model, a.exp.inputs}) {
+            PTX_USER_CHECK(in.empty() || !fs::equivalent(a.report, in, ec), ExitCode::kOutput, "E_OUTPUT_REPORT")
+                << "--report " << a.report << ": it is the input file " << in.string() << "; name another file";
+          }
+          write_file_atomically(a.report, doc.dump(2) + "\n", "--report");
+        })) {
       if (!failure) {
         failure = f;
         exit_code = f->exit_code;
@@ -722,7 +743,10 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
 }
 
 int run_cli(int argc, char** argv) {
-  install_interrupt_handlers();  // first, before any thread starts (cmd/signals.h)
+  block_interrupt_signals();  // first, before any thread starts; taken once the command runs (cmd/signals.h)
+  // A model's print() (prim::Print, run while tracing and verifying) goes to stderr: stdout carries
+  // results only, and one JSON document under --json.
+  torch::jit::setPrintHandler([](const std::string& text) { std::cerr << text << std::flush; });
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   CliIo io{std::cout, std::cerr};
   io.err_is_tty = fd_is_tty(2);

@@ -44,6 +44,7 @@ struct RunArgs {
   std::filesystem::path artifact;
   std::filesystem::path inputs;
   bool values = false;  // --values: print every output tensor in full
+  bool allow_unsafe_ops = false;  // --allow-unsafe-ops (lib/op_policy.h)
 };
 void run_run_command(const RunArgs& opts, Context& ctx, CommandOutput& out);
 
@@ -52,6 +53,7 @@ struct VerifyArgs {
   std::vector<std::string> dynamic;  // the --dynamic flags the artifact was exported with
   double atol = 1e-4, rtol = 1e-4;
   int64_t element_budget = 1 << 24;
+  bool allow_unsafe_ops = false;  // --allow-unsafe-ops (lib/op_policy.h)
 };
 void run_verify_command(const VerifyArgs& opts, Context& ctx, CommandOutput& out);
 

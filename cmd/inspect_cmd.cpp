@@ -15,7 +15,9 @@
 
 #include "cmd/commands.h"
 #include "ir/printer.h"
+#include "lib/op_policy.h"
 #include "serialize/pt2_reader.h"
+#include "shapes/interval.h"
 
 namespace ptx::cmd {
 namespace {
@@ -104,6 +106,40 @@ json shape_json(const shapes::SymShape& shape) {
   return dims;
 }
 
+/// Warnings for what a hand-made or damaged artifact may hold and torch never writes: a symbol whose
+/// range is empty (min > max: no input satisfies it), an input size that overflows 64 bits within
+/// its symbols' ranges.
+void comment_on_ranges(const ir::ExportedProgram& program, std::vector<std::string>& warnings) {
+  for (const auto& [name, range] : program.range_constraints) {
+    if (range.max && range.min > *range.max) {
+      warnings.push_back("symbol " + name + " has min " + std::to_string(range.min) + " > max " +
+                         std::to_string(*range.max) + ": no input satisfies this artifact's ranges");
+    }
+  }
+  const shapes::SymbolBounds bounds = [&](shapes::SymExpr s) {
+    const auto it = program.range_constraints.find(s.symbol_name());
+    if (it == program.range_constraints.end()) return shapes::Interval::all();
+    return shapes::Interval{it->second.min, it->second.max};
+  };
+  for (const ir::Value* v : program.graph->placeholders()) {
+    if (v->type() != ir::ValueType::kTensor) continue;
+    for (size_t d = 0; d < v->meta().sizes.size(); ++d) {
+      const shapes::SymExpr& e = v->meta().sizes[d];
+      std::set<std::string> syms;
+      collect_symbols(e, syms);
+      const bool bounded = !syms.empty() && std::all_of(syms.begin(), syms.end(), [&](const std::string& s) {
+        const auto it = program.range_constraints.find(s);
+        return it != program.range_constraints.end() && it->second.max.has_value();
+      });
+      const shapes::Interval b = shapes::bounds_of(e, bounds);
+      if (bounded && !b.empty() && (!b.hi || !b.lo)) {
+        warnings.push_back("size " + e.str() + " of " + v->name() + "." + std::to_string(d) +
+                           " overflows 64 bits within its symbols' ranges");
+      }
+    }
+  }
+}
+
 void run_inspect_command(const InspectArgs& args, Context& ctx, CommandOutput& out) {
   std::map<std::string, int64_t> hints;
   ir::ExportedProgram program;
@@ -184,6 +220,10 @@ void run_inspect_command(const InspectArgs& args, Context& ctx, CommandOutput& o
     symbols.push_back(s);
   }
   doc["symbols"] = symbols;
+  comment_on_ranges(program, out.warnings);
+  for (const auto& [op, reason] : refused_ops(program)) {
+    out.warnings.push_back("op " + op + " is not run by `run` and `verify` without --allow-unsafe-ops: " + reason);
+  }
 
   // Subgraphs of higher-order ops (cond's branches).
   json subgraphs = json::array();

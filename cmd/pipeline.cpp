@@ -15,10 +15,12 @@
 #include "lib/inputs.h"
 #include "lib/interpreter.h"
 #include "lib/model.h"
+#include "lib/op_policy.h"
 #include "lib/verify.h"
 #include "passes/pipeline.h"
 #include "serialize/pt2_reader.h"
 #include "serialize/pt2_writer.h"
+#include "serialize/temp_file.h"
 #include "shapes/checker.h"
 #include "shapes/error.h"
 
@@ -190,6 +192,18 @@ std::filesystem::path default_output(const std::filesystem::path& model) {
   return out;
 }
 
+/// Refuses, before any work, an output that is one of the command's own input files or that a
+/// rename may not replace (serialize::check_destination).
+void check_output_path(const std::filesystem::path& out, const ExportOptions& opts) {
+  serialize::check_destination(out);
+  std::error_code ec;
+  for (const std::filesystem::path& in : {opts.model, opts.inputs}) {
+    PTX_USER_CHECK(!std::filesystem::equivalent(out, in, ec), ExitCode::kOutput, "E_OUTPUT")
+        << "cannot write " << out.string() << ": it is " << (in == opts.model ? "the model" : "the inputs file")
+        << " " << in.string() << "; name another file with -o";
+  }
+}
+
 }  // namespace
 
 ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observer, nlohmann::json* partial_report) {
@@ -213,6 +227,7 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
   std::vector<DraftProblem> draft;  // --draft: every problem found, in order
   StageRunner stages(observer, report, total);
   try {
+    if (opts.write_artifact) check_output_path(opts.out ? *opts.out : default_output(opts.model), opts);
     // [1] the model
     LoadedModel model = stages.run("load model", [&](std::string& detail) {
       LoadedModel m = load_model(opts.model);
@@ -242,6 +257,10 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
 
     // [3] trace
     TraceResult trace = stages.run("trace", [&](std::string& detail) {
+      // Tracing runs every op of the method on the sample: only ops known to stay in the process.
+      if (!opts.allow_unsafe_ops) {
+        refuse_ops(refused_ops(model.module, inputs.method), opts.model.string(), "--allow-unsafe-ops");
+      }
       TraceResult r = trace_module(model, inputs, TraceOptions{opts.draft});
       size_t calls = 0;
       for (const auto& n : r.program.graph->nodes()) calls += n->kind() == ir::NodeKind::kCall;

@@ -38,6 +38,7 @@ struct ExportOptions {
   double solver_timeout_s = 10;            // --solver-timeout (a deterministic rlimit derived from it)
   int64_t verify_element_budget = 1 << 24; // largest input (elements) built for verification
   bool draft = false;                      // --draft: collect every problem, write what can be written
+  bool allow_unsafe_ops = false;           // --allow-unsafe-ops: run ops outside lib/op_policy.h's allowlist
 };
 
 /// Stage notifications for progress output: begin(index, total, name), end(index, seconds, detail).

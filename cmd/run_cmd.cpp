@@ -20,6 +20,7 @@
 #include "ir/graph.h"
 #include "lib/inputs.h"
 #include "lib/interpreter.h"
+#include "lib/op_policy.h"
 #include "lib/torch_convert.h"
 #include "serialize/pt2_reader.h"
 #include "shapes/error.h"
@@ -249,6 +250,7 @@ void run_run_command(const RunArgs& args, Context& ctx, CommandOutput& out) {
   ir::ExportedProgram program;
   timed(1, "read artifact", [&] {
     program = serialize::read_pt2(args.artifact);
+    if (!args.allow_unsafe_ops) refuse_ops(refused_ops(program), args.artifact.string(), "--allow-unsafe-ops");
     return std::to_string(program.graph->nodes().size()) + " nodes";
   });
 

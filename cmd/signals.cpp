@@ -44,15 +44,32 @@ extern "C" void on_interrupt(int sig) {
 
 }  // namespace
 
-void install_interrupt_handlers() {
-  if (g_installed.exchange(true)) return;
-  // A shell starts background jobs with SIGINT ignored; they must stay deaf to the terminal's ^C.
+namespace {
+
+/// SIGINT (unless ignored: a shell starts background jobs with SIGINT ignored, and they must stay
+/// deaf to the terminal's ^C) and SIGTERM.
+sigset_t interrupt_signals(bool& int_ignored) {
   struct sigaction old {};
-  const bool int_ignored = ::sigaction(SIGINT, nullptr, &old) == 0 && old.sa_handler == SIG_IGN;
+  int_ignored = ::sigaction(SIGINT, nullptr, &old) == 0 && old.sa_handler == SIG_IGN;
   sigset_t set;
   sigemptyset(&set);
   if (!int_ignored) sigaddset(&set, SIGINT);
   sigaddset(&set, SIGTERM);
+  return set;
+}
+
+}  // namespace
+
+void block_interrupt_signals() {
+  bool int_ignored = false;
+  const sigset_t set = interrupt_signals(int_ignored);
+  ::pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void install_interrupt_handlers() {
+  if (g_installed.exchange(true)) return;
+  bool int_ignored = false;
+  const sigset_t set = interrupt_signals(int_ignored);
   // Note [Signals go to one thread]: libraries install SIGINT handlers of their own (Z3 does,
   // for the length of every check, and turns ^C into "unknown"). So the signals are blocked in
   // this thread and in every thread started after it, and one thread takes them with sigwait.

@@ -16,6 +16,12 @@
 
 namespace ptx::cmd {
 
+/// Blocks SIGINT (unless ignored) and SIGTERM in the calling thread and every thread it starts
+/// later, without taking them yet: a signal that arrives stays pending until
+/// install_interrupt_handlers(). The executable does this before any library initialiser runs
+/// (cmd/main.cpp, Note [Signals before main]); run_cli does it again first thing.
+void block_interrupt_signals();
+
 /// Blocks SIGINT and SIGTERM in the calling thread (and so in every thread it starts later) and
 /// starts the thread that takes them (idempotent). Call it before other threads start. SIGINT
 /// stays ignored when it was ignored at startup (a background job of a non-interactive shell).

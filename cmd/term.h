@@ -58,6 +58,12 @@ struct Style {
   std::string cyan(std::string_view text) const;
 };
 
+/// `text` with every terminal control character written visibly: C0 controls other than newline and
+/// tab, DEL, C1 controls (U+0080..U+009F) and bytes that are not UTF-8 become "\x1b", "\u009b",
+/// "\xff". Text from files (a pickle GLOBAL, a dtype, a node target) reaches messages and stdout;
+/// escapes in it must not drive the user's terminal.
+std::string escape_controls(std::string_view text);
+
 /// True when `text` contains an escape character (ESC, 0x1b). For tests and assertions.
 bool has_escape(std::string_view text);
 

@@ -16,6 +16,7 @@
 #include "lib/frontend.h"
 #include "lib/inputs.h"
 #include "lib/interpreter.h"
+#include "lib/op_policy.h"
 #include "lib/model.h"
 #include "lib/verify.h"
 #include "serialize/pt2_reader.h"
@@ -81,6 +82,9 @@ void run_verify_command(const VerifyArgs& args, Context& ctx, CommandOutput& out
   });
   std::optional<TraceResult> trace;
   timed(3, "trace", [&] {
+    if (!args.allow_unsafe_ops) {
+      refuse_ops(refused_ops(model.module, inputs.method), args.model.string(), "--allow-unsafe-ops");
+    }
     trace.emplace(trace_module(model, inputs));
     return std::to_string(trace->env.symbols().size()) + " symbols, " + std::to_string(trace->env.guards().size()) +
            " guards";
@@ -88,6 +92,7 @@ void run_verify_command(const VerifyArgs& args, Context& ctx, CommandOutput& out
   ir::ExportedProgram artifact;
   timed(4, "read artifact", [&] {
     artifact = serialize::read_pt2(args.artifact);
+    if (!args.allow_unsafe_ops) refuse_ops(refused_ops(artifact), args.artifact.string(), "--allow-unsafe-ops");
     check_same_signature(artifact, trace->program, args);
     return std::to_string(artifact.range_constraints.size()) + " symbols";
   });

@@ -33,6 +33,7 @@
 #include "ir/graph.h"
 #include "lib/did_you_mean.h"
 #include "lib/dim_spec.h"
+#include "lib/json_text.h"
 #include "lib/npy.h"
 #include "shapes/error.h"
 
@@ -48,6 +49,12 @@ constexpr const char* kDiagName = "E_INPUT_NAME";      // unknown/missing input 
 constexpr const char* kDiagSpec = "E_DYNAMIC_SPEC";    // dims / --dynamic problems (exit 2)
 /// Sample tensors larger than this are refused (they would exhaust memory, never a real sample).
 constexpr int64_t kMaxElements = int64_t{1} << 32;
+/// No tensor holds more elements than this at its symbols' maxima (8 bytes each fill 2^63 bytes).
+constexpr int64_t kMaxTensorElements = int64_t{1} << 60;
+/// inputs.json is read whole; tensor data beyond this belongs in .npy files.
+constexpr size_t kMaxJsonBytes = size_t{256} << 20;
+/// Deeper JSON is refused (every walk over it recurses once per level).
+constexpr int kMaxJsonDepth = 64;
 /// Default `int` distribution range [low, high).
 constexpr int64_t kDefaultIntLow = 0, kDefaultIntHigh = 10;
 
@@ -56,21 +63,8 @@ const std::vector<std::string> kSupportedDTypes = {"float32", "float64", "float1
 
 // ---- small helpers -------------------------------------------------------------------------------
 
-bool is_plain_key(const std::string& k) {
-  if (k.empty() || !(std::isalpha(static_cast<unsigned char>(k[0])) || k[0] == '_')) return false;
-  for (char c : k) {
-    if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '_')) return false;
-  }
-  return true;
-}
-
-/// JSON path of a member: "kwargs.x", "value[\"a b\"]".
-std::string member_path(const std::string& base, const std::string& key) {
-  if (is_plain_key(key)) return base.empty() ? key : base + "." + key;
-  return base + "[" + Json(key).dump() + "]";
-}
-
-std::string index_path(const std::string& base, size_t i) { return base + "[" + std::to_string(i) + "]"; }
+std::string member_path(const std::string& base, const std::string& key) { return json_member_path(base, key); }
+std::string index_path(const std::string& base, size_t i) { return json_index_path(base, i); }
 
 std::string shape_str(const std::vector<int64_t>& shape) {
   std::string s = "[";
@@ -182,6 +176,7 @@ class Loader {
   void check_json_ranges(const std::vector<BoundSet>& sets) const;
   void collect_symbols(const std::vector<BoundSet>& sets, const std::vector<DynamicFlag>& flags, Inputs& out);
   void check_sizes(const BoundSet& set, const Inputs& in) const;
+  void check_max_sizes_exist(const BoundSet& set, const Inputs& in) const;
 
   std::filesystem::path file_;
   std::string where_;  // the file as the user named it
@@ -199,20 +194,25 @@ void Loader::check_keys(const Json& obj, const std::string& jpath, const std::ve
 }
 
 Json Loader::read_json() {
+  // A FIFO would block and /dev/zero never end: only regular files, and not past kMaxJsonBytes.
+  std::error_code ec;
+  const auto status = std::filesystem::status(file_, ec);
+  if (ec || !std::filesystem::exists(status)) fail(ExitCode::kInput, kDiagJson, "", "cannot read: No such file or directory");
+  if (!std::filesystem::is_regular_file(status)) fail(ExitCode::kInput, kDiagJson, "", "not a regular file");
+  if (std::filesystem::file_size(file_, ec) > kMaxJsonBytes) {
+    input_fail("", "larger than " + std::to_string(kMaxJsonBytes >> 20) + " MiB; put large tensors in .npy files");
+  }
   std::ifstream in(file_, std::ios::binary);
   if (!in) fail(ExitCode::kInput, kDiagJson, "", std::string("cannot read: ") + std::strerror(errno));
   std::ostringstream os;
   os << in.rdbuf();
   if (in.bad()) fail(ExitCode::kInput, kDiagJson, "", std::string("cannot read: ") + std::strerror(errno));
+  const std::string text = std::move(os).str();
   Json j;
   try {
-    j = Json::parse(os.str());
-  } catch (const Json::parse_error& e) {
-    std::string what = e.what();
-    if (const size_t p = what.find("] "); what.starts_with("[json.exception") && p != std::string::npos) {
-      what = what.substr(p + 2);
-    }
-    input_fail("", "malformed JSON: " + what);
+    j = parse_json_text(text, kMaxJsonDepth);
+  } catch (const JsonTextError& e) {
+    input_fail(e.path, e.message);
   }
   if (!j.is_object()) input_fail("", "expected a JSON object at the top level, got " + json_kind(j));
   check_keys(j, "", {"schema", "method", "args", "kwargs", "dims", "samples"});
@@ -1077,6 +1077,32 @@ void Loader::check_sizes(const BoundSet& b, const Inputs& in) const {
             << name << " = " << lo << "; give " << name << " a min of at least " << need << " (--dynamic " << name
             << "=" << need << ":" << (spec.max ? std::to_string(*spec.max) : "") << ")";
       }
+    }
+  }
+  check_max_sizes_exist(b, in);
+}
+
+void Loader::check_max_sizes_exist(const BoundSet& b, const Inputs& in) const {
+  // Every symbol at its max: a tensor past kMaxTensorElements cannot exist (its bytes would not fit
+  // in 64 bits), so such a range is a spec error, not something to verify or write into an artifact.
+  for (const TensorLeaf& t : b.set.tensors) {
+    __int128 numel = 1;
+    std::string at;
+    for (size_t d = 0; d < t.dims.size(); ++d) {
+      const DimMark& m = t.dims[d];
+      __int128 size = t.shape[d];
+      if (m.kind == DimMark::Kind::kSymbol) {
+        const SymbolSpec& spec = in.symbols.at(m.symbol);
+        if (!spec.max) continue;  // unbounded: nothing to check
+        size = static_cast<__int128>(m.a) * *spec.max + m.b;
+        at += (at.empty() ? "" : ", ") + m.symbol + " = " + std::to_string(*spec.max);
+      }
+      numel = std::min<__int128>(numel * size, static_cast<__int128>(1) << 100);
+    }
+    if (numel > kMaxTensorElements) {
+      PTX_USER_FAIL(ExitCode::kUsage, kDiagSpec)
+          << "at " << at << ", input " << t.path << " would hold more than 2^60 elements: a range whose sizes "
+          << "cannot exist (no tensor's bytes fit in 64 bits); give a smaller max";
     }
   }
 }

@@ -6,6 +6,7 @@
 
 #include <map>
 #include <stdexcept>
+#include <limits>
 #include <unordered_map>
 
 #include "lib/torch_convert.h"
@@ -105,36 +106,63 @@ c10::IValue to_ivalue(const ir::ArgValue& v, const std::unordered_map<const ir::
       v);
 }
 
-int64_t floordiv(int64_t a, int64_t b) {
+/// Python's a // b. An artifact's graph may divide by anything: 0, and INT64_MIN // -1, are refused.
+int64_t floordiv(int64_t a, int64_t b, const ir::Node& n) {
+  PTX_USER_CHECK(b != 0 && !(a == std::numeric_limits<int64_t>::min() && b == -1), ExitCode::kInput, "E_SYM_ARITH")
+      << "node " << n.name() << ": " << n.target() << "(" << a << ", " << b << ") is not defined";
   const int64_t q = a / b;
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
+}
+
+/// a op b for +, -, *, refusing a result that overflows 64 bits.
+int64_t checked(bool overflow, int64_t result, const ir::Node& n) {
+  PTX_USER_CHECK(!overflow, ExitCode::kInput, "E_SYM_ARITH") << "node " << n.name() << ": " << n.target()
+                                                             << " overflows 64 bits";
+  return result;
 }
 
 /// Python-level ops on SymInts (sym_size, _operator.*, torch.sym_min/max, _assert_scalar).
 bool run_sym_op(const ir::Node& n, std::unordered_map<const ir::Value*, c10::IValue>& env) {
   const std::string& t = n.target();
+  // An artifact from a file may give these ops anything: every argument is checked.
+  auto bad_arg = [&](size_t i, const char* what) {
+    PTX_USER_FAIL(ExitCode::kInput, "E_ARG_TYPE") << "node " << n.name() << ": argument " << i << " of " << t << " "
+                                                  << what;
+  };
+  auto arg_value = [&](size_t i) -> const c10::IValue& {
+    if (i >= n.inputs().size()) bad_arg(i, "is missing");
+    const auto* v = std::get_if<ir::Value*>(&n.inputs()[i].value);
+    if (v == nullptr || !env.count(*v)) bad_arg(i, "is not a value of the graph");
+    return env.at(*v);
+  };
   auto arg_int = [&](size_t i) -> int64_t {
-    const ir::ArgValue& a = n.inputs().at(i).value;
+    if (i >= n.inputs().size()) bad_arg(i, "is missing");
+    const ir::ArgValue& a = n.inputs()[i].value;
     if (const auto* c = std::get_if<int64_t>(&a)) return *c;
     if (const auto* b = std::get_if<bool>(&a)) return *b;
-    const c10::IValue& v = env.at(std::get<ir::Value*>(a));
+    const c10::IValue& v = arg_value(i);
+    if (!v.isInt() && !v.isBool()) bad_arg(i, "must be an int");
     return v.isBool() ? v.toBool() : v.toInt();
   };
+  int64_t r = 0;
   c10::IValue out;
   if (t == "aten::sym_size.int") {
-    const at::Tensor& x = env.at(std::get<ir::Value*>(n.inputs()[0].value)).toTensor();
-    out = x.size(arg_int(1));
+    const c10::IValue& x = arg_value(0);
+    if (!x.isTensor()) bad_arg(0, "must be a tensor");
+    const int64_t dim = arg_int(1), rank = x.toTensor().dim();
+    if (dim < -rank || dim >= rank) bad_arg(1, "is not a dimension of the tensor");
+    out = x.toTensor().size(dim);
   } else if (t == "_operator.add") {
-    out = arg_int(0) + arg_int(1);
+    out = checked(__builtin_add_overflow(arg_int(0), arg_int(1), &r), r, n);
   } else if (t == "_operator.sub") {
-    out = arg_int(0) - arg_int(1);
+    out = checked(__builtin_sub_overflow(arg_int(0), arg_int(1), &r), r, n);
   } else if (t == "_operator.mul") {
-    out = arg_int(0) * arg_int(1);
+    out = checked(__builtin_mul_overflow(arg_int(0), arg_int(1), &r), r, n);
   } else if (t == "_operator.floordiv") {
-    out = floordiv(arg_int(0), arg_int(1));
+    out = floordiv(arg_int(0), arg_int(1), n);
   } else if (t == "_operator.mod") {
     const int64_t a = arg_int(0), b = arg_int(1);
-    out = a - floordiv(a, b) * b;
+    out = a - floordiv(a, b, n) * b;
   } else if (t == "torch.sym_min") {
     out = std::min(arg_int(0), arg_int(1));
   } else if (t == "torch.sym_max") {
@@ -155,14 +183,16 @@ bool run_sym_op(const ir::Node& n, std::unordered_map<const ir::Value*, c10::IVa
     out = !arg_int(0);
   } else if (t == "aten::_assert_scalar.default") {
     if (!arg_int(0)) {
-      std::string msg = n.inputs().size() > 1 ? std::get<std::string>(n.inputs()[1].value) : "";
+      const std::string* text = n.inputs().size() > 1 ? std::get_if<std::string>(&n.inputs()[1].value) : nullptr;
+      const std::string msg = text ? *text : "";
       PTX_USER_FAIL(ExitCode::kInput, "E_RUNTIME_ASSERT") << "input violates a runtime assertion: " << msg;
     }
     return true;
   } else {
     return false;
   }
-  env[n.outputs().at(0)] = out;
+  if (n.outputs().empty()) bad_arg(0, "has no output to hold its result");
+  env[n.outputs()[0]] = out;
   return true;
 }
 
@@ -213,6 +243,27 @@ void check_runtime_asserts(const ir::ExportedProgram& p, const shapes::Assignmen
     PTX_USER_FAIL(ExitCode::kInput, "E_RUNTIME_ASSERT")
         << "the inputs break the artifact's runtime assertion " << text << " (node " << node->name()
         << "): " << sizes;
+  }
+}
+
+/// After an op failed: UserError(kInput) naming the node and the argument when one of `stack`'s
+/// values is not of its schema type (a hand-made or corrupt artifact), else nothing (the failure is
+/// the op's own, reported as it is).
+void check_argument_types(const ir::Node& n, const c10::FunctionSchema& schema, const torch::jit::Stack& stack) {
+  for (size_t i = 0; i < schema.arguments().size() && i < stack.size(); ++i) {
+    const c10::Argument& a = schema.arguments()[i];
+    const c10::TypePtr given = stack[i].type();
+    if (given->isSubtypeOf(*a.type())) continue;
+    // int is accepted where SymInt, float or Scalar are (the dispatcher converts).
+    const c10::TypePtr want = c10::unshapedType(a.real_type());
+    if (given->isSubtypeOf(*want)) continue;
+    if (stack[i].isInt() && (want->kind() == c10::TypeKind::SymIntType || want->kind() == c10::TypeKind::FloatType ||
+                             want->kind() == c10::TypeKind::NumberType)) {
+      continue;
+    }
+    PTX_USER_FAIL(ExitCode::kInput, "E_ARG_TYPE")
+        << "node " << n.name() << ": argument '" << a.name() << "' of " << n.target() << " must be "
+        << a.type()->repr_str() << ", the artifact gives " << given->repr_str();
   }
 }
 
@@ -290,7 +341,13 @@ void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignm
         if (na.name == a.name()) given = &na;
       }
       if (given != nullptr) {
-        stack.push_back(to_ivalue(given->value, env));
+        try {
+          stack.push_back(to_ivalue(given->value, env));
+        } catch (const c10::Error&) {  // a tensor list naming a non-tensor value (a corrupt artifact)
+          PTX_USER_FAIL(ExitCode::kInput, "E_ARG_TYPE")
+              << "node " << n.name() << ": argument '" << a.name() << "' of " << target
+              << " refers to a value of the wrong type";
+        }
       } else {
         PTX_USER_CHECK(a.default_value().has_value(), ExitCode::kInput, "E_MISSING_ARG")
             << "node " << n.name() << ": " << target << " needs argument '" << a.name() << "'";
@@ -301,9 +358,11 @@ void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignm
         stack.back() = c10::Device(c10::kMeta);
       }
     }
+    const torch::jit::Stack arguments = stack;  // the call consumes the stack
     try {
       op->callBoxed(stack);
     } catch (const c10::Error&) {
+      check_argument_types(n, schema, arguments);  // an artifact's node with a wrongly typed argument: exit 3
       // On meta, an op without a meta kernel (LibTorch's convolutions) takes its outputs' sizes
       // from the graph's own metadata at these symbol values.
       if (!on_meta || !outputs_from_metadata(n, meta_values, env)) throw;
@@ -312,6 +371,8 @@ void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignm
     }
     const auto& outs = n.outputs();
     if (n.returns_list()) {
+      PTX_USER_CHECK(!stack.empty() && stack[0].isTensorList(), ExitCode::kInput, "E_ARG_TYPE")
+          << "node " << n.name() << ": the artifact says " << target << " returns a list of tensors; it does not";
       const auto list = stack.at(0).toTensorVector();
       for (size_t i = 0; i < outs.size() && i < list.size(); ++i) env[outs[i]] = list[i];
     } else {

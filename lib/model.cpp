@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "lib/pickled_module.h"
+#include "lib/torchscript_check.h"
 #include "shapes/error.h"
 
 namespace ptx {
@@ -77,6 +78,7 @@ LoadedModel load_model(const std::filesystem::path& file) {
   LoadedModel out;
   out.file = file;
   out.kind = "torchscript";
+  check_torchscript_archive(file);  // LibTorch's loader trusts the archive: sizes and nesting first
   try {
     out.module = torch::jit::load(file.string());
   } catch (const c10::Error& e) {

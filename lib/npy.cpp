@@ -5,6 +5,9 @@
 #include "lib/npy.h"
 
 #include <ATen/ATen.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <zip.h>
 
 #include <bit>
@@ -19,6 +22,7 @@
 
 #include "lib/did_you_mean.h"
 #include "shapes/error.h"
+#include "shapes/limits.h"
 
 namespace ptx {
 namespace {
@@ -26,6 +30,8 @@ namespace {
 static_assert(std::endian::native == std::endian::little, "the .npy reader assumes a little-endian host");
 
 constexpr const char* kDiag = "E_INPUT_NPY";
+/// numpy pads headers to 64 bytes and keeps them below 64 KiB; version 2 allows 4 GiB.
+constexpr size_t kMaxHeaderBytes = size_t{1} << 20;
 
 [[noreturn]] void fail(const std::string& what, const std::string& problem) {
   PTX_USER_FAIL(ExitCode::kInput, kDiag) << what << ": " << problem;
@@ -127,19 +133,20 @@ at::ScalarType dtype_of_descr(const std::string& descr, const std::string& what)
                  "'; supported: float16, float32, float64, int8, int16, int32, int64, uint8, bool");
 }
 
-std::string read_file_bytes(const std::filesystem::path& file) {
-  std::ifstream in(file, std::ios::binary);
-  if (!in) fail(file.string(), std::string("cannot open: ") + std::strerror(errno));
-  std::ostringstream os;
-  os << in.rdbuf();
-  if (in.bad()) fail(file.string(), std::string("cannot read: ") + std::strerror(errno));
-  return std::move(os).str();
-}
-
 struct ZipCloser {
   void operator()(zip_t* z) const { zip_discard(z); }
 };
 using ZipPtr = std::unique_ptr<zip_t, ZipCloser>;
+
+/// A FIFO would block and a device never end: archives and arrays come from regular files only.
+void check_regular_file(const std::filesystem::path& file) {
+  std::error_code ec;
+  const auto status = std::filesystem::status(file, ec);
+  if (ec || !std::filesystem::exists(status)) fail(file.string(), "no such file");
+  if (!std::filesystem::is_regular_file(status)) {
+    fail(file.string(), "not a regular file (a device, FIFO or folder cannot hold .npy data)");
+  }
+}
 
 ZipPtr open_zip(const std::filesystem::path& file) {
   int code = 0;
@@ -154,73 +161,146 @@ ZipPtr open_zip(const std::filesystem::path& file) {
   return ZipPtr(z);
 }
 
-}  // namespace
+/// The magic and the header dict of a .npy, and what it declares.
+struct NpyHeader {
+  at::ScalarType type = at::kFloat;
+  std::string descr;
+  bool fortran = false;
+  std::vector<int64_t> shape;
+  size_t data_offset = 0;  // where the data starts
+  size_t data_bytes = 0;   // how much data the shape and dtype need
+};
 
-at::Tensor parse_npy(std::string_view bytes, const std::string& what) {
+/// The header's length: what the first 12 bytes say (the 10 of version 1 are enough for it).
+/// Returns the offset of the data.
+size_t npy_data_offset(std::string_view bytes, const std::string& what, size_t& header_offset) {
   static constexpr std::string_view kMagic = "\x93NUMPY";
   if (bytes.size() < 10 || bytes.substr(0, 6) != kMagic) fail(what, "not a .npy file (no \\x93NUMPY magic)");
   const auto major = static_cast<unsigned char>(bytes[6]);
-  size_t header_len = 0, offset = 0;
   auto byte = [&](size_t i) { return static_cast<size_t>(static_cast<unsigned char>(bytes[i])); };
+  size_t header_len = 0;
   if (major == 1) {
     header_len = byte(8) | (byte(9) << 8);
-    offset = 10;
+    header_offset = 10;
   } else if (major == 2 || major == 3) {
     if (bytes.size() < 12) fail(what, "truncated .npy header");
     header_len = byte(8) | (byte(9) << 8) | (byte(10) << 16) | (byte(11) << 24);
-    offset = 12;
+    header_offset = 12;
   } else {
     fail(what, "unsupported .npy format version " + std::to_string(major) + "." +
                    std::to_string(static_cast<unsigned char>(bytes[7])));
   }
-  if (bytes.size() < offset + header_len) fail(what, "truncated .npy header");
-  HeaderParser header(bytes.substr(offset, header_len), what);
-  const std::string descr = header.string_at(header.value_of("descr"), "descr");
-  const at::ScalarType type = dtype_of_descr(descr, what);
-  const bool fortran = header.bool_at(header.value_of("fortran_order"));
-  std::vector<int64_t> shape = header.shape_at(header.value_of("shape"));
+  if (header_len > kMaxHeaderBytes) fail(what, "a .npy header of " + std::to_string(header_len) + " bytes (numpy writes < 64 KiB)");
+  return header_offset + header_len;
+}
 
-  const size_t item = c10::elementSize(type);
+/// Parses the header from the file's first bytes (at least npy_data_offset of them).
+NpyHeader parse_npy_header(std::string_view bytes, const std::string& what) {
+  NpyHeader h;
+  size_t header_offset = 0;
+  h.data_offset = npy_data_offset(bytes, what, header_offset);
+  if (bytes.size() < h.data_offset) fail(what, "truncated .npy header");
+  HeaderParser header(bytes.substr(header_offset, h.data_offset - header_offset), what);
+  h.descr = header.string_at(header.value_of("descr"), "descr");
+  h.type = dtype_of_descr(h.descr, what);
+  h.fortran = header.bool_at(header.value_of("fortran_order"));
+  h.shape = header.shape_at(header.value_of("shape"));
+  const size_t item = c10::elementSize(h.type);
   size_t numel = 1;
-  for (int64_t d : shape) {
+  for (int64_t d : h.shape) {
     if (d != 0 && numel > (SIZE_MAX / item) / static_cast<size_t>(d)) fail(what, "array too large");
     numel *= static_cast<size_t>(d);
   }
-  const size_t data_offset = offset + header_len;
-  const size_t have = bytes.size() - data_offset;
-  const size_t want = numel * item;
-  if (have != want) {
-    fail(what, std::string(have < want ? "truncated" : "unexpected trailing bytes") + ": shape (" +
-                   [&] {
-                     std::string s;
-                     for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-                     return s;
-                   }() +
-                   ") of " + descr + " needs " + std::to_string(want) + " bytes of data, the file has " +
-                   std::to_string(have));
-  }
-  std::vector<int64_t> storage_shape = shape;
-  if (fortran) std::reverse(storage_shape.begin(), storage_shape.end());
-  at::Tensor t = at::empty(storage_shape, at::TensorOptions().dtype(type));
-  if (want) std::memcpy(t.data_ptr(), bytes.data() + data_offset, want);
-  if (type == at::kBool) {
-    const auto* p = reinterpret_cast<const unsigned char*>(bytes.data() + data_offset);
-    for (size_t i = 0; i < numel; ++i) {
+  h.data_bytes = numel * item;
+  return h;
+}
+
+/// Fails unless `have` bytes of data are exactly what the header declares.
+void check_data_size(const NpyHeader& h, size_t have, const std::string& what) {
+  if (have == h.data_bytes) return;
+  std::string shape;
+  for (size_t i = 0; i < h.shape.size(); ++i) shape += (i ? ", " : "") + std::to_string(h.shape[i]);
+  fail(what, std::string(have < h.data_bytes ? "truncated" : "unexpected trailing bytes") + ": shape (" + shape +
+                 ") of " + h.descr + " needs " + std::to_string(h.data_bytes) + " bytes of data, the file has " +
+                 std::to_string(have));
+}
+
+/// The tensor of a header and its data (data.size() == h.data_bytes).
+at::Tensor npy_tensor(const NpyHeader& h, std::string_view data, const std::string& what) {
+  std::vector<int64_t> storage_shape = h.shape;
+  if (h.fortran) std::reverse(storage_shape.begin(), storage_shape.end());
+  at::Tensor t = at::empty(storage_shape, at::TensorOptions().dtype(h.type));
+  if (h.data_bytes) std::memcpy(t.data_ptr(), data.data(), h.data_bytes);
+  if (h.type == at::kBool) {
+    const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+    for (size_t i = 0; i < h.data_bytes; ++i) {
       if (p[i] > 1) fail(what, "bool data holds a byte other than 0 and 1 at element " + std::to_string(i));
     }
   }
-  if (fortran && shape.size() > 1) {
-    std::vector<int64_t> perm(shape.size());
+  if (h.fortran && h.shape.size() > 1) {
+    std::vector<int64_t> perm(h.shape.size());
     std::iota(perm.rbegin(), perm.rend(), 0);
     t = t.permute(perm).contiguous();
   }
   return t;
 }
 
-at::Tensor read_npy(const std::filesystem::path& file) { return parse_npy(read_file_bytes(file), file.string()); }
+/// Reads up to `n` more bytes from `read` (a function reading into a buffer, returning the count
+/// or -1) onto the end of `buf`; fails on an error or an early end.
+template <typename Read>
+void read_exactly(std::string& buf, size_t n, Read&& read, const std::string& what) {
+  size_t done = buf.size();
+  buf.resize(done + n);
+  while (done < buf.size()) {
+    const int64_t got = read(buf.data() + done, buf.size() - done);
+    if (got < 0) fail(what, std::string("cannot read: ") + std::strerror(errno));
+    if (got == 0) break;
+    done += static_cast<size_t>(got);
+  }
+  buf.resize(done);
+}
+
+/// Reads a .npy from a stream of `total` bytes: the header first, then exactly the data it declares.
+template <typename Read>
+at::Tensor read_npy_stream(uint64_t total, Read&& read, const std::string& what) {
+  std::string bytes;
+  read_exactly(bytes, std::min<uint64_t>(total, 12), read, what);
+  size_t header_offset = 0;
+  const size_t data_offset = npy_data_offset(bytes, what, header_offset);
+  if (total < data_offset) fail(what, "truncated .npy header");
+  read_exactly(bytes, data_offset - bytes.size(), read, what);
+  const NpyHeader h = parse_npy_header(bytes, what);
+  check_data_size(h, total - data_offset, what);
+  read_exactly(bytes, h.data_bytes, read, what);
+  check_data_size(h, bytes.size() - data_offset, what);
+  return npy_tensor(h, std::string_view(bytes).substr(data_offset), what);
+}
+
+}  // namespace
+
+at::Tensor parse_npy(std::string_view bytes, const std::string& what) {
+  const NpyHeader h = parse_npy_header(bytes, what);
+  check_data_size(h, bytes.size() - h.data_offset, what);
+  return npy_tensor(h, bytes.substr(h.data_offset), what);
+}
+
+at::Tensor read_npy(const std::filesystem::path& file) {
+  const std::string what = file.string();
+  const int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);  // a FIFO must not block the open
+  if (fd < 0) fail(what, std::string("cannot open: ") + std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail(what, std::string("cannot read: ") + std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) fail(what, "not a regular file (a device, FIFO or folder cannot hold .npy data)");
+  return read_npy_stream(
+      static_cast<uint64_t>(st.st_size), [&](char* p, size_t n) { return static_cast<int64_t>(::read(fd, p, n)); }, what);
+}
 
 std::vector<std::string> npz_keys(const std::filesystem::path& file) {
-  if (!std::filesystem::exists(file)) fail(file.string(), "no such file");
+  check_regular_file(file);
   ZipPtr z = open_zip(file);
   std::vector<std::string> keys;
   const zip_int64_t n = zip_get_num_entries(z.get(), 0);
@@ -235,7 +315,7 @@ std::vector<std::string> npz_keys(const std::filesystem::path& file) {
 }
 
 at::Tensor read_npz(const std::filesystem::path& file, const std::string& key) {
-  if (!std::filesystem::exists(file)) fail(file.string(), "no such file");
+  check_regular_file(file);
   ZipPtr z = open_zip(file);
   const std::string entry = key.ends_with(".npy") ? key : key + ".npy";
   const zip_int64_t index = zip_name_locate(z.get(), entry.c_str(), 0);
@@ -249,14 +329,24 @@ at::Tensor read_npz(const std::filesystem::path& file, const std::string& key) {
   if (zip_stat_index(z.get(), static_cast<zip_uint64_t>(index), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
     fail(what, std::string("cannot read: ") + zip_strerror(z.get()));
   }
-  std::string bytes(st.size, '\0');
+  if ((st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method != ZIP_CM_STORE && st.size > limits::kMaxInflatedEntryBytes) {
+    fail(what, "a compressed entry that inflates to " + std::to_string(st.size) + " bytes, over the limit of " +
+                   std::to_string(limits::kMaxInflatedEntryBytes) + " (docs/security.md); save it with np.savez");
+  }
   zip_file_t* f = zip_fopen_index(z.get(), static_cast<zip_uint64_t>(index), 0);
   if (!f) fail(what, std::string("cannot read: ") + zip_strerror(z.get()));
-  const zip_int64_t got = zip_fread(f, bytes.data(), bytes.size());
-  const std::string err = got < 0 ? zip_file_strerror(f) : "";
-  zip_fclose(f);
-  if (got < 0 || static_cast<zip_uint64_t>(got) != st.size) fail(what, "cannot read: " + (err.empty() ? "short read" : err));
-  return parse_npy(bytes, what);
+  struct Closer {
+    zip_file_t* f;
+    ~Closer() { zip_fclose(f); }
+  } closer{f};
+  return read_npy_stream(
+      st.size,
+      [&](char* p, size_t n) {
+        const zip_int64_t got = zip_fread(f, p, n);
+        if (got < 0) fail(what, std::string("cannot read: ") + zip_file_strerror(f));
+        return static_cast<int64_t>(got);
+      },
+      what);
 }
 
 }  // namespace ptx

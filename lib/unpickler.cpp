@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <array>
 #include <bit>
+#include <cctype>
 #include <cstring>
 #include <fstream>
 #include <limits>
@@ -42,6 +43,7 @@ enum class GlobalKind : uint8_t {
   kObjectBase,              // builtins.object, only as _reconstructor's second argument
   kStorageType,             // torch.<Type>Storage, only inside a storage persistent id
   kDtype,                   // torch.float32 ...: a value
+  kOpaque,                  // UnpickleMode::kTorchScriptCheck only: any other global, never called
 };
 
 struct AllowedGlobal {
@@ -329,8 +331,8 @@ void PickleValue::repr_into(std::string& out, size_t max_chars, uint32_t depth) 
 
 class Unpickler {
  public:
-  Unpickler(std::string_view data, const std::string& what, const StorageLoader& storages)
-      : data_(data), what_(what), storages_(storages) {}
+  Unpickler(std::string_view data, const std::string& what, const StorageLoader& storages, UnpickleMode mode)
+      : data_(data), what_(what), storages_(storages), check_only_(mode == UnpickleMode::kTorchScriptCheck) {}
 
   PickleValuePtr run();
 
@@ -461,6 +463,7 @@ class Unpickler {
   std::string_view data_;
   const std::string& what_;
   const StorageLoader& storages_;
+  bool check_only_;  // UnpickleMode::kTorchScriptCheck
   size_t pos_ = 0, op_pos_ = 0;
   size_t values_made_ = 0;
   std::vector<Ptr> stack_;
@@ -705,6 +708,7 @@ void Unpickler::op_global(std::string module, std::string name) {
   const AllowedGlobal* allowed = find_allowed_global(qualified);
   GlobalKind kind = allowed ? allowed->kind : GlobalKind::kNone;
   if (!allowed && is_torch_nn_class(module, name)) kind = GlobalKind::kModuleClass;
+  if (kind == GlobalKind::kNone && check_only_) kind = GlobalKind::kOpaque;
   if (kind == GlobalKind::kNone) {
     // Refuse right here: nothing the pickle names outside the allowlist is ever looked at again.
     const bool looks_like_class = std::isupper(static_cast<unsigned char>(name[0])) != 0;
@@ -739,6 +743,13 @@ void Unpickler::op_newobj(bool ex) {
   Ptr kwargs = ex ? pop() : nullptr;
   Ptr args = pop();
   Ptr cls = pop();
+  if (check_only_ && cls->is(K::kGlobal)) {  // __torch__.<Class>: an object holding its arguments
+    Ptr obj = make_object(*cls);
+    adopt(*obj, args);
+    if (kwargs) adopt(*obj, kwargs);
+    push(obj);
+    return;
+  }
   if (!cls->is(K::kGlobal) || static_cast<GlobalKind>(cls->global_kind_) != GlobalKind::kModuleClass) {
     fail("NEWOBJ of " + (cls->is(K::kGlobal) ? "'" + cls->str_ + "'" : "a " + cls->type_name()) +
          ": only torch.nn layer classes can be instantiated");
@@ -754,6 +765,11 @@ void Unpickler::op_build() {
   using K = PickleValue::Kind;
   Ptr state = pop();
   PickleValue& inst = *top();
+  if (check_only_) {  // LibTorch sets any object's state (__setstate__); only its depth matters here
+    check_mutable(inst, "BUILD");
+    adopt(inst, state);
+    return;
+  }
   if (inst.is(K::kObject)) {
     check_mutable(inst, "BUILD");
     if (inst.built_) fail("BUILD twice on " + inst.type_name());
@@ -884,6 +900,12 @@ void Unpickler::op_reduce() {
     default:
       break;
   }
+  if (check_only_ && func->is(K::kGlobal)) {  // torch.jit._pickle.build_intlist(...) and the like
+    Ptr obj = make_object(*func);
+    adopt(*obj, args_value);
+    push(obj);
+    return;
+  }
   fail("'" + name + "' cannot be called");
 }
 
@@ -969,7 +991,7 @@ PickleValuePtr Unpickler::rebuild_tensor(const std::vector<Ptr>& args, bool v2) 
            std::to_string(offset) + " reaches past its storage '" + storage.str_ + "' of " +
            std::to_string(storage_numel) + " elements");
     }
-    if (numel > storage_numel) {
+    if (numel > storage_numel && !check_only_) {  // TorchScript keeps expanded views (stride 0)
       fail("tensor of size " + args[2]->repr(80) + " has more elements than its storage '" + storage.str_ + "'");
     }
   } else if (offset > storage_numel) {
@@ -1018,12 +1040,13 @@ PickleValuePtr Unpickler::rebuild_parameter(const std::vector<Ptr>& args, bool w
   return p;
 }
 
-PickleValuePtr unpickle(std::string_view data, const std::string& what, const StorageLoader& storages) {
+PickleValuePtr unpickle(std::string_view data, const std::string& what, const StorageLoader& storages,
+                        UnpickleMode mode) {
   if (data.size() > kMaxPickleBytes) {
     PTX_USER_FAIL(ExitCode::kInput, kDiagPickle)
         << what << ": pickle of " << data.size() << " bytes is larger than the limit of " << kMaxPickleBytes;
   }
-  Unpickler u(data, what, storages);
+  Unpickler u(data, what, storages, mode);
   try {
     return u.run();
   } catch (const Error&) {
@@ -1068,7 +1091,13 @@ TorchZipArchive::TorchZipArchive(const std::filesystem::path& file) : file_(file
     if (top_.empty()) top_ = name.substr(0, slash);
     if (name.compare(0, slash, top_) != 0) continue;
     std::string rel = name.substr(slash + 1);
-    if (rel.empty() || entries_.count(rel)) continue;
+    if (rel.empty()) continue;
+    // LibTorch's zip reader (miniz) finds records by name without regard to case, among duplicates
+    // any one: such names are recorded for the TorchScript check to refuse.
+    std::string folded = name;
+    for (char& c : folded) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (!folded_names_.insert(folded).second) colliding_.push_back(name);
+    if (entries_.count(rel)) continue;
     Entry e{i, (st.valid & ZIP_STAT_SIZE) ? st.size : 0,
             (st.valid & ZIP_STAT_COMP_SIZE) ? st.comp_size : 0,
             !(st.valid & ZIP_STAT_COMP_METHOD) || st.comp_method == ZIP_CM_STORE};
@@ -1082,6 +1111,11 @@ TorchZipArchive::~TorchZipArchive() {
 }
 
 bool TorchZipArchive::has_record(std::string_view name) const { return entries_.count(std::string(name)) != 0; }
+
+bool TorchZipArchive::record_compressed(std::string_view name) const {
+  auto it = entries_.find(std::string(name));
+  return it != entries_.end() && !it->second.stored;
+}
 
 std::optional<uint64_t> TorchZipArchive::record_size(std::string_view name) const {
   auto it = entries_.find(std::string(name));

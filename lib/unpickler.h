@@ -36,6 +36,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -123,12 +124,20 @@ class PickleValue {
 using StorageLoader =
     std::function<at::Tensor(const std::string& key, at::ScalarType dtype, int64_t numel)>;
 
+/// kTorchSave: the allowlist above, for torch.save files whose values ptexport builds a module from.
+/// kTorchScriptCheck: for the pickles of a TorchScript archive, which LibTorch's own unpickler reads
+/// afterwards (lib/torchscript_check.h): any global is accepted as an inert name and any call or
+/// BUILD as an inert object holding its arguments (nothing is ever called), so that the structure
+/// can be checked: nesting depth, value count, persistent ids, and every tensor view against its
+/// storage (expanded views allowed).
+enum class UnpickleMode : uint8_t { kTorchSave, kTorchScriptCheck };
+
 /// Unpickles `data`. `what` names the pickle in messages ("model.pt: data.pkl"). Persistent ids are
 /// resolved through `storages` (each key once; later uses share the tensor); when `storages` is
 /// empty a persistent id is an error. Throws UserError (ExitCode::kInput) for any refused global or
 /// malformed input.
 PickleValuePtr unpickle(std::string_view data, const std::string& what,
-                        const StorageLoader& storages = {});
+                        const StorageLoader& storages = {}, UnpickleMode mode = UnpickleMode::kTorchSave);
 
 /// A zip archive in torch's layout: every record sits under one top folder (`<top>/data.pkl`).
 /// Opening a file that is not a readable zip throws UserError (ExitCode::kInput).
@@ -144,6 +153,10 @@ class TorchZipArchive {
   /// Record names relative to the top folder, in archive order ("data.pkl", "data/0", "code/...").
   const std::vector<std::string>& records() const { return records_; }
   bool has_record(std::string_view name) const;
+  /// Whether a record is deflated (not stored); false for no such record.
+  bool record_compressed(std::string_view name) const;
+  /// Entry names that equal an earlier one when case is ignored (LibTorch's reader may take either).
+  const std::vector<std::string>& colliding_names() const { return colliding_; }
   /// The uncompressed size the archive states for a record (nullopt: no such record).
   std::optional<uint64_t> record_size(std::string_view name) const;
   /// Reads a whole record; refuses one larger than `max_bytes` or whose stated size is implausible
@@ -167,6 +180,8 @@ class TorchZipArchive {
   std::string top_;
   std::vector<std::string> records_;
   std::unordered_map<std::string, Entry> entries_;
+  std::unordered_set<std::string> folded_names_;
+  std::vector<std::string> colliding_;
 };
 
 /// Reads `<top>/data.pkl` of a torch.save archive and unpickles it, loading each storage from

@@ -9,6 +9,7 @@
 #include <utility>
 
 #include "shapes/error.h"
+#include "shapes/limits.h"
 
 namespace ptx::serialize {
 namespace {
@@ -234,8 +235,18 @@ std::string treespec_dumps(const ir::PyTree& spec) {
   return out;
 }
 
+nlohmann::json parse_archive_json(const std::string& text) {
+  return nlohmann::json::parse(text, [](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
+    if ((event == nlohmann::json::parse_event_t::object_start || event == nlohmann::json::parse_event_t::array_start) &&
+        depth >= limits::kMaxArchiveJsonDepth) {
+      throw std::length_error("JSON nested deeper than " + std::to_string(limits::kMaxArchiveJsonDepth) + " levels");
+    }
+    return true;
+  });
+}
+
 ir::PyTree treespec_loads(const std::string& text) {
-  const nlohmann::json j = nlohmann::json::parse(text);
+  const nlohmann::json j = parse_archive_json(text);
   if (!j.is_array() || j.size() != 2 || !j[0].is_number_integer()) {
     throw std::runtime_error("treespec is not [protocol, spec]");
   }

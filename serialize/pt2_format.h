@@ -5,6 +5,7 @@
 #pragma once
 
 #include <c10/core/ScalarType.h>
+#include <nlohmann/json.hpp>
 #include <torch/csrc/utils/generated_serialization_types.h>
 
 #include <optional>
@@ -57,6 +58,10 @@ std::string treespec_dumps(const ir::PyTree& spec);
 /// them. Throws std::runtime_error on text that is not a protocol-1 treespec of tuple, list,
 /// dict and leaves (namedtuples and other registered types are not supported).
 ir::PyTree treespec_loads(const std::string& text);
+
+/// nlohmann::json::parse for JSON read from an archive: also throws std::length_error for nesting
+/// deeper than limits::kMaxArchiveJsonDepth (every walk over the document recurses per level).
+nlohmann::json parse_archive_json(const std::string& text);
 
 /// Python's json.dumps of a string (ensure_ascii): quotes, escapes, \uXXXX for non-ASCII.
 std::string py_json_string(const std::string& utf8);

@@ -23,6 +23,7 @@
 #include "serialize/schema_version.h"
 #include "serialize/sympy_text.h"
 #include "shapes/error.h"
+#include "shapes/limits.h"
 
 namespace ptx::serialize {
 namespace {
@@ -46,6 +47,7 @@ class Archive {
     struct stat st {};
     if (::stat(path.c_str(), &st) != 0) malformed(std::strerror(errno));
     if (S_ISDIR(st.st_mode)) malformed("is a directory");
+    if (!S_ISREG(st.st_mode)) malformed("not a regular file (a device or FIFO cannot hold an archive)");
     file_size_ = static_cast<uint64_t>(st.st_size);
     int err = 0;
     // No ZIP_CHECKCONS: torch's writer leaves sizes out of local headers (data descriptors), which
@@ -105,6 +107,12 @@ class Archive {
     if (st.size > file_size_ * 1100 + 4096) {
       malformed("entry '" + root_ + name + "' claims an implausible size of " + std::to_string(st.size) + " bytes");
     }
+    if ((st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method != ZIP_CM_STORE &&
+        st.size > limits::kMaxInflatedEntryBytes) {
+      malformed("entry '" + root_ + name + "' is compressed and inflates to " + std::to_string(st.size) +
+                " bytes, over the limit of " + std::to_string(limits::kMaxInflatedEntryBytes) +
+                " (docs/security.md; torch stores weights uncompressed)");
+    }
     zip_file_t* f = zip_fopen_index(zip_, it->second, 0);
     if (!f) malformed("entry '" + root_ + name + "': cannot open (" + zip_strerror(zip_) + ")");
     std::string data(static_cast<size_t>(st.size), '\0');
@@ -144,9 +152,11 @@ std::string trim(std::string s) {
 template <typename T>
 T parse_json(const Archive& ar, const std::string& name, const std::string& text) {
   try {
-    return nlohmann::json::parse(text).get<T>();
+    return parse_archive_json(text).get<T>();
   } catch (const nlohmann::json::exception& e) {
     malformed("entry '" + ar.root() + name + "': bad JSON (" + e.what() + ")");
+  } catch (const std::length_error& e) {
+    malformed("entry '" + ar.root() + name + "': " + e.what());
   }
 }
 

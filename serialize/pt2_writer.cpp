@@ -11,7 +11,12 @@
 #include <torch/csrc/export/pt2_archive_constants.h>
 #include <torch/headeronly/version.h>
 
+#include <sys/statvfs.h>
+
 #include <bit>
+#include <cerrno>
+#include <cstring>
+#include <ios>
 #include <cmath>
 #include <memory>
 #include <set>
@@ -162,8 +167,8 @@ class ProgramSerializer {
     return out;
   }
 
-  std::vector<Blob>& weight_blobs() { return weight_blobs_; }
-  std::vector<Blob>& constant_blobs() { return constant_blobs_; }
+  const std::vector<Blob>& weight_blobs() const { return weight_blobs_; }
+  const std::vector<Blob>& constant_blobs() const { return constant_blobs_; }
 
  private:
   // ---- symbolic integers ------------------------------------------------------------------------
@@ -929,6 +934,29 @@ void write_pt2(const ir::ExportedProgram& ep, const std::filesystem::path& out, 
   tmp.commit();
 }
 
+namespace {
+
+/// About how many bytes the archive takes: its records (zip headers and alignment add little).
+uint64_t archive_bytes(const ProgramSerializer& s, const Pt2Json& json) {
+  uint64_t n = json.model.size() + json.weights_config.size() + json.constants_config.size();
+  for (const Blob& b : s.weight_blobs()) n += b.nbytes;
+  for (const Blob& b : s.constant_blobs()) n += b.nbytes;
+  return n;
+}
+
+/// "; the archive needs about N bytes in FOLDER, which has M free", for a write that failed.
+std::string space_note(const TempFile& tmp, uint64_t needed) {
+  const std::filesystem::path dir = tmp.path().has_parent_path() ? tmp.path().parent_path() : ".";
+  std::string note = "; the archive needs about " + std::to_string(needed) + " bytes in " + dir.string();
+  struct statvfs vfs {};
+  if (::statvfs(dir.c_str(), &vfs) == 0) {
+    note += ", which has " + std::to_string(static_cast<uint64_t>(vfs.f_bavail) * vfs.f_frsize) + " free";
+  }
+  return note;
+}
+
+}  // namespace
+
 void write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const WriteOptions& opts) {
   const std::filesystem::path& out = tmp.dest();
   // Everything that can fail on the program is done before the file is opened.
@@ -961,7 +989,14 @@ void write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const W
     put_text(std::string(archive::ARCHIVE_VERSION_PATH), std::string(archive::ARCHIVE_VERSION_VALUE));
     writer->writeEndOfFile();  // .data/version, byteorder, .data/serialization_id, directory
   } catch (const c10::Error& e) {
-    PTX_USER_FAIL(ExitCode::kOutput, "E_OUTPUT") << "cannot write " << out.string() << ": " << c10_message(e);
+    PTX_USER_FAIL(ExitCode::kOutput, "E_OUTPUT") << "cannot write " << out.string() << ": " << c10_message(e)
+                                                 << space_note(tmp, archive_bytes(serializer, json));
+  } catch (const std::ios_base::failure& e) {
+    // The stream writer's ofstream throws with exceptions on: a full disk, a file size limit.
+    const int err = errno;
+    PTX_USER_FAIL(ExitCode::kOutput, "E_OUTPUT") << "cannot write " << out.string() << ": "
+                                                 << (err ? std::strerror(err) : e.what())
+                                                 << space_note(tmp, archive_bytes(serializer, json));
   }
   delete writer;  // finalized: the destructor does nothing
 }

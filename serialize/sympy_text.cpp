@@ -128,11 +128,16 @@ std::string to_sympy_repr(const shapes::SymBool& b) {
 
 // The parsing is shapes/sym_parse's (one parser of symbolic text in ptexport); its errors
 // become SympyParseError for the archive reader.
+namespace {
+/// The text for a message: at most 200 characters (an archive may hold megabytes of it).
+std::string quoted(const std::string& text) { return text.size() > 200 ? text.substr(0, 200) + "..." : text; }
+}  // namespace
+
 SymExpr parse_sympy_expr(const std::string& text, SymbolTable& symbols) {
   try {
     return shapes::parse_sym(text, shapes::fresh_symbols(symbols));
   } catch (const UserError& e) {
-    throw SympyParseError(std::string("cannot parse sympy expression '") + text + "': " + e.what());
+    throw SympyParseError("cannot parse sympy expression '" + quoted(text) + "': " + e.what());
   }
 }
 
@@ -140,7 +145,7 @@ shapes::SymBool parse_sympy_bool(const std::string& text, SymbolTable& symbols) 
   try {
     return shapes::parse_sym_bool(text, shapes::fresh_symbols(symbols));
   } catch (const UserError& e) {
-    throw SympyParseError(std::string("cannot parse sympy relation '") + text + "': " + e.what());
+    throw SympyParseError("cannot parse sympy relation '" + quoted(text) + "': " + e.what());
   }
 }
 

@@ -2,9 +2,12 @@
 #include "serialize/temp_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <array>
+#include <cctype>
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
@@ -46,10 +49,50 @@ void release_slot(int slot) {
 
 std::string errno_text() { return std::strerror(errno); }
 
+/// Whether `name` is "<stem>.ptx-tmp-<pid>-<n>" of a process that no longer exists.
+bool stale_temp_name(const std::string& name) {
+  const size_t at = name.rfind(".ptx-tmp-");
+  if (at == std::string::npos) return false;
+  const std::string rest = name.substr(at + 9);
+  const size_t dash = rest.find('-');
+  if (dash == 0 || dash == std::string::npos || dash + 1 == rest.size()) return false;
+  for (size_t i = 0; i < rest.size(); ++i) {
+    if (i != dash && !std::isdigit(static_cast<unsigned char>(rest[i]))) return false;
+  }
+  if (dash > 9) return false;
+  const long pid = std::stol(rest.substr(0, dash));
+  if (pid <= 0 || pid == ::getpid()) return false;
+  return ::kill(static_cast<pid_t>(pid), 0) != 0 && errno == ESRCH;
+}
+
 }  // namespace
 
+void remove_stale_temp_files(const std::filesystem::path& dir) noexcept {
+  std::error_code ec;
+  for (std::filesystem::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    std::error_code type_ec;
+    if (!it->is_regular_file(type_ec) || !stale_temp_name(it->path().filename().string())) continue;
+    std::error_code rm_ec;
+    std::filesystem::remove(it->path(), rm_ec);  // best effort: another run may have removed it
+  }
+}
+
+void check_destination(const std::filesystem::path& dest) {
+  PTX_USER_CHECK(!dest.empty(), ExitCode::kOutput, "E_OUTPUT") << "cannot write to an empty file name";
+  struct stat st {};
+  if (::lstat(dest.c_str(), &st) != 0) return;  // a new file
+  if (S_ISLNK(st.st_mode) && ::stat(dest.c_str(), &st) != 0) return;  // a dangling link is replaced
+  PTX_USER_CHECK(S_ISREG(st.st_mode), ExitCode::kOutput, "E_OUTPUT")
+      << "cannot write " << dest.string() << ": it exists and is not a regular file ("
+      << (S_ISDIR(st.st_mode) ? "a folder" : S_ISCHR(st.st_mode) || S_ISBLK(st.st_mode) ? "a device" :
+          S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISSOCK(st.st_mode) ? "a socket" : "not a file")
+      << "); ptexport replaces files only";
+}
+
 TempFile::TempFile(const std::filesystem::path& dest) : dest_(dest) {
+  check_destination(dest);
   const std::filesystem::path dir = dest.has_parent_path() ? dest.parent_path() : ".";
+  remove_stale_temp_files(dir);
   std::string stem = dest.stem().string();
   if (stem.empty()) stem = "archive";
   for (;;) {

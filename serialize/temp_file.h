@@ -18,7 +18,9 @@ class TempFile {
   /// A fresh temporary path next to `dest` (same folder, so rename is atomic), named
   /// "<stem>.ptx-tmp-<pid>-<n>": the part before the last '.' stays the destination's stem, which
   /// torch's archive writer uses as the archive's top folder. Registers it as in flight. The file
-  /// itself is not created here.
+  /// itself is not created here. Throws UserError(kOutput) when `dest` is empty or exists and is
+  /// not a regular file (a device, FIFO or folder; a symbolic link is judged by its target), and
+  /// removes the stale temporaries of dead processes in the folder (remove_stale_temp_files).
   explicit TempFile(const std::filesystem::path& dest);
   TempFile(const TempFile&) = delete;
   TempFile& operator=(const TempFile&) = delete;
@@ -38,6 +40,15 @@ class TempFile {
   int slot_ = -1;
   bool committed_ = false;
 };
+
+/// Throws UserError(kOutput) unless `dest` may be replaced by a rename: not empty, and either absent
+/// or a regular file (a device, FIFO or folder there is refused; a symbolic link is judged by its
+/// target). TempFile's constructor checks it; callers check it early to fail before any work.
+void check_destination(const std::filesystem::path& dest);
+
+/// Removes the "*.ptx-tmp-<pid>-<n>" files in `dir` whose process no longer exists (left by a
+/// SIGKILL or a crash). Every TempFile does it for its folder. Best effort; never throws.
+void remove_stale_temp_files(const std::filesystem::path& dir) noexcept;
 
 /// Unlinks every temporary file still in flight. Async-signal-safe; for signal handlers.
 void remove_inflight_temp_files() noexcept;

@@ -9,6 +9,7 @@
 //             | "Symbol" '(' QUOTED (',' NAME '=' NAME)* ')'          (sympy srepr)
 #include "shapes/sym_parse.h"
 
+#include <algorithm>
 #include <cctype>
 #include <type_traits>
 
@@ -34,8 +35,8 @@ class Parser {
  private:
   [[noreturn]] void fail(const std::string& what) {
     PTX_USER_FAIL(ExitCode::kUsage, "E_SYM_PARSE")
-        << "symbolic expression '" << std::string(text_) << "': " << what << " at column "
-        << (pos_ + 1);
+        << "symbolic expression '" << (text_.size() > 200 ? std::string(text_.substr(0, 200)) + "..." : std::string(text_))
+        << "': " << what << " at column " << (pos_ + 1);
   }
   void skip() {
     while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
@@ -51,12 +52,22 @@ class Parser {
   void expect(std::string_view tok) {
     if (!eat(tok)) fail("expected '" + std::string(tok) + "'");
   }
-  static SymAst node(Op op, std::vector<SymAst> args) {
+  SymAst node(Op op, std::vector<SymAst> args) {
     SymAst a;
     a.op = op;
     a.args = std::move(args);
+    for (const SymAst& c : a.args) a.depth = std::max(a.depth, c.depth + 1);
+    if (a.depth > kMaxSymDepth) fail("expression deeper than " + std::to_string(kMaxSymDepth) + " levels");
     return a;
   }
+  /// Counts one level of recursion (a bracket, a call, a unary minus) for its scope.
+  struct Nested {
+    explicit Nested(Parser& p) : p_(p) {
+      if (++p_.nesting_ > kMaxSymNesting) p_.fail("more than " + std::to_string(kMaxSymNesting) + " nested levels");
+    }
+    ~Nested() { --p_.nesting_; }
+    Parser& p_;
+  };
 
   SymAst conj() {
     SymAst l = rel();
@@ -121,6 +132,7 @@ class Parser {
   SymAst unary() {
     if (peek_minus()) {
       ++pos_;
+      Nested level(*this);
       return node(Op::Neg, {unary()});
     }
     return power();
@@ -162,6 +174,7 @@ class Parser {
     }
     if (c == '(') {
       ++pos_;
+      Nested level(*this);
       SymAst inner = rel();
       expect(")");
       return inner;
@@ -180,6 +193,7 @@ class Parser {
       }
       if (name == "Symbol" && eat("(")) return srepr_symbol();
       if (eat("(")) {
+        Nested level(*this);
         std::vector<SymAst> args{rel()};
         while (eat(",")) args.push_back(rel());
         expect(")");
@@ -285,6 +299,7 @@ class Parser {
 
   std::string_view text_;
   size_t pos_ = 0;
+  int nesting_ = 0;
 };
 
 }  // namespace

@@ -37,6 +37,7 @@ struct SymAst {
   int64_t value = 0;   // Int; Pow: the exponent
   std::string name;    // Var
   std::vector<SymAst> args;
+  int depth = 1;       // nodes on the longest path down from here (parse_sym bounds it: kMaxSymDepth)
 
   bool is_bool() const { return op >= Op::Eq; }
   /// Number of nodes; a subtree without variables counts as one node (it folds to a constant).
@@ -44,8 +45,14 @@ struct SymAst {
   std::string str() const;  // fully parenthesized, for messages
 };
 
+/// The deepest expression parse_sym accepts (nodes on a path from the root, and nested brackets
+/// or unary minuses): text read from files is untrusted, and every walk over a SymAst or SymExpr
+/// recurses. torch's own expressions are a few levels deep; a sum of n terms is n levels.
+inline constexpr int kMaxSymDepth = 1000;
+inline constexpr int kMaxSymNesting = 200;
+
 /// Parses `text`. Throws ptx::UserError (ExitCode::kUsage, "E_SYM_PARSE") naming the position on
-/// a syntax error.
+/// a syntax error or an expression deeper than kMaxSymDepth / kMaxSymNesting.
 SymAst parse_sym(std::string_view text);
 
 /// Builds the canonical SymExpr of an integer-valued AST; `var` maps each variable name.

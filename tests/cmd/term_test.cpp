@@ -96,3 +96,13 @@ TEST_CASE("Console cuts the live line to the terminal width", "[cmd][term]") {
   c.set_live(std::string(50, 'x'));
   CHECK(os.str() == std::string(19, 'x'));
 }
+
+TEST_CASE("escape_controls: text from files cannot drive the terminal", "[cmd][term][security]") {
+  CHECK(escape_controls("global '\x1b]0;pwned\x07' refused") == "global '\\x1b]0;pwned\\x07' refused");
+  CHECK(escape_controls("a\tb\nc") == "a\tb\nc");                       // tab and newline stay
+  CHECK(escape_controls("\x7f\r") == "\\x7f\\x0d");
+  CHECK(escape_controls("caf\xc3\xa9 \xe2\xa0\x99") == "caf\xc3\xa9 \xe2\xa0\x99");  // UTF-8 stays
+  CHECK(escape_controls("\xc2\x9b" "31m") == "\\u009b31m");             // C1 CSI as UTF-8
+  CHECK(escape_controls("\x9b" "31m \xff") == "\\x9b31m \\xff");          // bytes that are not UTF-8
+  CHECK_FALSE(has_escape(escape_controls("\x1b[2J\x1b[31mred")));
+}

@@ -8,12 +8,11 @@
 // allowed only from the module builder, for a class name mutated into an unsupported torch.nn layer).
 // Anything else (InternalError, c10::Error, std::exception, a crash) fails the test.
 //
-// The same entry point is a libFuzzer target (clang only):
-//   cmake -DPTX_LIBFUZZER=ON -DCMAKE_CXX_COMPILER=clang++
-//         -DCMAKE_CXX_FLAGS=-fsanitize=fuzzer-no-link,address ...   then   ninja fuzz_unpickler
-//   ./tests/fuzz_unpickler corpus/   (seed corpus: any data.pkl, e.g. unzip -p build/pickles/cnn.pt cnn/data.pkl)
-// With another compiler, PTX_LIBFUZZER builds a driver whose main() runs the entry point on each file
-// named on its command line (to replay a crash).
+// The same entry point is the libFuzzer target fuzz_unpickler (clang; with it, the pickle is also read
+// in UnpickleMode::kTorchScriptCheck): scripts/fuzz.sh builds it with -DPTX_LIBFUZZER=ON
+// -DPTX_SANITIZE=ON and runs it on the seeds of tests/fuzz/corpus/unpickler/.
+// With another compiler, PTX_LIBFUZZER links tests/fuzz/replay_main.cpp, whose main() runs the entry
+// point on each file named on its command line (to replay a crash). scripts/fuzz.sh runs it.
 #include "lib/pickled_module.h"
 #include "lib/unpickler.h"
 
@@ -64,26 +63,16 @@ Outcome fuzz_one(std::string_view pickle, const ptx::StorageLoader& storages) {
 #ifdef PTX_LIBFUZZER
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  fuzz_one(std::string_view(reinterpret_cast<const char*>(data), size), synthetic_storage);
-  return 0;
-}
-
-#if !defined(__clang__)
-#include <fstream>
-#include <iostream>
-#include <sstream>
-int main(int argc, char** argv) {
-  for (int i = 1; i < argc; ++i) {
-    std::ifstream in(argv[i], std::ios::binary);
-    std::stringstream buf;
-    buf << in.rdbuf();
-    const std::string bytes = buf.str();
-    LLVMFuzzerTestOneInput(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
-    std::cout << argv[i] << ": ok\n";
+  const std::string_view pickle(reinterpret_cast<const char*>(data), size);
+  fuzz_one(pickle, synthetic_storage);
+  // The structural reading of a TorchScript archive's pickles (lib/torchscript_check.h).
+  try {
+    (void)ptx::unpickle(pickle, "fuzz.pkl", synthetic_storage, ptx::UnpickleMode::kTorchScriptCheck);
+  } catch (const ptx::UserError& e) {
+    if (e.code() != ptx::ExitCode::kInput) throw;
   }
   return 0;
 }
-#endif
 
 #else  // the Catch2 test
 

@@ -186,3 +186,26 @@ TEST_CASE("parse_sym_bool errors", "[shapes][sym_parse][errors]") {
   CHECK_THROWS_AS(P("9223372036854775807 + 1"), ptx::UserError);
   CHECK_THROWS_AS(P("4611686018427387904 * 4"), ptx::UserError);
 }
+
+TEST_CASE("parse_sym bounds the nesting and depth of untrusted text", "[shapes][sym_parse][security]") {
+  // 20k nested brackets overflowed the stack of `inspect` and `run` (issue 19).
+  const std::string deep = std::string(20000, '(') + "s0" + std::string(20000, ')');
+  CHECK_THROWS_WITH(parse_sym(deep), ContainsSubstring("more than 200 nested levels"));
+  CHECK_THROWS_WITH(parse_sym(std::string(20000, '-') + "s0"), ContainsSubstring("nested levels"));
+  CHECK_THROWS_WITH(parse_sym("Max(" + std::string(5000, '(') + "1" + std::string(5000, ')') + ", 2)"),
+                    ContainsSubstring("nested levels"));
+  // A sum of n terms is n levels deep once built: 20k terms are refused, 500 are fine.
+  std::string sum = "s0";
+  for (int i = 0; i < 20000; ++i) sum += " + s0";
+  CHECK_THROWS_WITH(parse_sym(sum), ContainsSubstring("deeper than 1000 levels"));
+  std::string ok = "s0";
+  for (int i = 0; i < 500; ++i) ok += " + s1";
+  CHECK(parse_sym(ok, lookup) == s0 + 500 * s1);
+  CHECK(parse_sym(std::string(150, '(') + "s0" + std::string(150, ')'), lookup) == s0);
+  // The message quotes at most 200 characters of the text.
+  try {
+    parse_sym(deep);
+  } catch (const ptx::UserError& e) {
+    CHECK(std::string(e.what()).size() < 400);
+  }
+}

@@ -276,6 +276,9 @@ void run_cond(const ir::Node& n, Env& env, bool on_meta, const shapes::Assignmen
   PTX_USER_CHECK(n.inputs().size() == 4, ExitCode::kInput, "E_BAD_COND")
       << "node " << n.name() << ": cond takes (pred, true_graph, false_graph, operands)";
   const c10::IValue pred = to_ivalue(n.inputs()[0].value, env);
+  PTX_USER_CHECK((pred.isTensor() && pred.toTensor().numel() == 1) || pred.isBool() || pred.isInt(), ExitCode::kInput,
+                 "E_BAD_COND")
+      << "node " << n.name() << ": cond's predicate must be a bool, an int or a one-element tensor";
   const bool taken = pred.isTensor() ? pred.toTensor().item<bool>() : (pred.isBool() ? pred.toBool() : pred.toInt() != 0);
   const auto* branch = std::get_if<ir::GraphArg>(&n.inputs()[taken ? 1 : 2].value);
   const auto* operands = std::get_if<std::vector<ir::Value*>>(&n.inputs()[3].value);

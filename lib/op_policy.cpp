@@ -83,11 +83,21 @@ std::map<std::string, std::string> refused_ops(const torch::jit::Module& module,
   return out;
 }
 
-std::map<std::string, std::string> refused_ops(const ir::ExportedProgram& program) {
-  std::map<std::string, std::string> out;
-  for (const auto& n : program.graph->nodes()) {
+namespace {
+
+/// refused_ops of one graph, and of every subgraph its higher-order ops take (cond's branches).
+void refused_in_graph(const ir::Graph& g, std::map<std::string, std::string>& out) {
+  for (const auto& n : g.nodes()) {
     if (n->kind() != ir::NodeKind::kCall) continue;
     const std::string& target = n->target();
+    if (target == "higher_order::cond") {  // interpreted by ptexport: its branches run, it does not
+      for (const ir::NamedArg& a : n->inputs()) {
+        if (const auto* sub = std::get_if<ir::GraphArg>(&a.value); sub != nullptr && sub->graph) {
+          refused_in_graph(*sub->graph, out);
+        }
+      }
+      continue;
+    }
     const size_t dot = target.rfind('.');
     const bool has_overload = target.find("::") != std::string::npos && dot != std::string::npos && dot > target.find("::");
     const std::string name = has_overload ? target.substr(0, dot) : target;
@@ -95,6 +105,13 @@ std::map<std::string, std::string> refused_ops(const ir::ExportedProgram& progra
     if (overload == "default") overload = "";
     if (auto reason = op_refusal(name, overload)) out.emplace(target, *reason);
   }
+}
+
+}  // namespace
+
+std::map<std::string, std::string> refused_ops(const ir::ExportedProgram& program) {
+  std::map<std::string, std::string> out;
+  refused_in_graph(*program.graph, out);
   return out;
 }
 

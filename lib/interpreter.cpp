@@ -114,11 +114,15 @@ int64_t floordiv(int64_t a, int64_t b, const ir::Node& n) {
   return (a % b != 0 && ((a < 0) != (b < 0))) ? q - 1 : q;
 }
 
-/// a op b for +, -, *, refusing a result that overflows 64 bits.
-int64_t checked(bool overflow, int64_t result, const ir::Node& n) {
-  PTX_USER_CHECK(!overflow, ExitCode::kInput, "E_SYM_ARITH") << "node " << n.name() << ": " << n.target()
-                                                             << " overflows 64 bits";
-  return result;
+/// a op b for op '+', '-', '*', refusing a result that overflows 64 bits.
+int64_t checked(char op, int64_t a, int64_t b, const ir::Node& n) {
+  int64_t r = 0;
+  const bool overflow = op == '+'   ? __builtin_add_overflow(a, b, &r)
+                        : op == '-' ? __builtin_sub_overflow(a, b, &r)
+                                    : __builtin_mul_overflow(a, b, &r);
+  PTX_USER_CHECK(!overflow, ExitCode::kInput, "E_SYM_ARITH")
+      << "node " << n.name() << ": " << n.target() << " overflows 64 bits";
+  return r;
 }
 
 /// Python-level ops on SymInts (sym_size, _operator.*, torch.sym_min/max, _assert_scalar).
@@ -144,7 +148,6 @@ bool run_sym_op(const ir::Node& n, std::unordered_map<const ir::Value*, c10::IVa
     if (!v.isInt() && !v.isBool()) bad_arg(i, "must be an int");
     return v.isBool() ? v.toBool() : v.toInt();
   };
-  int64_t r = 0;
   c10::IValue out;
   if (t == "aten::sym_size.int") {
     const c10::IValue& x = arg_value(0);
@@ -153,11 +156,11 @@ bool run_sym_op(const ir::Node& n, std::unordered_map<const ir::Value*, c10::IVa
     if (dim < -rank || dim >= rank) bad_arg(1, "is not a dimension of the tensor");
     out = x.toTensor().size(dim);
   } else if (t == "_operator.add") {
-    out = checked(__builtin_add_overflow(arg_int(0), arg_int(1), &r), r, n);
+    out = checked('+', arg_int(0), arg_int(1), n);
   } else if (t == "_operator.sub") {
-    out = checked(__builtin_sub_overflow(arg_int(0), arg_int(1), &r), r, n);
+    out = checked('-', arg_int(0), arg_int(1), n);
   } else if (t == "_operator.mul") {
-    out = checked(__builtin_mul_overflow(arg_int(0), arg_int(1), &r), r, n);
+    out = checked('*', arg_int(0), arg_int(1), n);
   } else if (t == "_operator.floordiv") {
     out = floordiv(arg_int(0), arg_int(1), n);
   } else if (t == "_operator.mod") {

@@ -63,6 +63,14 @@ def make_models():
             print("hello from the model")
             return x * 2
 
+    class Branchy(torch.nn.Module):  # an if on data: exported as torch.cond with two subgraphs
+        def forward(self, x):
+            if bool(x.sum() > 0):
+                y = x * 2
+            else:
+                y = x - 1
+            return y
+
     class Writer(torch.nn.Module):
         def __init__(self):
             super().__init__()
@@ -79,6 +87,7 @@ def make_models():
     torch.jit.script(Writer()).save(path("writer.pt"))
     torch.jit.script(Base()).save(path("base.pt"))
     torch.jit.script(Printer()).save(path("printer.pt"))
+    torch.jit.script(Branchy()).save(path("branchy.pt"))
     write_json(path("inputs.json"), INPUTS)
 
 
@@ -154,6 +163,27 @@ class Security(unittest.TestCase):
         self.expect(4, "verify", bad, path("base.pt"), path("inputs.json"), fragments=("aten::from_file",))
         r = self.expect(0, "inspect", bad)
         self.assertIn("aten::from_file", r.stderr)
+
+    def test_cond_branches_run_and_are_checked(self):
+        import torch
+        art = path("branchy.pt2")
+        self.expect(0, "export", path("branchy.pt"), path("inputs.json"), "-o", art)
+        for fill in (1.5, -1.5):  # each branch, through ptexport's own interpreter
+            doc = json.loads(json.dumps(INPUTS))
+            doc["args"][0]["data"] = {"fill": fill}
+            r = self.expect(0, "run", art, write_json(path(f"branchy_{fill}.json"), doc), "--json", "--values")
+            [out] = json.loads(r.stdout)["outputs"]
+            want = torch.jit.load(path("branchy.pt"))(torch.full((2, 4), fill))
+            torch.testing.assert_close(torch.tensor(out["values"]), want)
+
+        def edit(doc):  # from_file inside the true branch only
+            [cond] = [n for n in doc["graph_module"]["graph"]["nodes"] if "higher_order.cond" in n["target"]]
+            branch = cond["inputs"][1]["arg"]["as_graph"]["graph"]
+            branch["nodes"][0]["target"] = "torch.ops.aten.from_file.default"
+            return doc
+        bad = model_json_edit(art, path("branchy_from_file.pt2"), edit)
+        self.expect(4, "run", bad, path("inputs.json"), fragments=("aten::from_file", "reads or writes a host file"))
+        self.assertIn("aten::from_file", self.expect(0, "inspect", bad).stderr)
 
     # ---- item 3: depth limits ------------------------------------------------------------------
     def test_deep_symbolic_expression_in_pt2(self):

@@ -167,4 +167,17 @@ inline std::vector<std::string_view> parts(std::string_view data, size_t at_most
   return out;
 }
 
+/// The archive a fuzz input stands for: the input itself when it starts with a zip's magic ("PK"),
+/// else a well-formed stored zip of the `fixed` entries and then the input's parts under `part_names`
+/// (as many parts as names at most; fewer parts, fewer entries).
+inline std::string archive_of(std::string_view input, const std::vector<std::pair<std::string, std::string>>& fixed,
+                              const std::vector<std::string>& part_names) {
+  if (input.starts_with("PK")) return std::string(input);
+  StoredZip zip;
+  for (const auto& [name, bytes] : fixed) zip.add(name, bytes);
+  const auto p = parts(input, part_names.size());
+  for (size_t i = 0; i < p.size(); ++i) zip.add(part_names[i], p[i]);
+  return zip.finish();
+}
+
 }  // namespace ptx::fuzz

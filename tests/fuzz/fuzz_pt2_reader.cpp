@@ -10,20 +10,10 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static ptx::fuzz::MemFile file;
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
-  std::string archive;
-  if (input.starts_with("PK")) {
-    archive = std::string(input);
-  } else {
-    const auto p = ptx::fuzz::parts(input, 3);
-    ptx::fuzz::StoredZip zip;
-    zip.add("m/archive_format", "pt2");
-    zip.add("m/archive_version", "0");
-    zip.add("m/models/model.json", p[0]);
-    if (p.size() > 1) zip.add("m/data/weights/model_weights_config.json", p[1]);
-    if (p.size() > 2) zip.add("m/data/weights/weight_0", p[2]);
-    archive = zip.finish();
-  }
+  const std::string archive =
+      ptx::fuzz::archive_of(std::string_view(reinterpret_cast<const char*>(data), size),
+                            {{"m/archive_format", "pt2"}, {"m/archive_version", "0"}},
+                            {"m/models/model.json", "m/data/weights/model_weights_config.json", "m/data/weights/weight_0"});
   const std::string path = file.write(archive);
   ptx::fuzz::expect_user_error_or_success([&] { (void)ptx::serialize::read_pt2(path); });
   return 0;

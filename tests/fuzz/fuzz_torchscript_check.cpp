@@ -12,17 +12,9 @@
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   static ptx::fuzz::MemFile file;
-  const std::string_view input(reinterpret_cast<const char*>(data), size);
-  std::string archive;
-  if (input.starts_with("PK")) {
-    archive = std::string(input);
-  } else {
-    const auto p = ptx::fuzz::parts(input, 5);
-    const char* names[] = {"m/data.pkl", "m/code/__torch__.py", "m/constants.pkl", "m/data/0", "m/data/1"};
-    ptx::fuzz::StoredZip zip;
-    for (size_t i = 0; i < p.size(); ++i) zip.add(names[i], p[i]);
-    archive = zip.finish();
-  }
+  const std::string archive =
+      ptx::fuzz::archive_of(std::string_view(reinterpret_cast<const char*>(data), size), {},
+                            {"m/data.pkl", "m/code/__torch__.py", "m/constants.pkl", "m/data/0", "m/data/1"});
   const std::string path = file.write(archive);
   ptx::fuzz::expect_user_error_or_success([&] { ptx::check_torchscript_archive(path); });
   return 0;

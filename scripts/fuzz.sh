@@ -12,7 +12,9 @@
 # tests/fuzz/make_seeds.py) and keeps its growing corpus in build-fuzz/corpus/<target>/. A finding is
 # written to build-fuzz/findings/<target>/ and the script exits 1. The log of each run is
 # build-fuzz/fuzz-<target>.log; the last line of the summary gives the executions and the time.
-# Needs clang and libclang-rt-dev in the environment (docs/environment.md).
+# Needs clang and libclang-rt-dev (libFuzzer and the sanitizer runtimes) in the build root. They are
+# not in scripts/env.sh's package list (every fresh setup and CI would pay for them): the first run
+# installs them into the root with apt-get (needs the Debian mirror, about a minute, once per root).
 set -euo pipefail
 CHECKOUT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd -P)
 if [[ -z "${PTEXPORT_IN_ENV:-}" && -z "${PTEXPORT_NATIVE:-}" ]]; then
@@ -25,7 +27,7 @@ while [[ $# -gt 0 ]]; do
   case "$1" in
     --time) TIME=$2; shift 2 ;;
     --build-only) BUILD_ONLY=1; shift ;;
-    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
     *) TARGETS+=("$1"); shift ;;
   esac
 done
@@ -33,7 +35,16 @@ ALL=(inputs_json dynamic sym_parse unpickler pt2_reader torchscript_check npy)
 [[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=("${ALL[@]}")
 BUILD=${PTEXPORT_FUZZ_BUILD_DIR:-$CHECKOUT/build-fuzz}
 JOBS=${PTEXPORT_JOBS:-$(nproc)}
-command -v clang++ > /dev/null || { echo "fuzz.sh: clang++ is not installed (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
+# Inside the root (env.sh run) this script is root: install what the fuzz build needs on demand.
+have_libfuzzer() { compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" > /dev/null; }
+if ! command -v clang++ > /dev/null || ! have_libfuzzer; then
+  [[ -n "${PTEXPORT_IN_ENV:-}" ]] || { echo "fuzz.sh: needs clang and libclang-rt-dev (apt-get install clang libclang-rt-dev)" >&2; exit 1; }
+  echo "fuzz.sh: installing clang and libclang-rt-dev into the build root (once; see docs/security.md)" >&2
+  { DEBIAN_FRONTEND=noninteractive apt-get update -qq &&
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends -o DPkg::Lock::Timeout=600 \
+      clang libclang-rt-dev; } > /tmp/ptexport-fuzz-apt.log 2>&1 ||
+    { tail -20 /tmp/ptexport-fuzz-apt.log >&2; echo "fuzz.sh: apt-get install clang libclang-rt-dev failed (log /tmp/ptexport-fuzz-apt.log)" >&2; exit 1; }
+fi
 mkdir -p "$BUILD"
 if [[ ! -f "$BUILD/build.ninja" ]]; then
   CC=clang CXX=clang++ cmake -S "$CHECKOUT" -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \

@@ -15,6 +15,7 @@
 
 #include "lib/frontend.h"
 #include "lib/inputs.h"
+#include "lib/method.h"
 #include "lib/model.h"
 #include "shapes/error.h"
 
@@ -46,14 +47,7 @@ int main(int argc, char** argv) {
     try {
       auto t0 = std::chrono::steady_clock::now();
       const ptx::LoadedModel model = ptx::load_model(model_file);
-      const std::string method = ptx::read_inputs_method(inputs_file);
-      auto m = model.module.find_method(method);
-      if (!m) {
-        std::fprintf(stderr, "%s: no method %s\n", name.c_str(), method.c_str());
-        status = 1;
-        continue;
-      }
-      const ptx::Inputs inputs = ptx::load_inputs(inputs_file, {}, m->function().getSchema());
+      const ptx::Inputs inputs = ptx::choose_method(model.module, model_file, inputs_file, {}).inputs;
       const double load_s = seconds_since(t0);
       std::vector<double> times;
       int ts_nodes = 0;

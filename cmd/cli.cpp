@@ -212,6 +212,10 @@ void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
                "draft export (torch's draft_export): report every problem in one run, decide data-dependent "
                "conditions on the sample (kept as runtime assertions) and still write the artifact; exit 9 "
                "when it has problems");
+  sub.add_option("--method", a.exp.method,
+                 "the method to export (default: inputs.json's \"method\", else forward, else the overload "
+                 "of forward the inputs match)")
+      ->option_text("NAME");
   if (!is_check) {
     a.output_option = sub.add_option("-o,--output", a.output, "the artifact to write (default: MODEL with extension .pt2)")
                           ->option_text("OUT.pt2");
@@ -338,6 +342,8 @@ std::unique_ptr<CLI::App> make_app(ParsedArgs& a) {
                      "the --dynamic specs the artifact was exported with (repeatable), as for export")
       ->option_text("SPEC")
       ->allow_extra_args(false);
+  verify->add_option("--method", a.verify.method, "the method the artifact was exported from, as for export")
+      ->option_text("NAME");
   verify->add_option("--atol", a.verify.atol, "absolute tolerance (default 1e-4)")
       ->check(kNonNegative)
       ->option_text("ATOL");

@@ -31,6 +31,7 @@ std::string default_summary(const nlohmann::json& report, const ExportOptions& o
   std::string s = "ok: " + opts.model.string() +
                   (asserts == 0 ? ": every guard holds over the requested ranges\n"
                                 : ": the requested ranges hold; some guards are checked at run time\n");
+  if (!outcome.method_note.empty()) s += "  " + outcome.method_note + "\n";
   const nlohmann::json* symbols = nullptr;
   if (report.contains("constraints") && report["constraints"].is_object() && report["constraints"].contains("symbols")) {
     symbols = &report["constraints"]["symbols"];
@@ -45,9 +46,14 @@ std::string default_summary(const nlohmann::json& report, const ExportOptions& o
       // A symbol without a user-given name (a dynamic/auto hint) is named by its source: show s0 = x.size()[0].
       std::string name = sym.value("name", std::string("?"));
       if (name == sources) name = sym.value("symbol", name);
+      std::string except;
+      for (const auto& k : sym.value("excluded", nlohmann::json::array())) {
+        except += (except.empty() ? ", " : " and ") + k.dump();
+      }
+      if (!except.empty()) except += " refused at run time (a guard fails there)";
       s += "  " + name + (sources.empty() ? "" : " = " + sources) + ": requested " +
            range_text(sym.value("requested", nlohmann::json())) + ", proven " +
-           range_text(sym.value("proven", nlohmann::json())) + "\n";
+           range_text(sym.value("proven", nlohmann::json())) + except + "\n";
     }
   }
   if (report.contains("constraints") && report["constraints"].is_object() &&

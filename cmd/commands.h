@@ -51,6 +51,7 @@ void run_run_command(const RunArgs& opts, Context& ctx, CommandOutput& out);
 struct VerifyArgs {
   std::filesystem::path artifact, model, inputs;
   std::vector<std::string> dynamic;  // the --dynamic flags the artifact was exported with
+  std::string method;                // --method (lib/method.h), empty when not given
   double atol = 1e-4, rtol = 1e-4;
   int64_t element_budget = 1 << 24;
   bool allow_unsafe_ops = false;  // --allow-unsafe-ops (lib/op_policy.h)

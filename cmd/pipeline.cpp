@@ -14,6 +14,7 @@
 #include "lib/frontend.h"
 #include "lib/inputs.h"
 #include "lib/interpreter.h"
+#include "lib/method.h"
 #include "lib/model.h"
 #include "lib/op_policy.h"
 #include "lib/verify.h"
@@ -236,19 +237,19 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
     });
 
     // [2] the inputs, bound to the method's schema
-    Inputs inputs = stages.run("load inputs", [&](std::string& detail) {
-      const std::string method_name = read_inputs_method(opts.inputs);
-      auto method = model.module.find_method(method_name);
-      std::string methods;
-      for (const auto& m : model.module.get_methods()) methods += (methods.empty() ? "" : ", ") + m.name();
-      PTX_USER_CHECK(method.has_value(), ExitCode::kUsage, "E_NO_METHOD")
-          << opts.inputs.string() << ": method '" << method_name << "' is not in " << opts.model.string()
-          << " (it has: " << methods << ")";
-      Inputs in = load_inputs(opts.inputs, opts.dynamic, method->function().getSchema());
-      detail = std::to_string(in.sets.at(0).tensors.size()) + " tensors, " + std::to_string(in.symbols.size()) +
-               " symbols";
-      return in;
+    MethodChoice chosen = stages.run("load inputs", [&](std::string& detail) {
+      MethodChoice c = choose_method(model.module, opts.model, opts.inputs, opts.dynamic,
+                                     opts.method.empty() ? std::nullopt : std::optional<std::string>(opts.method));
+      detail = std::to_string(c.inputs.sets.at(0).tensors.size()) + " tensors, " +
+               std::to_string(c.inputs.symbols.size()) + " symbols" + (c.name == "forward" ? "" : ", method " + c.name);
+      return c;
     });
+    Inputs& inputs = chosen.inputs;
+    if (chosen.name != "forward") {  // absent for the plain forward (docs/cli.md)
+      report["method"] = {{"name", chosen.name}, {"chosen_by", chosen.chosen_by}};
+      if (chosen.chosen_by == "overload") report["method"]["overloads"] = chosen.overloads;
+    }
+    outcome.method_note = chosen.describe();
     {
       nlohmann::json leaves = nlohmann::json::array();
       for (const TensorLeaf& l : inputs.sets.at(0).tensors) leaves.push_back({{"path", l.path}, {"shape", l.shape}});

@@ -29,6 +29,7 @@ struct ExportOptions {
   std::filesystem::path model;
   std::filesystem::path inputs;
   std::vector<std::string> dynamic;        // --dynamic flags, as given
+  std::string method;                      // --method; empty: inputs.json's, forward or its overload (lib/method.h)
   std::optional<std::filesystem::path> out;  // -o; default: MODEL with extension .pt2 (export only)
   bool write_artifact = true;              // false for `check`
   bool verify = true;                      // --no-verify
@@ -53,6 +54,7 @@ struct ExportOutcome {
   nlohmann::json report;           // `ptexport.report/v1` (docs/cli.md)
   std::vector<std::string> warnings;
   std::string summary;             // a few human lines for stdout
+  std::string method_note;         // MethodChoice::describe(): which method, when not a plain forward
 };
 
 /// Runs export (or check, with write_artifact = false). Throws on error; on a constraint

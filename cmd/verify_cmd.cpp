@@ -16,6 +16,7 @@
 #include "lib/frontend.h"
 #include "lib/inputs.h"
 #include "lib/interpreter.h"
+#include "lib/method.h"
 #include "lib/op_policy.h"
 #include "lib/model.h"
 #include "lib/verify.h"
@@ -73,12 +74,10 @@ void run_verify_command(const VerifyArgs& args, Context& ctx, CommandOutput& out
   });
   Inputs inputs;
   timed(2, "load inputs", [&] {
-    const std::string method_name = read_inputs_method(args.inputs);
-    auto method = model.module.find_method(method_name);
-    PTX_USER_CHECK(method.has_value(), ExitCode::kUsage, "E_NO_METHOD")
-        << args.inputs.string() << ": method '" << method_name << "' is not in " << args.model.string();
-    inputs = load_inputs(args.inputs, args.dynamic, method->function().getSchema());
-    return std::to_string(inputs.sets.at(0).tensors.size()) + " tensors";
+    MethodChoice c = choose_method(model.module, args.model, args.inputs, args.dynamic,
+                                   args.method.empty() ? std::nullopt : std::optional<std::string>(args.method));
+    inputs = std::move(c.inputs);
+    return std::to_string(inputs.sets.at(0).tensors.size()) + " tensors" + (c.name == "forward" ? "" : ", method " + c.name);
   });
   std::optional<TraceResult> trace;
   timed(3, "trace", [&] {

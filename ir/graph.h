@@ -148,6 +148,8 @@ class Node {
   const std::string& target() const { return target_; }
   const std::vector<NamedArg>& inputs() const { return inputs_; }
   std::vector<NamedArg>& mutable_inputs() { return inputs_; }
+  /// Calls only: another overload of the same computation (passes/lower_script_overloads.h).
+  void set_target(std::string target) { target_ = std::move(target); }
   const std::vector<Value*>& outputs() const { return outputs_; }
   /// The op returns Tensor[] (unbind, split): its outputs are that list's elements.
   bool returns_list() const { return returns_list_; }

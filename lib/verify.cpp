@@ -126,6 +126,44 @@ c10::IValue rebuild(const c10::IValue& v, std::vector<at::Tensor>& fresh, size_t
   return v;
 }
 
+/// The eager result's tensors and symbolic ints in the order of the program's user outputs, walked
+/// with the program's output spec: an int that the spec holds as a constant (an int output that
+/// does not depend on the dynamic sizes, kept in the spec as torch.export keeps it) is compared with
+/// the eager value here, not counted as an output. `mismatch` says what differs, if anything.
+void flatten_by_spec(const c10::IValue& v, const ir::PyTree& spec, std::vector<at::Tensor>& out, std::string& mismatch) {
+  using K = ir::PyTree::Kind;
+  switch (spec.kind) {
+    case K::kLeaf:
+      flatten_tensors(v, out, /*ints_as_tensors=*/true);
+      return;
+    case K::kNone:
+      return;
+    case K::kConstant: {
+      const std::string got = v.isNone() ? "null" : c10::str(v);
+      if (got != spec.constant_json && mismatch.empty()) {
+        mismatch = "a constant output differs: the model returns " + got + ", the program " + spec.constant_json;
+      }
+      return;
+    }
+    case K::kTuple:
+    case K::kList:
+    case K::kDict: {
+      std::vector<c10::IValue> items;
+      if (v.isTuple()) items = v.toTupleRef().elements().vec();
+      if (v.isList()) items = v.toListRef().vec();
+      if (v.isGenericDict()) {
+        for (const auto& kv : v.toGenericDict()) items.push_back(kv.value());
+      }
+      if (items.size() != spec.children.size()) {
+        if (mismatch.empty()) mismatch = "the output structure differs from the model's";
+        flatten_tensors(v, out, /*ints_as_tensors=*/true);
+        return;
+      }
+      for (size_t i = 0; i < items.size(); ++i) flatten_by_spec(items[i], spec.children[i], out, mismatch);
+      return;
+    }
+  }
+}
 
 VerifyPoint make_point(std::string label, std::map<std::string, int64_t> values,
                        VerifyCheck check = VerifyCheck::kValues) {
@@ -215,6 +253,7 @@ void check_values(const ir::ExportedProgram& program, const ir::ExportedProgram&
   std::vector<c10::IValue> eager_args;
   for (const c10::IValue& a : made.args) eager_args.push_back(a.isTensor() ? c10::IValue(a.toTensor().clone()) : a);
   std::vector<at::Tensor> want;
+  std::string structure;
   try {
     std::optional<torch::jit::Module> fresh;
     if (needs.fresh_copy) {
@@ -222,8 +261,8 @@ void check_values(const ir::ExportedProgram& program, const ir::ExportedProgram&
       fresh->eval();
     }
     const at::AutoGradMode grad_mode(needs.grad_mode && at::GradMode::is_enabled());
-    flatten_tensors((fresh ? *fresh : model.module).get_method(inputs.method)(eager_args), want,
-                    /*ints_as_tensors=*/true);
+    flatten_by_spec((fresh ? *fresh : model.module).get_method(inputs.method)(eager_args), program.out_spec, want,
+                    structure);
   } catch (const c10::Error& e) {
     c.skipped = true;
     c.note = first_line(std::string("the eager model fails at these sizes: ") + e.what_without_backtrace());
@@ -241,9 +280,12 @@ void check_values(const ir::ExportedProgram& program, const ir::ExportedProgram&
     c.note = std::string("a runtime assertion of the draft fails on these inputs: ") + e.what();
     return;
   }
-  c.ok = got.size() == want.size();
-  if (!c.ok) c.note = "the program returns " + std::to_string(got.size()) + " outputs, the model " +
-                      std::to_string(want.size());
+  c.ok = got.size() == want.size() && structure.empty();
+  if (!c.ok) {
+    c.note = !structure.empty() ? structure
+                                : "the program returns " + std::to_string(got.size()) + " outputs, the model " +
+                                      std::to_string(want.size());
+  }
   for (size_t i = 0; c.ok && i < got.size(); ++i) {
     if (got[i].sizes() != want[i].sizes()) {
       c.ok = false;

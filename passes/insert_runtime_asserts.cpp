@@ -166,6 +166,18 @@ bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& 
     }
   }
 
+  // Conditions already asserted (a second run of the pass adds nothing).
+  std::unordered_set<std::string> asserted;
+  for (const auto& np : graph.nodes()) {
+    if (np->kind() != ir::NodeKind::kCall || np->target() != "aten::_assert_scalar.default") continue;
+    for (const ir::NamedArg& a : np->inputs()) {
+      const auto* msg = std::get_if<std::string>(&a.value);
+      const std::string prefix = "Runtime assertion failed for expression ";
+      if (a.name != "assert_msg" || msg == nullptr || msg->rfind(prefix, 0) != 0) continue;
+      const auto end = msg->rfind(" on node '");
+      if (end != std::string::npos) asserted.insert(msg->substr(prefix.size(), end - prefix.size()));
+    }
+  }
   std::vector<ir::Node*> added;                                   // go to the front
   std::vector<std::pair<ir::Node*, std::vector<ir::Node*>>> later;  // go after a node
   std::vector<SymBool> done;
@@ -175,7 +187,7 @@ bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& 
       PTX_INTERNAL_CHECK(*k) << "runtime assert of a condition that is always false (" << guard.origin.str() << ")";
       continue;
     }
-    bool seen = false;
+    bool seen = asserted.count(cond.str()) > 0;
     for (const SymBool& d : done) seen = seen || d == cond;
     if (seen) continue;
     done.push_back(cond);
@@ -223,6 +235,27 @@ bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& 
     last_after[anchor] = nodes.back();
   }
   return true;
+}
+
+std::vector<shapes::Guard> lower_bound_guards(const ir::Graph& graph,
+                                             const std::map<std::string, shapes::Range>& ranges) {
+  std::map<int, SymExpr> symbols;  // by id: creation order
+  for (const ir::Value* p : graph.placeholders()) {
+    if (!p->has_meta()) continue;
+    for (const SymExpr& d : p->meta().sizes) {
+      for (const SymExpr& s : shapes::free_symbols(d)) symbols.emplace(s.symbol_id(), s);
+    }
+  }
+  std::vector<shapes::Guard> out;
+  for (const auto& [id, s] : symbols) {
+    auto it = ranges.find(s.str());
+    if (it == ranges.end() || it->second.min < 1 || it->second.min > 2) continue;
+    shapes::Guard g{SymBool(Rel::Ge, s, SymExpr(it->second.min)), {}};
+    g.origin.op = "range constraint";
+    g.origin.reason = "torch.export.load does not check lower bounds of 2 or less";
+    out.push_back(std::move(g));
+  }
+  return out;
 }
 
 }  // namespace ptx::passes

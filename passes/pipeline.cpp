@@ -10,6 +10,7 @@
 #include "ir/verify.h"
 #include "passes/eliminate_dead_code.h"
 #include "passes/insert_runtime_asserts.h"
+#include "passes/lower_script_overloads.h"
 #include "shapes/error.h"
 
 namespace ptx::passes {
@@ -22,6 +23,7 @@ struct PassEntry {
 
 const std::vector<PassEntry>& passes() {
   static const std::vector<PassEntry> kPasses = {
+      {"lower_script_overloads", [](ir::ExportedProgram& p, const PipelineOptions&) { return lower_script_overloads(*p.graph); }},
       {"eliminate_dead_code",
        [](ir::ExportedProgram& p, const PipelineOptions& o) {
          // Keep what makes the values the runtime assertions read (an item() used by nothing else).
@@ -32,7 +34,11 @@ const std::vector<PassEntry>& passes() {
          return eliminate_dead_code(*p.graph, keep);
        }},
       {"insert_runtime_asserts",
-       [](ir::ExportedProgram& p, const PipelineOptions& o) { return insert_runtime_asserts(*p.graph, o.runtime_asserts); }},
+       [](ir::ExportedProgram& p, const PipelineOptions& o) {
+         std::vector<shapes::Guard> guards = lower_bound_guards(*p.graph, p.range_constraints);
+         guards.insert(guards.end(), o.runtime_asserts.begin(), o.runtime_asserts.end());
+         return insert_runtime_asserts(*p.graph, guards);
+       }},
   };
   return kPasses;
 }

@@ -1,5 +1,6 @@
 // passes/pipeline.h: the passes that run on a traced program before it is serialized, in order:
 //
+//   lower_script_overloads   TorchScript-only overloads (aten::to.prim_Device, ...) as torch.export's ATen
 //   eliminate_dead_code      drop calls whose results nothing reads
 //   insert_runtime_asserts   guards to check at run time become _assert_scalar nodes
 //

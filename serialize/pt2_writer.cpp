@@ -246,24 +246,10 @@ class ProgramSerializer {
     }
   }
 
-  /// ir/ keeps no expression on SymBool values; the comparison that produced one gives it.
+  /// ir/ keeps no expression on SymBool values; the comparison that produced one gives it (or the
+  /// comparison under a torch.sym_not: the runtime assert of `a != b` is sym_not(a == b)).
   tx::SymBool sym_bool_of(const Value* v) const {
-    static const std::map<std::string, shapes::Rel> kRels = {
-        {"_operator.eq", shapes::Rel::Eq}, {"_operator.ne", shapes::Rel::Ne},
-        {"_operator.lt", shapes::Rel::Lt}, {"_operator.le", shapes::Rel::Le},
-        {"_operator.gt", shapes::Rel::Gt}, {"_operator.ge", shapes::Rel::Ge}};
-    const ir::Node* p = v->producer();
-    auto it = p ? kRels.find(p->target()) : kRels.end();
-    PTX_INTERNAL_CHECK(it != kRels.end() && p->inputs().size() == 2)
-        << "value " << v->name() << ": a SymBool must come from a comparison of SymInts";
-    auto operand = [&](const ir::NamedArg& a) -> shapes::SymExpr {
-      if (const auto* i = std::get_if<int64_t>(&a.value)) return *i;
-      const auto* pv = std::get_if<Value*>(&a.value);
-      PTX_INTERNAL_CHECK(pv && ((*pv)->type() == ValueType::kSymInt || (*pv)->type() == ValueType::kInt))
-          << "value " << v->name() << ": comparison operand is not a SymInt";
-      return (*pv)->sym();
-    };
-    const shapes::SymBool b(it->second, operand(p->inputs()[0]), operand(p->inputs()[1]));
+    const shapes::SymBool b = sym_bool_expr(v);
     tx::SymBool out;
     if (auto c = b.as_const()) {
       out.set_as_bool(*c);
@@ -273,6 +259,31 @@ class ProgramSerializer {
       out.set_as_expr(std::move(x));
     }
     return out;
+  }
+
+  shapes::SymBool sym_bool_expr(const Value* v) const {
+    static const std::map<std::string, shapes::Rel> kRels = {
+        {"_operator.eq", shapes::Rel::Eq}, {"_operator.ne", shapes::Rel::Ne},
+        {"_operator.lt", shapes::Rel::Lt}, {"_operator.le", shapes::Rel::Le},
+        {"_operator.gt", shapes::Rel::Gt}, {"_operator.ge", shapes::Rel::Ge}};
+    const ir::Node* p = v->producer();
+    if (p && p->target() == "torch.sym_not" && p->inputs().size() == 1) {
+      const auto* in = std::get_if<Value*>(&p->inputs()[0].value);
+      PTX_INTERNAL_CHECK(in && (*in)->type() == ValueType::kSymBool)
+          << "value " << v->name() << ": torch.sym_not of something other than a SymBool";
+      return sym_bool_expr(*in).negated();
+    }
+    auto it = p ? kRels.find(p->target()) : kRels.end();
+    PTX_INTERNAL_CHECK(it != kRels.end() && p->inputs().size() == 2)
+        << "value " << v->name() << ": a SymBool must come from a comparison of SymInts (or torch.sym_not of one)";
+    auto operand = [&](const ir::NamedArg& a) -> shapes::SymExpr {
+      if (const auto* i = std::get_if<int64_t>(&a.value)) return *i;
+      const auto* pv = std::get_if<Value*>(&a.value);
+      PTX_INTERNAL_CHECK(pv && ((*pv)->type() == ValueType::kSymInt || (*pv)->type() == ValueType::kInt))
+          << "value " << v->name() << ": comparison operand is not a SymInt";
+      return (*pv)->sym();
+    };
+    return shapes::SymBool(it->second, operand(p->inputs()[0]), operand(p->inputs()[1]));
   }
 
   /// serialize_input for an fx.Node argument.

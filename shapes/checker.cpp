@@ -1391,6 +1391,13 @@ nlohmann::json CheckResult::to_json() const {
                      {"counterexample", v.counterexample ? nlohmann::json(*v.counterexample) : nlohmann::json(nullptr)},
                      {"allowed_at_0", v.allowed_at_0},
                      {"allowed_at_1", v.allowed_at_1}};
+    // 0 or 1 inside the proven range where the guards fail: the artifact refuses them at run time
+    // (a runtime assert), so the range alone would overstate it. Present only when non-empty.
+    nlohmann::json excluded = nlohmann::json::array();
+    for (int64_t k : {0, 1}) {
+      if (v.proven.contains(k) && !(k == 0 ? v.allowed_at_0 : v.allowed_at_1)) excluded.push_back(k);
+    }
+    if (!excluded.empty()) s["excluded"] = excluded;
     s["guards"] = nlohmann::json::array();
     for (const Guard& g : v.guards) s["guards"].push_back(guard_json(g));
     s["violated"] = nlohmann::json::array();

@@ -176,6 +176,39 @@ bool Tracer::run_dict_op(jit::Node* n, const std::string& kind, const std::vecto
       }
     }
   }
+  // d[key] = value (a dict filled item by item, as torchvision's IntermediateLayerGetter does): the
+  // concrete dict is updated by the run, the symbolic one here (dicts are references: every holder
+  // of this value sees the new item).
+  if (kind == "aten::_set_item" && in.size() == 3 && in[0]->k == SV::K::kDict) {
+    run_concrete(n, in);
+    bool found = false;
+    for (auto& [key, value] : in[0]->dict) {
+      if (key == in[1]->iv) {
+        value = in[2];
+        found = true;
+      }
+    }
+    if (!found) in[0]->dict.emplace_back(in[1]->iv, in[2]);
+    return true;
+  }
+  // d.values() / d.items(): lists of the symbolic values (in insertion order, as the dict's).
+  if ((kind == "aten::values" || kind == "aten::items") && in.size() == 1 && in[0]->k == SV::K::kDict) {
+    const auto outs = run_concrete(n, in);
+    auto sv = from_concrete(outs[0]);
+    PTX_INTERNAL_CHECK(sv->elems && sv->elems->size() == in[0]->dict.size()) << kind << ": size differs from the dict's";
+    for (size_t i = 0; i < in[0]->dict.size(); ++i) {
+      const auto& [key, value] = in[0]->dict[i];
+      if (kind == "aten::values") {
+        (*sv->elems)[i] = value;
+      } else {
+        auto pair = from_concrete((*sv->elems)[i]->iv);
+        pair->elems = std::make_shared<std::vector<SVP>>(std::vector<SVP>{from_concrete(key), value});
+        (*sv->elems)[i] = pair;
+      }
+    }
+    set(n->output(), sv);
+    return true;
+  }
   return false;
 }
 

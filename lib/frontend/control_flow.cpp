@@ -147,11 +147,7 @@ void Tracer::run_node(jit::Node* n) {
         << (p.source.empty() ? std::string("model") : p.source)
         << ": the model raises an exception on the sample inputs: " << msg << called_from(n, "  ");
   }
-  if (kind == c10::prim::SetAttr) {
-    PTX_USER_FAIL(ExitCode::kExportFailed, "E_SETATTR")
-        << why(n, "").source << ": assigning a module attribute (" << n->s(c10::attr::name)
-        << ") is not supported yet";
-  }
+  if (kind == c10::prim::SetAttr) return run_set_attr(n);
   if (kind == c10::aten::warn) return;  // warnings on the sample do not change the graph
   if (kind.is_aten() && n->maybeSchema() != nullptr) {
     const c10::FunctionSchema& schema = n->schema();
@@ -227,12 +223,53 @@ void Tracer::run_loop(jit::Node* n) {
   for (size_t i = 0; i < n->outputs().size(); ++i) set(n->output(i), carried[i]);
 }
 
+// Note [Attributes assigned in forward]
+// ~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~
+// `self.corr_pyramid = [...]` inside forward (torchvision's RAFT) is a value handed from one method
+// to another within the call: the assignment records the value under the attribute's path and later
+// reads of that path in the same call get it (lists stay shared: an append after the assignment is
+// seen). The loaded module itself is not changed. An attribute read before it is assigned would
+// carry state from one call to the next, which the exported program cannot hold (torch.export wants
+// such state registered as a buffer): that is an export error, as is assigning a parameter or
+// buffer (a buffer is updated in place, `self.buf.copy_(x)`, which ptexport exports as a mutation).
+void Tracer::run_set_attr(jit::Node* n) {
+  const SVP obj = get(n->input(0));
+  const SVP value = get(n->input(1));
+  const std::string name = n->s(c10::attr::name);
+  const std::string path = obj->path.empty() ? name : obj->path + "." + name;
+  const shapes::Provenance p = why(n, "");
+  const std::string where = (p.source.empty() ? std::string("model") : p.source) + ": ";
+  const std::string line = (p.code.empty() ? "" : "\n    " + p.code) + called_from(n, "  ");
+  PTX_USER_CHECK(obj->iv.isObject() && (!obj->path.empty() || obj->iv.toObjectRef().type() ==
+                                                                      model_.module._ivalue()->type()),
+                 ExitCode::kExportFailed, "E_SETATTR")
+      << where << "assigning attribute '" << name << "' of an object that is not one of the model's modules is "
+      << "not supported" << line;
+  PTX_USER_CHECK(state_.count(path) == 0, ExitCode::kExportFailed, "E_SETATTR")
+      << where << "forward assigns the parameter or buffer '" << path << "'; update it in place instead "
+      << "(self." << name << ".copy_(...)), which is exported as a buffer mutation" << line;
+  auto read = read_first_.find(path);
+  PTX_USER_CHECK(read == read_first_.end() || assigned_.count(path) > 0, ExitCode::kExportFailed, "E_SETATTR")
+      << where << "forward assigns the module attribute '" << path << "' after reading it (at " << read->second
+      << "): it carries state from one call to the next, which an exported program cannot hold; register it "
+      << "as a buffer and update it in place" << line;
+  assigned_[path] = value;
+}
+
 void Tracer::run_get_attr(jit::Node* n) {
   const SVP obj = get(n->input(0));
   const std::string name = n->s(c10::attr::name);
   PTX_INTERNAL_CHECK(obj->iv.isObject()) << "GetAttr on a non-object";
-  const c10::IValue v = obj->iv.toObjectRef().getAttr(name);
   const std::string path = obj->path.empty() ? name : obj->path + "." + name;
+  if (auto it = assigned_.find(path); it != assigned_.end()) {
+    set(n->output(), it->second);
+    return;
+  }
+  if (!read_first_.count(path)) {
+    const shapes::Provenance p = why(n, "");
+    read_first_[path] = p.source.empty() ? std::string("an unknown line") : p.source;
+  }
+  const c10::IValue v = obj->iv.toObjectRef().getAttr(name);
   if (v.isTensor()) {
     auto it = state_.find(path);
     if (it != state_.end()) {

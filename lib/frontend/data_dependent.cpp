@@ -79,10 +79,16 @@ bool Tracer::run_check(jit::Node* n, const SVP& c) {
   if (raising < 0) return false;
   const bool value = c->iv.toBool();
   if (value == (raising == 0)) return false;  // raises on the sample: the model's own error
+  // The message: a constant, or an f-string whose aten::format did not run (the branch was not
+  // taken), of which the template is kept (`Expected more than 1 spatial element ..., got {}`).
   std::string message;
   if (!raise->inputs().empty()) {
-    const SVP m = get(raise->input(0));
-    if (m->iv.isString()) message = m->iv.toStringRef();
+    jit::Value* m = raise->input(0);
+    if (m->node()->kind() == c10::aten::format && m->node()->owningBlock() == raise->owningBlock()) {
+      m = m->node()->input(0);
+    }
+    const std::optional<c10::IValue> iv = jit::toIValue(m);
+    if (iv && iv->isString()) message = iv->toStringRef();
   }
   const SymBool must = raising == 1 ? *c->cond : c->cond->negated();
   env_.check(must, why(n, "a check (assert or torch._check)"), message);

@@ -89,7 +89,18 @@ shapes::Provenance Tracer::why(jit::Node* n, const std::string& reason) const {
   p.op = n->kind().toQualString();
   // The innermost line: the one in the (sub)module's own code that calls the op; the call chain
   // that leads there is in the node's stack trace (set_meta) and in called_from().
-  const jit::SourceRange& user = n->sourceRange();
+  // TorchScript's importer gives prim::GetAttr / SetAttr no source range: the line is the one of the
+  // node that uses the attribute (next) or computes the value assigned (previous), in the same block.
+  const jit::Node* at = n;
+  const bool use_follows = n->kind() == c10::prim::GetAttr;
+  for (int i = 0; i < 4 && at != nullptr && line_of(at->sourceRange()).empty(); ++i) {
+    const jit::Node* step = use_follows ? at->next() : at->prev();
+    at = step != nullptr && step->owningBlock() == n->owningBlock() && step->kind() != c10::prim::Param &&
+                 step->kind() != c10::prim::Return
+             ? step
+             : nullptr;
+  }
+  const jit::SourceRange& user = (at != nullptr ? at : n)->sourceRange();
   p.source = line_of(user);
   p.code = code_of(user);
   p.reason = reason;

@@ -2,6 +2,8 @@
 // int arithmetic and comparisons, prim::NumToTensor / aten::Int pairs of traced models), and the
 // specialization of symbolic values that an op evaluates only on the sample. See
 // lib/frontend/tracer.h.
+#include <cmath>
+#include <map>
 #include <set>
 
 #include "lib/frontend/tracer.h"
@@ -147,6 +149,7 @@ bool Tracer::run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const
     return true;
   }
   if (in.size() == 2 && is_int(0) && is_int(1) && run_int_binary(n, in, outs)) return true;
+  if (in.size() == 2 && (is_int(0) || is_int(1)) && run_int_float_compare(n, in, outs)) return true;
   if (op_name == "aten::neg" && is_int(0)) return int_result(n, outs, -in[0]->sym);
   if (op_name == "aten::__not__" && in.size() == 1 && in[0]->cond) {
     auto sv = from_concrete(outs[0]);
@@ -212,6 +215,35 @@ bool Tracer::run_int_binary(jit::Node* n, const std::vector<SVP>& in, const std:
   if (op_name == "aten::le") return bool_result(n, outs, shapes::sym_le(a, b));
   if (op_name == "aten::gt") return bool_result(n, outs, shapes::sym_gt(a, b));
   if (op_name == "aten::ge") return bool_result(n, outs, shapes::sym_ge(a, b));
+  return false;
+}
+
+/// An int compared with a float that the trace holds as a constant (TorchScript's `2 ** k` is a
+/// float: RAFT's `fmap_size < 2 * 2 ** (levels - 1)`): for an integer a, a < c is a < ceil(c),
+/// a <= c is a <= floor(c), a > c is a > floor(c), a >= c is a >= ceil(c), a == c needs c integral.
+/// False for other ops and for a float read from data.
+bool Tracer::run_int_float_compare(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs) {
+  const bool int_left = in[0]->k == SV::K::kInt;
+  const SVP& f = in[int_left ? 1 : 0];
+  if (f->k != SV::K::kFloat || !f->iv.isDouble() || !f->data_dep.empty() || !in[int_left ? 0 : 1]->data_dep.empty()) {
+    return false;
+  }
+  const double c = f->iv.toDouble();
+  if (!std::isfinite(c) || std::abs(c) > 1e15) return false;
+  const SymExpr a = in[int_left ? 0 : 1]->sym;
+  const auto lo = static_cast<int64_t>(std::floor(c)), hi = static_cast<int64_t>(std::ceil(c));
+  std::string op = n->kind().toQualString();
+  if (!int_left) {  // c < a is a > c
+    static const std::map<std::string, std::string> kFlip = {
+        {"aten::lt", "aten::gt"}, {"aten::le", "aten::ge"}, {"aten::gt", "aten::lt"}, {"aten::ge", "aten::le"}};
+    if (auto it = kFlip.find(op); it != kFlip.end()) op = it->second;
+  }
+  if (op == "aten::lt") return bool_result(n, outs, shapes::sym_lt(a, SymExpr(hi)));
+  if (op == "aten::le") return bool_result(n, outs, shapes::sym_le(a, SymExpr(lo)));
+  if (op == "aten::gt") return bool_result(n, outs, shapes::sym_gt(a, SymExpr(lo)));
+  if (op == "aten::ge") return bool_result(n, outs, shapes::sym_ge(a, SymExpr(hi)));
+  if (op == "aten::eq" && lo == hi) return bool_result(n, outs, shapes::sym_eq(a, SymExpr(lo)));
+  if (op == "aten::ne" && lo == hi) return bool_result(n, outs, shapes::sym_ne(a, SymExpr(lo)));
   return false;
 }
 

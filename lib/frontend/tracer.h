@@ -167,6 +167,7 @@ class Tracer {
   void run_if(jit::Node* n);
   void run_loop(jit::Node* n);
   void run_get_attr(jit::Node* n);
+  void run_set_attr(jit::Node* n);
   std::vector<c10::IValue> run_concrete(jit::Node* n, const std::vector<SVP>& in);
 
   // aten.cpp: ATen calls
@@ -191,6 +192,7 @@ class Tracer {
   bool run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);
   bool run_size_query(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);
   bool run_int_binary(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);
+  bool run_int_float_compare(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);
   bool int_result(jit::Node* n, const std::vector<c10::IValue>& outs, SymExpr e);
   bool bool_result(jit::Node* n, const std::vector<c10::IValue>& outs, SymBool b);
   /// Guards every symbolic int and bool in `s` (recursively in lists and tuples) to its sample value.
@@ -237,6 +239,12 @@ class Tracer {
 
   std::unordered_map<jit::Value*, SVP> vals_;
   std::map<std::string, std::shared_ptr<TensorCell>> state_;  // by FQN
+  /// Module attributes assigned during the call (`self.x = ...`, prim::SetAttr), by attribute path:
+  /// later reads in the same call get the value (Note [Attributes assigned in forward]).
+  std::map<std::string, SVP> assigned_;
+  /// Attribute paths read before any assignment in this call (an assignment to one of them would
+  /// carry state from one call to the next).
+  std::map<std::string, std::string> read_first_;  // path -> where it was read
   std::vector<std::shared_ptr<TensorCell>> input_cells_;
   std::map<std::string, SymExpr> symbols_by_name_;
   // Symbols as sym_size / _operator nodes, read off the input placeholders' dims.

@@ -2,6 +2,7 @@
 // read as ints and decisions, passed to the IR as arguments and to the shape rules. See
 // lib/frontend/tracer.h.
 #include <algorithm>
+#include <sstream>
 
 #include "lib/frontend/tracer.h"
 #include "lib/torch_convert.h"
@@ -64,7 +65,10 @@ SVP Tracer::get(jit::Value* v) {
     vals_[v] = s;
     return s;
   }
-  PTX_INTERNAL_CHECK(false) << "value %" << v->debugName() << " used before it was computed";
+  std::ostringstream made_at;
+  v->node()->sourceRange().highlight(made_at);
+  PTX_INTERNAL_CHECK(false) << "value %" << v->debugName() << " (made by " << v->node()->kind().toQualString()
+                            << ") used before it was computed\n" << made_at.str();
 }
 
 std::vector<SVP> Tracer::elements(const SVP& s) {

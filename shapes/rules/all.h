@@ -62,6 +62,7 @@ Shapes tile(RuleContext& ctx, Args args);
 // cat_stack.cpp
 Shapes cat(RuleContext& ctx, Args args);
 Shapes stack(RuleContext& ctx, Args args);
+Shapes meshgrid(RuleContext& ctx, Args args);
 Shapes split(RuleContext& ctx, Args args);  // split.Tensor, split.sizes, split_with_sizes
 Shapes chunk(RuleContext& ctx, Args args);
 Shapes unbind(RuleContext& ctx, Args args);
@@ -69,6 +70,7 @@ Shapes unbind(RuleContext& ctx, Args args);
 Shapes slice(RuleContext& ctx, Args args);
 Shapes select(RuleContext& ctx, Args args);
 Shapes narrow(RuleContext& ctx, Args args);
+Shapes diff(RuleContext& ctx, Args args);
 Shapes pad(RuleContext& ctx, Args args);  // pad, constant_pad_nd
 // indexing.cpp
 Shapes index_select(RuleContext& ctx, Args args);
@@ -87,12 +89,14 @@ Shapes sort(RuleContext& ctx, Args args);  // sort, and argsort via same_as_self
 // resample.cpp
 Shapes upsample(RuleContext& ctx, Args args);
 Shapes pixel_shuffle(RuleContext& ctx, Args args);  // pixel_shuffle, pixel_unshuffle
+Shapes grid_sampler(RuleContext& ctx, Args args);  // grid_sampler, grid_sampler_2d, grid_sampler_3d
 // factories.cpp
 Shapes factory(RuleContext& ctx, Args args);      // zeros, ones, empty, full, rand, randn
 Shapes new_factory(RuleContext& ctx, Args args);  // new_zeros, new_ones, new_empty, new_full
 Shapes tensor_data(RuleContext& ctx, Args args);  // tensor, scalar_tensor
 Shapes arange(RuleContext& ctx, Args args);
 Shapes eye(RuleContext& ctx, Args args);
+Shapes linspace(RuleContext& ctx, Args args);
 // attention.cpp
 Shapes sdpa(RuleContext& ctx, Args args);
 RuleResult native_mha(RuleContext& ctx, Args args);

@@ -73,6 +73,25 @@ Shapes stack(RuleContext& ctx, Args args) {
   return {out};
 }
 
+// meshgrid(tensors) / meshgrid.indexing(tensors, indexing): each input 0-d or 1-d; every output has
+// the sizes of the inputs in order ("ij", the default), the first two swapped for "xy".
+Shapes meshgrid(RuleContext&, Args args) {
+  const std::vector<SymShape> ts = tensors_of(args, 0);
+  if (ts.empty()) fail("torch.meshgrid: Expected at least one tensor");
+  std::string indexing = "ij";
+  if (has(args, 1) && args[1].kind == RuleArg::Kind::kString) indexing = args[1].s;
+  if (indexing != "ij" && indexing != "xy") {
+    fail("torch.meshgrid: indexing must be one of \"xy\" or \"ij\", but received: " + indexing);
+  }
+  SymShape grid;
+  for (const SymShape& t : ts) {
+    if (t.size() > 1) fail("torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: " + str(t));
+    grid.push_back(t.empty() ? SymExpr(1) : t[0]);
+  }
+  if (indexing == "xy" && grid.size() >= 2) std::swap(grid[0], grid[1]);
+  return Shapes(ts.size(), grid);
+}
+
 namespace {
 /// ATen split(self, split_size, dim): max(ceil(n / split_size), 1) pieces, the last one smaller.
 Shapes split_by_size(RuleContext& ctx, const SymShape& x, int64_t dim, SymExpr split_size) {

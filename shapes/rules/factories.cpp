@@ -1,5 +1,5 @@
 // shapes/rules/factories.cpp: tensors made from sizes or values: zeros/ones/empty/full/rand/randn,
-// new_* (size argument), *_like (self's shape), tensor/scalar_tensor, arange, eye.
+// new_* (size argument), *_like (self's shape), tensor/scalar_tensor, arange, linspace, eye.
 #include <cmath>
 #include <string>
 #include <vector>
@@ -86,6 +86,13 @@ Shapes arange(RuleContext& ctx, Args args) {
   require(ctx, sym_le(end, start), "arange: end must not be above start",
           "arange: upper bound and larger bound inconsistent with step sign");
   return {{ceil_div(start - end, -step)}};
+}
+
+// linspace(start, end, steps, ...): steps elements (ATen: steps must be non-negative).
+Shapes linspace(RuleContext& ctx, Args args) {
+  const SymExpr steps = int_arg(args, 2, "steps");
+  require(ctx, sym_ge(steps, 0), "linspace: steps must be non-negative", "number of steps must be non-negative");
+  return {{steps}};
 }
 
 // eye(n) / eye.m(n, m).

@@ -1,5 +1,5 @@
 // shapes/rules/resample.cpp: upsampling (nearest, bilinear, bicubic, ...) by output size or scale,
-// pixel_shuffle / pixel_unshuffle.
+// pixel_shuffle / pixel_unshuffle, grid_sampler.
 //
 // A scale factor multiplies a symbolic size exactly only when it is a dyadic rational p / 2^k
 // (2.0, 0.5, 1.5, ...): ATen computes floor(size * scale) in double, which then equals
@@ -109,6 +109,28 @@ Shapes pixel_shuffle(RuleContext& ctx, Args args) {
   out[c] = floor_div(x[c], r * r);
   out[h] = x[h] * r;
   out[w] = x[w] * r;
+  return {out};
+}
+
+// grid_sampler(input, grid, interpolation_mode, padding_mode, align_corners) (and _2d / _3d):
+// input [N, C, H, W] sampled at grid [N, Ho, Wo, 2] gives [N, C, Ho, Wo]; 5-D input with grid
+// [N, Do, Ho, Wo, 3] gives [N, C, Do, Ho, Wo]. The batch sizes must agree.
+Shapes grid_sampler(RuleContext& ctx, Args args) {
+  const SymShape& x = tensor(args, 0, "input");
+  const SymShape& g = tensor(args, 1, "grid");
+  if (x.size() != 4 && x.size() != 5) fail("grid_sampler(): expected 4D or 5D input, but got input with sizes " + str(x));
+  if (g.size() != x.size()) {
+    fail("grid_sampler(): expected grid to have the same number of dimensions as input, but got " + str(g));
+  }
+  const int64_t spatial = static_cast<int64_t>(x.size()) - 2;
+  if (g.back().as_const() != spatial) {
+    fail("grid_sampler(): expected grid to have size " + std::to_string(spatial) + " in last dimension, but got grid with sizes " + str(g));
+  }
+  require_eq(ctx, x[0], g[0], "grid_sampler: input and grid batch sizes must match",
+             "grid_sampler(): expected grid and input to have same batch size, but got input with sizes " + str(x) +
+                 " and grid with sizes " + str(g));
+  SymShape out{x[0], x[1]};
+  out.insert(out.end(), g.begin() + 1, g.end() - 1);
   return {out};
 }
 

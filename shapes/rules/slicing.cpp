@@ -131,6 +131,33 @@ Shapes narrow(RuleContext& ctx, Args args) {
   return {x};
 }
 
+// diff(self, n=1, dim=-1, prepend=None, append=None): prepend and append are joined to self along
+// dim (the other dims must match), then n differences shorten it by n; ATen requires n >= 0 and
+// gives an empty dim when n exceeds the joined length, which the guard keeps out of the graph.
+Shapes diff(RuleContext& ctx, Args args) {
+  SymShape x = tensor(args, 0, "self");
+  if (x.empty()) fail("diff expects input to be at least one-dimensional");
+  const int64_t n = opt_const_int(ctx, args, 1, "n").value_or(1);
+  if (n < 0) fail("order must be non-negative but got " + std::to_string(n));
+  const int64_t dim = wrap_dim(opt_const_int(ctx, args, 2, "dim").value_or(-1), rank(x));
+  SymExpr len = x[static_cast<size_t>(dim)];
+  for (size_t i : {size_t{3}, size_t{4}}) {
+    const std::optional<SymShape> extra = opt_tensor(args, i, i == 3 ? "prepend" : "append");
+    if (!extra) continue;
+    if (extra->size() != x.size()) fail("diff expects prepend or append to be the same dimension as input");
+    for (size_t d = 0; d < x.size(); ++d) {
+      if (static_cast<int64_t>(d) == dim) continue;
+      require(ctx, sym_eq((*extra)[d], x[d]), "diff: prepend/append must match the input outside dim",
+              "diff: sizes of prepend or append must match the input outside dim");
+    }
+    len = len + (*extra)[static_cast<size_t>(dim)];
+  }
+  require(ctx, sym_ge(len, n), "diff: the order must not exceed the length along dim",
+          "diff: order exceeds the length along dim");
+  x[static_cast<size_t>(dim)] = len - n;
+  return {x};
+}
+
 // pad(self, pad, mode="constant", value=None) and constant_pad_nd(self, pad, value): pad holds
 // (left, right) pairs from the last dim backwards; each padded size is n + left + right, and for
 // constant mode must be >= 0 (negative pads crop). reflect needs pad < n, circular pad <= n.

@@ -52,7 +52,8 @@ def run(*args, env=None, cwd=None, conformance=True) -> subprocess.CompletedProc
 COMMANDS = ("export", "check", "inspect", "run", "verify", "help")
 # Options of export that take a value (the others are flags).
 VALUE_OPTIONS = {"-o", "--output", "--dynamic", "--report", "--atol", "--rtol", "--solver-timeout",
-                 "--color", "--verify-elements", "--log-file", "--log-level", "--verify", "--verify-budget"}
+                 "--color", "--verify-elements", "--log-file", "--log-level", "--verify", "--verify-budget",
+                 "--method"}
 
 
 def check_written_artifact(args: list[str], cwd=None):
@@ -62,13 +63,15 @@ def check_written_artifact(args: list[str], cwd=None):
     Every artifact the CLI tests write is checked this way (the project's rule)."""
     if not args or args[0] in COMMANDS[1:] or args[0].startswith("-"):
         return
-    positional, out, dynamic = [], None, False
+    positional, out, dynamic, method = [], None, False, None
     i = 1 if args[0] == "export" else 0
     while i < len(args):
         a = args[i]
         if a in VALUE_OPTIONS:
             if a in ("-o", "--output"):
                 out = args[i + 1]
+            if a == "--method":
+                method = args[i + 1]
             dynamic |= a == "--dynamic"
             i += 2
             continue
@@ -91,7 +94,7 @@ def check_written_artifact(args: list[str], cwd=None):
     import sys
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
     import conformance
-    conformance.check_artifact(out, model, inputs, None, check_out_of_range=not dynamic)
+    conformance.check_artifact(out, model, inputs, None, check_out_of_range=not dynamic, method=method)
 
 
 def describe(r: subprocess.CompletedProcess) -> str:

@@ -77,7 +77,11 @@ class Streams(unittest.TestCase):
         doc = one_json_document(run("inspect", ARTIFACT, "--json").stdout)
         [sym] = doc["symbols"]
         self.assertEqual((sym["min"], sym["max"], sym["used_by"]), (1, 1024, ["x.0"]))
-        self.assertEqual(doc["op_histogram"], {"aten::linear.default": 3, "aten::relu.default": 2})
+        # the linears and relus, and the runtime assert of the batch's lower bound 1 (which
+        # torch.export.load's input check skips): sym_size, ge, _assert_scalar
+        self.assertEqual(doc["op_histogram"], {"aten::linear.default": 3, "aten::relu.default": 2,
+                                               "aten::sym_size.int": 1, "_operator.ge": 1,
+                                               "aten::_assert_scalar.default": 1})
         self.assertEqual([i["name"] for i in doc["inputs"] if i["kind"] == "user_input"], ["x"])
         self.assertIn("ExportedProgram:", doc["graph"])
         self.assertNotIn("ExportedProgram:", run("inspect", ARTIFACT, "--no-graph").stdout)

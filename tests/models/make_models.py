@@ -4,8 +4,10 @@
 
 A plain run builds the "default" group (what ctest's make_models fixture builds: the small shape
 modules, MLP, transformer encoder, RNNs, resnet18 and the shrunk big architectures, ~35 models);
---all adds the "zoo" (full-size torchvision models and their traced variants, about 2 minutes);
---group zoo builds the zoo alone (ctest's make_zoo_models fixture, for tests/e2e/test_export_zoo.py);
+--all adds the "zoo" (full-size torchvision models and their traced variants, about 2 minutes) and the
+"families" (segmentation, speech, text, video, optical flow, detection: tests/models/families.py);
+--group zoo builds the zoo alone (ctest's make_zoo_models fixture, for tests/e2e/test_export_zoo.py),
+--group families the families (make_family_models, for tests/e2e/test_export_families.py);
 --only builds any named models. Names: BASE for the torch.jit.script'ed model, BASE_traced for
 torch.jit.trace (where tracing is possible); --list prints name, kind, group, dynamic symbols.
 
@@ -36,8 +38,6 @@ import os
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
-from typing import Callable
 
 import torch
 import torch.nn as nn
@@ -46,6 +46,8 @@ import torch.nn.functional as F
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import conformance  # noqa: E402  (load_inputs: the python reading of inputs.json)
+import families  # noqa: E402  (the "families" group: segmentation, speech, text, video, flow, detection)
+from model_spec import Spec, T, seeded as _seeded  # noqa: E402
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,43 +220,6 @@ class LSTMWrap(nn.Module):
 # ---------------------------------------------------------------------------------------------
 # Specs
 
-@dataclass
-class Spec:
-    base: str
-    build: Callable[[], nn.Module]
-    args: list                      # inputs.json arg objects (with "name")
-    dims: dict                      # symbol -> [min, max]
-    sizes: list                     # symbol values to try
-    kwargs: dict = field(default_factory=dict)
-    kinds: tuple = ("scripted", "traced")
-    method: str = "forward"         # method of the scripted archive
-    script_target: str | None = None  # "inner": script build().<attr> instead of the module
-    shrunk: str | None = None
-    notes: str = ""
-    atol: float = 1e-4
-    traced_static: tuple = ()       # symbols that tracing freezes: static in the traced variant
-    group: str = "default"          # "default": built by a plain run (ctest); "zoo": with --all or --only
-    torch_export: str | None = None  # what torch.export 2.14 says about the python module with these dims
-    traced_group: str | None = None  # group of the traced variant (default: group)
-
-
-def T(shape, dims=None, dtype="float32", data=None, name=None):
-    d = {"dtype": dtype, "shape": list(shape), "dims": list(dims) if dims else [None] * len(shape)}
-    if name:
-        d = {"name": name, **d}
-    d["data"] = data or ({"random": {"dist": "normal", "seed": 0}} if dtype.startswith("float")
-                         else {"random": {"dist": "int", "low": 0, "high": 10, "seed": 0}})
-    return d
-
-
-def _seeded(fn, seed=0):
-    def build():
-        torch.manual_seed(seed)
-        m = fn()
-        return m.eval()
-    return build
-
-
 def _tv(name, **kw):
     def f():
         import torchvision
@@ -424,6 +389,7 @@ def _specs() -> dict[str, Spec]:
         _conv_spec("squeezenet1_1", _tv("squeezenet1_1"), torch_export="fails on h, w in [32, 224], [33, 224] and [64, 224]: parity guards of the ceil_mode max pools (2*((((h - 3) // 2 - 1) // 2 - 1) // 2) < 1 + (((h - 3) // 2 - 1) // 2)), no suggested fix", group="zoo"),
         _conv_spec("mnasnet0_5", _tv("mnasnet0_5"), torch_export="fails on h, w in [32, 224]: guard (h - 1) // 32 + 1 != 1 (the last feature map must not be 1x1), no suggested fix; exports with h, w in [33, 224]", group="zoo"),
     ]
+    s += families.specs()
     out = {}
     for spec in s:
         for kind in spec.kinds:
@@ -585,7 +551,7 @@ def make(name: str, out: str, script_hash: str) -> str:
 
 def _script_hash() -> str:
     h = hashlib.sha256()
-    for f in (__file__, conformance.__file__):
+    for f in (__file__, conformance.__file__, families.__file__, sys.modules[Spec.__module__].__file__):
         with open(f, "rb") as fh:
             h.update(fh.read())
     h.update(torch.__version__.encode())
@@ -607,7 +573,7 @@ def main(argv=None) -> int:
     p.add_argument("--out", default=os.path.join(HERE, "out"))
     p.add_argument("--only", default="", help="NAME[,NAME]: build these models only")
     p.add_argument("--all", action="store_true", help="also build the full-size torchvision zoo")
-    p.add_argument("--group", choices=("default", "zoo"), help="build this group only")
+    p.add_argument("--group", choices=("default", "zoo", "families"), help="build this group only")
     p.add_argument("--list", action="store_true", help="list model names and exit")
     p.add_argument("--force", action="store_true", help="rebuild even when up to date")
     a = p.parse_args(argv)

@@ -30,7 +30,8 @@ Range constraints: {s0: VR[2, int_oo]}
 }
 
 TEST_CASE("the pipeline runs its passes in order and prints after one", "[passes][pipeline]") {
-  CHECK(passes::pipeline_pass_names() == std::vector<std::string>{"eliminate_dead_code", "insert_runtime_asserts"});
+  CHECK(passes::pipeline_pass_names() ==
+        std::vector<std::string>{"lower_script_overloads", "eliminate_dead_code", "insert_runtime_asserts"});
   auto p = ir::parse_program(kProgram);
   const shapes::SymExpr s0 = p->graph->placeholders()[0]->meta().sizes[0];
   std::ostringstream printed;
@@ -39,11 +40,13 @@ TEST_CASE("the pipeline runs its passes in order and prints after one", "[passes
   opts.print_after = "eliminate_dead_code";
   opts.print_to = &printed;
   const auto runs = passes::run_pipeline(*p, opts);
-  REQUIRE(runs.size() == 2);
-  CHECK(runs[0].name == "eliminate_dead_code");
-  CHECK(runs[0].changed);
-  CHECK(runs[1].name == "insert_runtime_asserts");
+  REQUIRE(runs.size() == 3);
+  CHECK(runs[0].name == "lower_script_overloads");
+  CHECK_FALSE(runs[0].changed);
+  CHECK(runs[1].name == "eliminate_dead_code");
   CHECK(runs[1].changed);
+  CHECK(runs[2].name == "insert_runtime_asserts");
+  CHECK(runs[2].changed);
   // Printed after DCE: no `dead`, no assert yet.
   CHECK(printed.str().rfind("# after eliminate_dead_code\nExportedProgram:\n", 0) == 0);
   CHECK_THAT(printed.str(), !ContainsSubstring("dead:"));
@@ -52,9 +55,12 @@ TEST_CASE("the pipeline runs its passes in order and prints after one", "[passes
   const std::string final_text = ir::to_string(*p);
   CHECK_THAT(final_text, ContainsSubstring("torch.ops.aten._assert_scalar.default(eq, \"Runtime assertion failed for "
                                            "expression Eq(Mod(s0, 4), 0) on node 'eq'\")"));
-  const auto again = passes::run_pipeline(*p, {});
+  // The range's lower bound 2, which torch.export.load's input check skips, is asserted too.
+  CHECK_THAT(final_text, ContainsSubstring("expression s0 >= 2 on node"));
+  const auto again = passes::run_pipeline(*p, opts);
   CHECK_FALSE(again[0].changed);
   CHECK_FALSE(again[1].changed);
+  CHECK_FALSE(again[2].changed);
   CHECK(ir::to_string(*p) == final_text);
 }
 
@@ -77,12 +83,15 @@ TEST_CASE("print_after names a pass or all", "[passes][pipeline]") {
     FAIL("no error");
   } catch (const UserError& e) {
     CHECK(e.code() == ExitCode::kUsage);
-    CHECK_THAT(e.what(), ContainsSubstring("no pass named 'nope' (passes: eliminate_dead_code, insert_runtime_asserts, all)"));
+    CHECK_THAT(e.what(), ContainsSubstring("no pass named 'nope' (passes: lower_script_overloads, eliminate_dead_code, "
+                                                 "insert_runtime_asserts, all)"));
   }
   std::ostringstream printed;
   opts.print_after = "all";
   opts.print_to = &printed;
   passes::run_pipeline(*p, opts);
+  CHECK_THAT(printed.str(), ContainsSubstring("# after lower_script_overloads (unchanged)\n"));
   CHECK_THAT(printed.str(), ContainsSubstring("# after eliminate_dead_code\n"));
-  CHECK_THAT(printed.str(), ContainsSubstring("# after insert_runtime_asserts (unchanged)\n"));
+  // s0 >= 2 (the range's lower bound, which torch.export.load does not check) is asserted.
+  CHECK_THAT(printed.str(), ContainsSubstring("# after insert_runtime_asserts\n"));
 }

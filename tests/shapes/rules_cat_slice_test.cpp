@@ -96,6 +96,10 @@ TEST_CASE("select checks the index, narrow its window", "[shapes][rules][slice]"
   CHECK(h.run("aten::select", {T({s0, 4}), I(0), I(2)}, "int").shapes == std::vector<SymShape>{{4}});
   CHECK(h.conds() == std::vector<SymBool>{sym_lt(2, s0)});
   CHECK(h.run("aten::narrow", {T({s0, 8}), I(1), I(2), I(3)}).shapes == std::vector<SymShape>{{s0, 3}});
+  // diff: n differences along dim after joining prepend/append (GPT-2's position ids: [s0, s1] with a
+  // [s0, 1] prepend gives s1 differences)
+  CHECK(h.run("aten::diff", {T({s0, s1}), I(1), I(-1), T({s0, 1}), N()}).shapes == std::vector<SymShape>{{s0, s1}});
+  CHECK(h.run("aten::diff", {T({s0, 8}), I(2), I(1), N(), N()}).shapes == std::vector<SymShape>{{s0, 6}});
   CHECK(h.run("aten::select", {T({s0, 4}), I(1), I(4)}, "int").error ==
         "select(): index 4 out of range for tensor of size 4 at dimension 1");
 }

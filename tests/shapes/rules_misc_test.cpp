@@ -39,7 +39,35 @@ TEST_CASE("factories", "[shapes][rules][factory]") {
         std::vector<SymShape>{{ceil_div(s1 - 1, 3)}});
   CHECK(h.run("aten::arange", {F(0.0), F(1.0), F(0.25), N(), N(), N(), N()}, "start_step").shapes ==
         std::vector<SymShape>{{4}});
+  // linspace(-4, 4, 9) (RAFT's neighbourhood offsets): 9 points
+  CHECK(h.run("aten::linspace", {F(-4.0), F(4.0), I(9), N(), N(), N(), N()}).shapes == std::vector<SymShape>{{9}});
+  CHECK(h.run("aten::linspace", {F(0.0), F(1.0), I(s0), N(), N(), N(), N()}).shapes == std::vector<SymShape>{{s0}});
   CHECK(h.guards().empty());
+}
+
+TEST_CASE("meshgrid and grid_sampler", "[shapes][rules][factory]") {
+  Harness h;
+  SymExpr b = h.sym(2), s1 = h.sym(3), s2 = h.sym(8), c = h.sym(2);
+  // meshgrid: every output [len(a), len(b)] ("ij", the default), [len(b), len(a)] for "xy"; a 0-d input counts 1
+  CHECK(h.run("aten::meshgrid", {TL({SymShape{s1}, SymShape{s2}}), S("ij")}, "indexing").shapes ==
+        std::vector<SymShape>{{s1, s2}, {s1, s2}});
+  CHECK(h.run("aten::meshgrid", {TL({SymShape{s1}, SymShape{s2}, SymShape{}}), S("xy")}, "indexing").shapes ==
+        std::vector<SymShape>{{s2, s1, 1}, {s2, s1, 1}, {s2, s1, 1}});
+  CHECK(h.run("aten::meshgrid", {TL({SymShape{s1}, SymShape{4}})}).shapes == std::vector<SymShape>{{s1, 4}, {s1, 4}});
+  CHECK(h.run("aten::meshgrid", {TL({SymShape{s1, 2}})}).error ==
+        "torch.meshgrid: Expected 0D or 1D tensor in the tensor list but got: [s1, 2]");
+  // grid_sampler: [N, C, H, W] at grid [N, Ho, Wo, 2] gives [N, C, Ho, Wo]; 5-D with a grid ending in 3
+  CHECK(h.run("aten::grid_sampler", {T({b, 4, s1, s2}), T({b, 9, 9, 2}), I(0), I(0), B(true)}).shapes ==
+        std::vector<SymShape>{{b, 4, 9, 9}});
+  CHECK(h.run("aten::grid_sampler", {T({b, 4, 3, s1, s2}), T({b, 2, s1, 5, 3}), I(0), I(0), B(true)}).shapes ==
+        std::vector<SymShape>{{b, 4, 2, s1, 5}});
+  CHECK(h.guards().empty());
+  // batch sizes of input and grid must agree
+  CHECK(h.run("aten::grid_sampler", {T({b, 4, s1, s2}), T({c, 9, 9, 2}), I(0), I(0), B(true)}).shapes ==
+        std::vector<SymShape>{{b, 4, 9, 9}});
+  CHECK(h.conds() == std::vector<SymBool>{sym_eq(b, c)});
+  CHECK(h.run("aten::grid_sampler", {T({b, 4, s1, s2}), T({b, 9, 9, 3}), I(0), I(0), B(true)}).error ==
+        "grid_sampler(): expected grid to have size 2 in last dimension, but got grid with sizes [s0, 9, 9, 3]");
 }
 
 TEST_CASE("scaled_dot_product_attention", "[shapes][rules][attention]") {

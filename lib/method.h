@@ -1,0 +1,43 @@
+// lib/method.h: which method of a model to export, and its inputs bound to that method's schema.
+//
+// The method is, in this order: `--method NAME` (explicit), inputs.json's "method", or "forward".
+// A scripted module whose method is overloaded has no method of that name, only TorchScript's
+// overloads NAME__0, NAME__1, ... (a scripted bare nn.LSTM: forward__0 takes a Tensor, forward__1 a
+// PackedSequence). Then the inputs choose, as TorchScript's own dispatch does: the first overload,
+// in declaration order, that the inputs bind to (names, count and types); the choice says which and
+// why, so that the summary can tell the user.
+#pragma once
+
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <torch/csrc/jit/api/module.h>
+
+#include "lib/inputs.h"
+
+namespace ptx {
+
+struct MethodChoice {
+  std::string name;    // the method exported: "forward", "forward__0"
+  /// How it was chosen: "--method", "inputs.json", "default", or "overload" (of `requested`,
+  /// the first of `overloads` that the inputs match).
+  std::string chosen_by;
+  std::string requested;               // the name asked for ("forward")
+  std::vector<std::string> overloads;  // requested's overloads, when chosen_by == "overload"
+  Inputs inputs;                       // bound to `name`'s schema; inputs.method == name
+
+  /// One line for the summary: "method forward__0 (the overload of forward that the inputs match;
+  /// the model has forward__0, forward__1; --method chooses another)"; empty for a plain forward.
+  std::string describe() const;
+};
+
+/// Chooses the method (see the file comment) and binds the inputs to it (load_inputs).
+/// UserError ExitCode::kUsage (E_NO_METHOD) naming the model's methods when the method does not
+/// exist; when no overload matches, ExitCode::kInput with each overload's reason.
+MethodChoice choose_method(const torch::jit::Module& module, const std::filesystem::path& model_file,
+                           const std::filesystem::path& inputs_file, const std::vector<std::string>& dynamic_flags,
+                           const std::optional<std::string>& explicit_method = std::nullopt);
+
+}  // namespace ptx

@@ -1,0 +1,284 @@
+"""The defects found by trying models as a new user would (issue 17), one check each. Every model is
+scripted here from a few lines of python; every artifact written is loaded by the real
+torch.export.load and compared with the eager model (conformance.check_artifact), at the sample and
+at the ends of its ranges, and inputs outside the ranges must be rejected.
+
+    python3 tests/e2e/test_export_defects.py [CHECK...]
+"""
+import json
+import os
+import sys
+import tempfile
+import traceback
+from typing import Dict, List, Optional
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import cli_common  # noqa: E402
+import conformance  # noqa: E402
+import torch  # noqa: E402
+import torch.nn as nn  # noqa: E402
+
+
+def save_scripted(module: nn.Module, tmp: str, name: str) -> str:
+    torch.manual_seed(0)
+    path = os.path.join(tmp, name + ".pt")
+    torch.jit.save(torch.jit.script(module.eval()), path)
+    return path
+
+
+def write_inputs(tmp: str, name: str, args: list, dims: dict, method=None) -> str:
+    doc = {"schema": conformance.SCHEMA, "args": args, "dims": {k: {"min": lo, "max": hi} for k, (lo, hi) in dims.items()}}
+    if method:
+        doc["method"] = method
+    path = os.path.join(tmp, name + ".json")
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+def tensor(name, shape, dims, dtype="float32"):
+    return {"name": name, "dtype": dtype, "shape": shape, "dims": dims, "data": {"random": {"seed": 0}}}
+
+
+def export(model, inputs, out, *flags):
+    r = cli_common.run("export", model, inputs, "-o", out, "--json", *flags, conformance=False)
+    doc = json.loads(r.stdout) if r.stdout.strip().startswith("{") else {}
+    return r, doc
+
+
+def expect(cond, what, r=None):
+    if not cond:
+        raise AssertionError(what + ("\n" + cli_common.describe(r) if r is not None else ""))
+
+
+# ---------------------------------------------------------------------------------------------
+# A scripted bare nn.LSTM has only forward__0 (Tensor) and forward__1 (PackedSequence): the inputs choose
+
+def check_lstm_overload(tmp):
+    model = save_scripted(nn.LSTM(8, 16, batch_first=True), tmp, "lstm")
+    inputs = write_inputs(tmp, "lstm", [tensor("input", [2, 5, 8], ["batch", "seq", None])],
+                          {"batch": (1, 16), "seq": (1, 32)})
+    out = os.path.join(tmp, "lstm.pt2")
+    r, doc = export(model, inputs, out)
+    expect(r.returncode == 0, "bare scripted LSTM without a method: export failed", r)
+    expect(doc["method"] == {"name": "forward__0", "chosen_by": "overload",
+                             "overloads": ["forward__0", "forward__1"]}, f"report method {doc.get('method')}", r)
+    text = cli_common.run("check", model, inputs, conformance=False)
+    expect(text.returncode == 0 and "method forward__0 (the overload of forward that the inputs match" in text.stdout,
+           "check's summary does not say which overload it chose", text)
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 1, "seq": 1}, {"batch": 16, "seq": 32},
+                                                    {"batch": 5, "seq": 11}], method="forward__0")
+    # --method names another overload: the tensor input does not match PackedSequence's tuple
+    r2, _ = export(model, inputs, os.path.join(tmp, "lstm1.pt2"), "--method", "forward__1")
+    expect(r2.returncode == 3 and "input" in r2.stderr, "--method forward__1 with a tensor input: expected exit 3", r2)
+    r3, _ = export(model, inputs, os.path.join(tmp, "lstm2.pt2"), "--method", "forward__0")
+    expect(r3.returncode == 0 and doc["method"]["name"] == "forward__0", "--method forward__0", r3)
+    r4, _ = export(model, inputs, os.path.join(tmp, "lstm3.pt2"), "--method", "fwd")
+    expect(r4.returncode == 2 and "forward__0, forward__1" in r4.stderr, "--method fwd: exit 2 naming the methods", r4)
+
+
+# ---------------------------------------------------------------------------------------------
+# torch.export.load's input check skips lower bounds of 2 or less: the artifact asserts them itself
+
+class Double(nn.Module):
+    def forward(self, x):
+        return x * 2.0
+
+
+def check_lower_bounds(tmp):
+    model = save_scripted(Double(), tmp, "double")
+    for lo in (1, 2):
+        inputs = write_inputs(tmp, f"double{lo}", [tensor("x", [4, 3], ["batch", None])], {"batch": (lo, 64)})
+        out = os.path.join(tmp, f"double{lo}.pt2")
+        r, doc = export(model, inputs, out)
+        expect(r.returncode == 0, f"batch={lo}:64: export failed", r)
+        s = conformance.check_artifact(out, model, inputs, [{}, {"batch": lo}, {"batch": 64}])
+        below = [o for o in s.get("out_of_range_all", []) if o["sizes"] == {"batch": lo - 1}]
+        expect(below and "Runtime assertion failed" in below[0]["raised"],
+               f"batch={lo}:64: batch {lo - 1} was not refused by the artifact: {s.get('out_of_range_all')}")
+    # a range from 0 needs no assert: batch 0 runs and equals eager
+    inputs = write_inputs(tmp, "double0", [tensor("x", [4, 3], ["batch", None])], {"batch": (0, 64)})
+    out = os.path.join(tmp, "double0.pt2")
+    r, _ = export(model, inputs, out)
+    expect(r.returncode == 0, "batch=0:64: export failed", r)
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 0}, {"batch": 64}])
+
+
+# ---------------------------------------------------------------------------------------------
+# x.squeeze(0) with batch in [0, 1024]: torch.export exports it (the squeeze is a no-op unless batch is 1)
+
+class Squeeze(nn.Module):
+    def forward(self, x):
+        return x.squeeze(0) + 1.0
+
+
+def check_squeeze(tmp):
+    model = save_scripted(Squeeze(), tmp, "squeeze")
+    inputs = write_inputs(tmp, "squeeze", [tensor("x", [4, 3], ["batch", None])], {"batch": (0, 1024)})
+    out = os.path.join(tmp, "squeeze.pt2")
+    r, doc = export(model, inputs, out)
+    expect(r.returncode == 0, "squeeze(0) with batch=0:1024: export failed", r)
+    c = cli_common.run("check", model, inputs, "--json", conformance=False)
+    expect(c.returncode == r.returncode, f"check exits {c.returncode}, export {r.returncode}", c)
+    # The guard Ne(s0, 1) holds everywhere but at 1: the proven range [0, 1024] says so with "excluded"
+    # (the artifact refuses 1 at run time), never a bare allowed_at_1 false beside a range holding 1.
+    sym = doc["constraints"]["symbols"][0]
+    lo, hi = sym["proven"]["min"], sym["proven"]["max"]
+    expect((lo, hi) == (0, 1024) and not sym["allowed_at_1"] and sym.get("excluded") == [1],
+           f"the report contradicts itself: proven [{lo}, {hi}], allowed_at_1 {sym['allowed_at_1']}, "
+           f"excluded {sym.get('excluded')}")
+    text = cli_common.run("check", model, inputs, conformance=False)
+    expect("proven [0, 1024], 1 refused at run time (a guard fails there)" in text.stdout, "the summary does not say 1 is refused",
+           text)
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 2}, {"batch": 1024}, {"batch": 0}])
+    args, _ = conformance.load_inputs(inputs, {"batch": 1})
+    try:
+        torch.export.load(out).module()(*args)
+    except RuntimeError as e:
+        expect("Runtime assertion failed" in str(e), f"batch 1 refused with another error: {e}")
+    else:
+        raise AssertionError("batch 1 (where squeeze(0) drops the dim) ran through the artifact")
+
+
+# ---------------------------------------------------------------------------------------------
+# TorchScript-only overloads (x.to(an Optional device) scripts to aten::to.prim_Device) become the
+# call torch.export writes, aten.to.dtype_layout, which torch.export.load can run
+
+class ToOptionalDevice(nn.Module):
+    def forward(self, x):
+        d: Optional[torch.device] = x.device
+        return x.to(d) * 2.0 + x.to(d, torch.float64).to(torch.float32)
+
+
+def check_to_prim_device(tmp):
+    model = save_scripted(ToOptionalDevice(), tmp, "to_device")
+    targets = {n.kind() + "." + n.schema().split("(")[0].split(".")[-1] for n in torch.jit.load(model).graph.nodes()
+               if n.kind() == "aten::to"}
+    expect("aten::to.prim_Device" in targets, f"the scripted model does not call to.prim_Device: {targets}")
+    inputs = write_inputs(tmp, "to_device", [tensor("x", [4, 3], ["batch", None])], {"batch": (1, 64)})
+    out = os.path.join(tmp, "to_device.pt2")
+    r, _ = export(model, inputs, out)
+    expect(r.returncode == 0, "x.to(optional device): export failed", r)
+    ep = torch.export.load(out)
+    called = {str(n.target) for n in ep.graph.nodes if n.op == "call_function"}
+    expect("aten.to.dtype_layout" in called and not any("prim" in c for c in called), f"artifact calls {called}")
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
+
+
+# ---------------------------------------------------------------------------------------------
+# A dict of tensors filled item by item and indexed (torchvision's IntermediateLayerGetter + FCN)
+
+class DictFlow(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+        self.b = nn.Linear(4, 4)
+
+    def forward(self, x):
+        feats: Dict[str, torch.Tensor] = {}
+        feats["out"] = self.a(x)
+        feats["aux"] = self.b(x)
+        feats["out"] = feats["out"].relu()
+        total = x.new_zeros(x.shape)
+        for v in feats.values():
+            total = total + v
+        result: Dict[str, torch.Tensor] = {}
+        result["out"] = feats["out"] * 2.0
+        result["sum"] = total
+        return result
+
+
+def check_dict_flow(tmp):
+    model = save_scripted(DictFlow(), tmp, "dict_flow")
+    inputs = write_inputs(tmp, "dict_flow", [tensor("x", [3, 4], ["batch", None])], {"batch": (1, 64)})
+    out = os.path.join(tmp, "dict_flow.pt2")
+    r, _ = export(model, inputs, out)
+    expect(r.returncode == 0, "a dict filled item by item: export failed", r)
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
+
+
+# ---------------------------------------------------------------------------------------------
+# Module attributes assigned inside forward (torchvision's RAFT: self.corr_pyramid = [...])
+
+class AttrWithinCall(nn.Module):
+    levels: List[torch.Tensor]  # TorchScript wants the type in the class body
+
+    def __init__(self):
+        super().__init__()
+        self.levels = []
+
+    def build(self, x):
+        self.levels = [x]
+        self.levels.append(x * 0.5)
+
+    def forward(self, x):
+        self.build(x)
+        return self.levels[0] + self.levels[1]
+
+
+class AttrAcrossCalls(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.calls = 0
+
+    def forward(self, x):
+        y = x * float(self.calls)
+        self.calls = self.calls + 1
+        return y
+
+
+def check_setattr(tmp):
+    model = save_scripted(AttrWithinCall(), tmp, "attr_within")
+    inputs = write_inputs(tmp, "attr_within", [tensor("x", [3, 4], ["batch", None])], {"batch": (1, 64)})
+    out = os.path.join(tmp, "attr_within.pt2")
+    r, _ = export(model, inputs, out)
+    expect(r.returncode == 0, "an attribute assigned and read within the call: export failed", r)
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
+    model = save_scripted(AttrAcrossCalls(), tmp, "attr_across")
+    r2, _ = export(model, inputs, os.path.join(tmp, "attr_across.pt2"))
+    expect(r2.returncode == 4 and "carries state from one call to the next" in r2.stderr and ".py:" in r2.stderr,
+           "an attribute read then assigned: expected exit 4 naming the line", r2)
+
+
+# ---------------------------------------------------------------------------------------------
+# An int output that does not depend on the dynamic sizes (a constant in the output spec, as torch.export
+# keeps it): check and export must agree (export exited 6, counting it as a missing output)
+
+class IntOut(nn.Module):
+    def forward(self, x):
+        return x * 2.0, x.size(1), x.size(0)
+
+
+def check_int_output(tmp):
+    model = save_scripted(IntOut(), tmp, "int_out")
+    inputs = write_inputs(tmp, "int_out", [tensor("x", [3, 4], ["batch", None])], {"batch": (1, 64)})
+    out = os.path.join(tmp, "int_out.pt2")
+    r, _ = export(model, inputs, out)
+    c = cli_common.run("check", model, inputs, conformance=False)
+    expect(r.returncode == 0 and c.returncode == 0, f"int outputs: export exit {r.returncode}, check {c.returncode}", r)
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
+
+
+CHECKS = {"int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze}
+
+
+def main(argv=None) -> int:
+    names = (argv if argv is not None else sys.argv[1:]) or list(CHECKS)
+    failures = []
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            try:
+                CHECKS[name](tmp)
+                print(f"ok   {name}", flush=True)
+            except Exception as e:  # noqa: BLE001
+                failures.append(name)
+                print(f"FAIL {name}: {type(e).__name__}: {e}", flush=True)
+                if not isinstance(e, AssertionError):
+                    traceback.print_exc()
+    print(f"{len(names) - len(failures)} passed, {len(failures)} failed")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

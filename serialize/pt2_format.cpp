@@ -3,10 +3,13 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
 #include <array>
 #include <cstdio>
 #include <stdexcept>
+#include <string>
 #include <utility>
+#include <vector>
 
 #include "shapes/error.h"
 #include "shapes/limits.h"
@@ -235,11 +238,44 @@ std::string treespec_dumps(const ir::PyTree& spec) {
   return out;
 }
 
+namespace {
+
+/// The keys under which torch's schema holds a double (F64 in generated_serialization_types.h).
+bool holds_a_double(const std::string& key) {
+  return key == "as_float" || key == "as_floats" || key == "as_float_lists" || key == "real" || key == "imag";
+}
+
+}  // namespace
+
 nlohmann::json parse_archive_json(const std::string& text) {
-  return nlohmann::json::parse(text, [](int depth, nlohmann::json::parse_event_t event, nlohmann::json&) {
-    if ((event == nlohmann::json::parse_event_t::object_start || event == nlohmann::json::parse_event_t::array_start) &&
-        depth >= limits::kMaxArchiveJsonDepth) {
+  using Event = nlohmann::json::parse_event_t;
+  // keys[d]: the key of the member being read at depth d ("" for none). torch's from_json reads an
+  // int64 field with a cast from whatever number is there: a double outside int64's range (1e110 as a
+  // size, found by tests/fuzz/fuzz_pt2_reader) is undefined behaviour, so such a number is refused
+  // unless it sits under a key that holds a double.
+  std::vector<std::string> keys;
+  return nlohmann::json::parse(text, [&keys](int depth, Event event, nlohmann::json& parsed) {
+    const auto d = static_cast<size_t>(depth);
+    if ((event == Event::object_start || event == Event::array_start) && depth >= limits::kMaxArchiveJsonDepth) {
       throw std::length_error("JSON nested deeper than " + std::to_string(limits::kMaxArchiveJsonDepth) + " levels");
+    }
+    if (event == Event::key) {
+      keys.resize(d + 1);
+      keys[d] = parsed.get<std::string>();
+    } else if (event == Event::object_end || event == Event::array_end) {
+      if (keys.size() > d + 1) keys.resize(d + 1);
+    } else if (event == Event::value && parsed.is_number_float()) {
+      const double v = parsed.get<double>();
+      if (!(v >= -0x1p63 && v < 0x1p63)) {
+        const std::string* key = nullptr;
+        for (size_t i = std::min(d + 1, keys.size()); i-- > 0 && key == nullptr;) {
+          if (!keys[i].empty()) key = &keys[i];
+        }
+        if (key == nullptr || !holds_a_double(*key)) {
+          throw std::length_error("the number " + parsed.dump() + (key ? " under '" + *key + "'" : "") +
+                                  " does not fit a 64-bit integer, and only a float field may hold it");
+        }
+      }
     }
     return true;
   });

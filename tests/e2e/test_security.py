@@ -317,6 +317,29 @@ class Security(unittest.TestCase):
         bad = model_json_edit(path("base.pt2"), path("wrong_type.pt2"), edit)
         self.expect(3, "run", bad, path("inputs.json"), fragments=("must be Tensor",))
 
+    def test_huge_float_where_an_int_belongs(self):
+        # found by fuzz_pt2_reader: torch's from_json casts any number to int64 (undefined behaviour
+        # for 1.5e110); only a float field may hold a number outside int64's range.
+        def edit(doc):
+            tv = doc["graph_module"]["graph"]["tensor_values"]
+            next(iter(tv.values()))["sizes"][0] = {"as_int": 1.5e110}
+            return doc
+        bad = model_json_edit(path("base.pt2"), path("huge_size.pt2"), edit)
+        for args in (["inspect", bad], ["run", bad, path("inputs.json")]):
+            self.expect(3, *args, fragments=("1.5e+110", "does not fit a 64-bit integer"))
+
+        def alpha(kind):  # add.Tensor's alpha: a float argument may be that large, an int may not
+            def edit(doc):
+                [node] = [n for n in doc["graph_module"]["graph"]["nodes"] if n["target"].endswith("add.Tensor")]
+                [a] = [a for a in node["inputs"] if a["name"] == "alpha"]
+                a["arg"] = {kind: 1.5e110}
+                return doc
+            return edit
+        self.expect(3, "inspect", model_json_edit(path("base.pt2"), path("int_alpha.pt2"), alpha("as_int")),
+                    fragments=("does not fit a 64-bit integer",))
+        r = self.expect(0, "inspect", model_json_edit(path("base.pt2"), path("float_alpha.pt2"), alpha("as_float")))
+        self.assertIn("1.5e+110", r.stdout)
+
     # ---- item 6: denial of service --------------------------------------------------------------
     def test_compressed_code_entry_bomb(self):
         dst = path("code_bomb.pt")

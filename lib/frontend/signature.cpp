@@ -38,6 +38,7 @@ void Tracer::lift_state() {
     out_.program.parameters[p.name] = cell->sample;
     out_.program.input_specs.push_back({ir::InputKind::kParameter, cell->value->name(), p.name, true});
     state_[p.name] = cell;
+    state_by_data_.emplace(p.value.data_ptr(), cell);
   }
   for (const auto& b : model_.module.named_buffers(/*recurse=*/true)) {
     auto cell = std::make_shared<TensorCell>();
@@ -50,6 +51,7 @@ void Tracer::lift_state() {
     out_.program.buffers[b.name] = b.value.clone();
     out_.program.input_specs.push_back({ir::InputKind::kBuffer, cell->value->name(), b.name, true});
     state_[b.name] = cell;
+    state_by_data_.emplace(b.value.data_ptr(), cell);
   }
 }
 

@@ -239,6 +239,9 @@ class Tracer {
 
   std::unordered_map<jit::Value*, SVP> vals_;
   std::map<std::string, std::shared_ptr<TensorCell>> state_;  // by FQN
+  /// The same cells by data pointer: a parameter or buffer reached another way (nn.LSTM's
+  /// _flat_weights list holds its weights) is the parameter, not a constant copy.
+  std::map<const void*, std::shared_ptr<TensorCell>> state_by_data_;
   /// Module attributes assigned during the call (`self.x = ...`, prim::SetAttr), by attribute path:
   /// later reads in the same call get the value (Note [Attributes assigned in forward]).
   std::map<std::string, SVP> assigned_;

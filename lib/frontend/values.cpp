@@ -17,6 +17,16 @@ SVP Tracer::from_concrete(const c10::IValue& v) {
     sv->k = SV::K::kNone;
   } else if (v.isTensor()) {
     sv->k = SV::K::kTensor;
+    // A parameter or buffer held by another attribute (nn.LSTM's _flat_weights): the same cell.
+    const at::Tensor& t = v.toTensor();
+    if (t.defined() && t.numel() > 0) {
+      auto it = state_by_data_.find(t.data_ptr());
+      if (it != state_by_data_.end() && it->second->sample.sizes() == t.sizes() &&
+          it->second->sample.strides() == t.strides() && it->second->sample.scalar_type() == t.scalar_type()) {
+        sv->cell = it->second;
+        return sv;
+      }
+    }
     auto cell = std::make_shared<TensorCell>();
     cell->sample = v.toTensor();
     cell->shape = SymShape(cell->sample.sizes().begin(), cell->sample.sizes().end());

@@ -10,6 +10,7 @@ import os
 import sys
 import tempfile
 import traceback
+import warnings
 from typing import Dict, List, Optional
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -76,6 +77,29 @@ def check_lstm_overload(tmp):
     expect(r3.returncode == 0 and doc["method"]["name"] == "forward__0", "--method forward__0", r3)
     r4, _ = export(model, inputs, os.path.join(tmp, "lstm3.pt2"), "--method", "fwd")
     expect(r4.returncode == 2 and "forward__0, forward__1" in r4.stderr, "--method fwd: exit 2 naming the methods", r4)
+
+
+# A scripted nn.LSTM reads its weights through _flat_weights (a list attribute holding the
+# parameters): the artifact holds them once, as parameters, not again as lifted constants
+
+def check_lstm_weights_once(tmp):
+    model = save_scripted(nn.LSTM(8, 16, batch_first=True), tmp, "lstm_once")
+    inputs = write_inputs(tmp, "lstm_once", [tensor("input", [2, 5, 8], ["batch", "seq", None])],
+                          {"batch": (1, 16), "seq": (1, 32)})
+    out = os.path.join(tmp, "lstm_once.pt2")
+    r, _ = export(model, inputs, out)
+    expect(r.returncode == 0, "scripted LSTM: export failed", r)
+    ep = torch.export.load(out)
+    expect(not ep.constants, f"the artifact holds constant copies of the weights: {sorted(ep.constants)}")
+    expect(sorted(ep.state_dict) == sorted(n for n, _ in nn.LSTM(8, 16).named_parameters()),
+           f"parameters {sorted(ep.state_dict)}")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ep.module()
+    lifted = [str(w.message) for w in caught if "lifted_tensor" in str(w.message)]
+    expect(not lifted, f"torch's loader warns about lifted copies: {lifted}")
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 1, "seq": 1}, {"batch": 16, "seq": 32}],
+                               method="forward__0")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -260,7 +284,7 @@ def check_int_output(tmp):
     conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
 
 
-CHECKS = {"int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze}
+CHECKS = {"int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze}
 
 
 def main(argv=None) -> int:

@@ -7,6 +7,7 @@
 
 #include "ir/sym_materialize.h"
 #include "shapes/error.h"
+#include "shapes/sym_sides.h"
 
 namespace ptx::passes {
 namespace {
@@ -22,56 +23,12 @@ bool is_pure_sym_target(const std::string& t) {
          t == "torch.sym_max" || t == "torch.sym_not";
 }
 
-/// The two sides of `c` as SymBool::str() prints them: terms with a positive coefficient on the
-/// left, the others (negated) and the constant on the right, keeping constants non-negative.
-std::pair<SymExpr, SymExpr> printed_sides(const SymBool& c) {
-  const SymExpr lhs = c.lhs(), rhs = c.rhs();
-  std::vector<SymExpr> terms;
-  if (lhs.kind() == shapes::SymKind::Add) {
-    terms.assign(lhs.operands().begin(), lhs.operands().end());
-  } else {
-    terms.push_back(lhs);
-  }
-  SymExpr pos(0), neg(0), constant = rhs;
-  for (const SymExpr& t : terms) {
-    int64_t coeff = 1;
-    SymExpr atom(1);
-    if (t.is_const()) {
-      constant = constant - t;
-      continue;
-    }
-    if (t.kind() == shapes::SymKind::Mul) {
-      for (const SymExpr& f : t.operands()) {
-        if (f.is_const()) {
-          coeff *= f.value();
-        } else {
-          atom = atom * f;
-        }
-      }
-    } else {
-      atom = t;
-    }
-    if (coeff > 0) {
-      pos = pos + SymExpr(coeff) * atom;
-    } else {
-      neg = neg + SymExpr(-coeff) * atom;
-    }
-  }
-  if (pos.is_const()) return {lhs, rhs};
-  if (!neg.is_const() && constant.is_const() && constant.value() < 0) return {pos - constant, neg};
-  return {pos, neg + constant};
-}
-
 std::string stack_trace_of(const shapes::Provenance& why) {
   const auto colon = why.source.rfind(':');
   if (colon == std::string::npos) return "";
   return "File \"" + why.source.substr(0, colon) + "\", line " + why.source.substr(colon + 1) + ", in forward\n    " +
          why.code;
 }
-
-}  // namespace
-
-namespace {
 
 /// Appends the nodes checking `guard` (comparison, _assert_scalar) to the graph, and records
 /// them (and the sym nodes materialized for them) in `added`.

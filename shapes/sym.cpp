@@ -15,6 +15,7 @@
 //   - Min/Max: two operands in canonical order, never both constant, never differing by a constant.
 // The order of sym_kinds.def is the first key of operator<; see there.
 #include "shapes/sym.h"
+#include "shapes/sym_sides.h"
 
 #include <algorithm>
 #include <map>
@@ -915,20 +916,8 @@ std::vector<SymExpr> SymBool::free_symbols() const {
 
 std::string SymBool::str() const {
   if (const_) return *const_ ? "True" : "False";
-  // Move negative terms to the right-hand side: s0 - s1 == 0 prints as Eq(s0, s1).
-  Poly p = poly_of(lhs_);
-  Poly pos, neg;
-  for (const auto& [f, c] : p) add_to(c > 0 ? pos : neg, f, c > 0 ? c : -c);
-  SymExpr l = build_from_poly(pos);
-  SymExpr r = build_from_poly(neg) + rhs_;
-  if (!neg.empty() && rhs_.value() < 0) {  // keep constants positive: Eq(s0 + 1, s1)
-    l = l - rhs_;
-    r = build_from_poly(neg);
-  }
-  if (pos.empty()) {  // all terms negative cannot happen (leading coefficient is positive)
-    l = lhs_;
-    r = rhs_;
-  }
+  // Negative terms go to the right-hand side: s0 - s1 == 0 prints as Eq(s0, s1).
+  const auto [l, r] = printed_sides(*this);
   std::string ls = print(l).text, rs = print(r).text;
   switch (rel_) {
     case Rel::Eq:
@@ -945,6 +934,16 @@ std::string SymBool::str() const {
       return ls + " >= " + rs;
   }
   return "?";
+}
+
+std::pair<SymExpr, SymExpr> printed_sides(const SymBool& b) {
+  PTX_INTERNAL_CHECK(!b.as_const()) << "printed_sides of a constant condition";
+  const SymExpr lhs = b.lhs(), rhs = b.rhs();
+  Poly pos, neg;
+  for (const auto& [f, c] : poly_of(lhs)) add_to(c > 0 ? pos : neg, f, c > 0 ? c : -c);
+  if (pos.empty()) return {lhs, rhs};  // cannot happen: the leading coefficient is positive
+  if (!neg.empty() && rhs.value() < 0) return {build_from_poly(pos) - rhs, build_from_poly(neg)};  // Eq(s0 + 1, s1)
+  return {build_from_poly(pos), build_from_poly(neg) + rhs};
 }
 
 SymBool sym_eq(SymExpr a, SymExpr b) { return SymBool(Rel::Eq, a, b); }

@@ -54,7 +54,7 @@ TEST_CASE("a nonlinear guard broken inside small ranges is a violation with a re
     found = true;
   }
   CHECK(found);
-  CHECK(r.message.find("Constraints violated") != std::string::npos);
+  CHECK(r.violation_text.find("Constraints violated") != std::string::npos);
 }
 
 TEST_CASE("the enumeration is bounded by the solver budget", "[shapes][checker]") {

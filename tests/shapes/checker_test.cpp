@@ -71,185 +71,24 @@
 
 #include "shapes/checker.h"
 #include "shapes/sym_parse.h"
+#include "tests/shapes/violation_cases.h"
 
 using namespace ptx::shapes;
-
-namespace {
-
-struct Sym {
-  const char* name;
-  int64_t hint;
-  Range range;
-  DimHint kind;
-  const char* source;
-};
-
-struct Case {
-  const char* label;
-  std::vector<Sym> symbols;
-  std::vector<const char*> guards;  // over s0, s1, ... in sym_parse syntax
-};
-
-ShapeEnv make_env(const Case& c) {
-  ShapeEnv env;
-  for (const Sym& s : c.symbols) env.create_symbol(s.name, s.hint, s.range, s.kind, s.source);
-  auto var = [&](const std::string& n) {
-    size_t i = std::stoul(n.substr(1));
-    return env.symbols().at(i).sym;
-  };
-  int line = 10;
-  for (const char* g : c.guards) {
-    SymBool b = build_bool(parse_sym(g), var);
-    REQUIRE(b.evaluate(env.hints()) == true);  // guards hold on the sample
-    env.add_guard(b, Provenance{"aten::op", "op_1", "model.py:" + std::to_string(line++), "y = op(x)", "test"});
-  }
-  return env;
-}
-
-// The violation text without our note lines: torch's text.
-std::string torch_part(const std::string& text) {
-  std::istringstream in(text);
-  std::string line, out;
-  while (std::getline(in, line)) {
-    if (line.rfind("      required by ", 0) == 0) continue;
-    out += (out.empty() ? "" : "\n") + line;
-  }
-  return out;
-}
-
-constexpr const char* kHeader = "! For more information, run with TORCH_LOGS=\"+dynamic\".\n  - ";
-const Range kR1_1024{1, 1024};
-
-}  // namespace
+using namespace ptx::shapes::test;
 
 TEST_CASE("violations print torch.export's text and suggest its fixes", "[shapes][checker]") {
-  using Fixes = std::vector<std::pair<std::string, std::string>>;  // torch form, flag form
-  auto [c, text, fixes] = GENERATE_REF(table<Case, std::string, Fixes>({
-      {{"gt4", {{"batch", 8, kR1_1024, DimHint::kNamed, "x.size()[0]"}}, {"s0 >= 5"}},
-       std::string("Constraints violated (batch)") + kHeader +
-           "Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
-           "generated guard 5 <= x.size()[0] and x.size()[0] <= 1024",
-       Fixes{{"batch = Dim('batch', min=5, max=1024)", "--dynamic batch=5:1024"}}},
-      {{"view32", {{"batch", 64, kR1_1024, DimHint::kNamed, "x.size()[0]"}}, {"Mod(s0, 32) == 0"}},
-       std::string("Constraints violated (batch)") + kHeader +
-           "Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
-           "generated guard (x.size()[0] % 32) == 0.",
-       Fixes{{"_batch = Dim('_batch', min=1, max=32)", "--dynamic _batch=1:32"},
-             {"batch = 32*_batch", "--dynamic x.0=32*_batch"}}},
-      {{"bcast",
-        {{"batch", 8, kR1_1024, DimHint::kNamed, "x.size()[0]"},
-         {"other", 8, kR1_1024, DimHint::kNamed, "y.size()[0]"}},
-        {"Eq(s0, s1)"}},
-       std::string("Constraints violated (other)") + kHeader +
-           "The values of other = y.size()[0] and batch = x.size()[0] must always be equal.",
-       Fixes{{"other = batch", "--dynamic y.0=batch"}}},
-      {{"const", {{"batch", 8, kR1_1024, DimHint::kNamed, "x.size()[0]"}}, {"Eq(s0, 8)"}},
-       std::string("Constraints violated (batch)") + kHeader +
-           "You marked batch as dynamic but your code specialized it to be a constant (8). If you're "
-           "using mark_dynamic, either remove it or use maybe_mark_dynamic. If you're using "
-           "Dim.DYNAMIC, replace it with either Dim.STATIC or Dim.AUTO.",
-       Fixes{{"batch = 8", "--dynamic x.0=static"}}},
-      {{"const dynamic", {{"x.size()[0]", 8, {0, std::nullopt}, DimHint::kDynamic, "x.size()[0]"}},
-        {"Eq(s0, 8)"}},
-       std::string("Constraints violated (x.size()[0])") + kHeader +
-           "You marked x.size()[0] as dynamic but your code specialized it to be a constant (8). If "
-           "you're using mark_dynamic, either remove it or use maybe_mark_dynamic. If you're using "
-           "Dim.DYNAMIC, replace it with either Dim.STATIC or Dim.AUTO.",
-       Fixes{{"", "--dynamic x.0=static"}}},  // torch suggests nothing for an unnamed dim
-      {{"twice",
-        {{"dx", 4, {1, 512}, DimHint::kNamed, "x.size()[0]"},
-         {"dy", 8, kR1_1024, DimHint::kNamed, "y.size()[0]"}},
-        {"Eq(2*s0, s1)"}},
-       std::string("Constraints violated (dy)") + kHeader +
-           "The values of dy = y.size()[0] must always be related to the values of dx = x.size()[0] "
-           "by dy = 2*dx.",
-       Fixes{{"dy = 2*dx", "--dynamic y.0=2*dx"}}},
-      {{"lt", {{"batch", 8, {2, 1024}, DimHint::kNamed, "x.size()[0]"}}, {"s0 <= 99"}},
-       std::string("Constraints violated (batch)") + kHeader +
-           "Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
-           "generated guard 2 <= x.size()[0] and x.size()[0] <= 99",
-       Fixes{{"batch = Dim('batch', max=99)", "--dynamic batch=2:99"}}},
-      {{"lt unbounded", {{"batch", 8, {0, std::nullopt}, DimHint::kNamed, "x.size()[0]"}}, {"s0 <= 99"}},
-       std::string("Constraints violated (batch)") + kHeader +
-           "Not all values of batch = x.size()[0] in the specified range satisfy the generated guard "
-           "2 <= x.size()[0] and x.size()[0] <= 99",
-       Fixes{{"batch = Dim('batch', max=99)", "--dynamic batch=0:99"}}},
-      {{"both", {{"batch", 8, {3, 1024}, DimHint::kNamed, "x.size()[0]"}}, {"s0 >= 5", "s0 <= 99"}},
-       std::string("Constraints violated (batch)") + kHeader +
-           "Not all values of batch = x.size()[0] in the specified range 3 <= batch <= 1024 satisfy "
-           "the generated guard 5 <= x.size()[0] and x.size()[0] <= 99",
-       Fixes{{"batch = Dim('batch', min=5, max=99)", "--dynamic batch=5:99"}}},
-      {{"twice wide",
-        {{"dx", 4, kR1_1024, DimHint::kNamed, "x.size()[0]"},
-         {"dy", 8, kR1_1024, DimHint::kNamed, "y.size()[0]"}},
-        {"Eq(2*s0, s1)"}},
-       std::string("Constraints violated (dx, dy)") + kHeader +
-           "The values of dy = y.size()[0] must always be related to the values of dx = x.size()[0] "
-           "by dy = 2*dx.\n"
-           "  - Not all values of dx = x.size()[0] in the specified range dx <= 1024 satisfy the "
-           "generated guard 2 <= x.size()[0] and x.size()[0] <= 512",
-       Fixes{{"dx = Dim('dx', max=512)", "--dynamic dx=1:512"}, {"dy = 2*dx", "--dynamic y.0=2*dx"}}},
-      {{"offset",
-        {{"dx", 4, {0, 64}, DimHint::kNamed, "x.size()[0]"},
-         {"dy", 5, {0, 64}, DimHint::kNamed, "y.size()[0]"}},
-        {"Eq(s0 + 1, s1)"}},
-       std::string("Constraints violated (dx, dy)") + kHeader +
-           "The values of dy = y.size()[0] must always be related to the values of dx = x.size()[0] "
-           "by dy = dx + 1.\n"
-           "  - Not all values of dx = x.size()[0] in the specified range dx <= 64 satisfy the "
-           "generated guard 2 <= x.size()[0] and x.size()[0] <= 63",
-       Fixes{{"dx = Dim('dx', max=63)", "--dynamic dx=0:63"}, {"dy = dx + 1", "--dynamic y.0=dx+1"}}},
-      {{"gt view", {{"batch", 64, kR1_1024, DimHint::kNamed, "x.size()[0]"}},
-        {"Mod(s0, 32) == 0", "s0 // 32 != 1", "s0 >= 41"}},
-       std::string("Constraints violated (batch)") + kHeader +
-           "Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
-           "generated guard (x.size()[0] % 32) == 0.\n"
-           "  - Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
-           "generated guard (x.size()[0] // 32) != 1.\n"
-           "  - Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
-           "generated guard 41 <= x.size()[0] and x.size()[0] <= 1024",
-       Fixes{{"_batch = Dim('_batch', max=32)", "--dynamic _batch=2:32"},
-             {"batch = 32*_batch", "--dynamic x.0=32*_batch"}}},
-      {{"gt unbounded upper", {{"batch", 8, {1, std::nullopt}, DimHint::kNamed, "x.size()[0]"}}, {"s0 >= 5"}},
-       std::string("Constraints violated (batch)") + kHeader +
-           "Not all values of batch = x.size()[0] in the specified range satisfy the generated guard "
-           "5 <= x.size()[0] and x.size()[0] <= IntInfinity()",
-       Fixes{{"batch = Dim('batch', min=5)", "--dynamic batch=5:"}}},
-      {{"three equal",
-        {{"a", 8, {0, 64}, DimHint::kNamed, "x.size()[0]"},
-         {"b", 8, {0, 64}, DimHint::kNamed, "y.size()[0]"},
-         {"c", 8, {0, 64}, DimHint::kNamed, "z.size()[0]"}},
-        {"Eq(s0, s1)", "Eq(s0, s2)"}},
-       std::string("Constraints violated (b, c)") + kHeader +
-           "The values of b = y.size()[0] and a = x.size()[0] must always be equal.\n"
-           "  - The values of c = z.size()[0] and a = x.size()[0] must always be equal.",
-       Fixes{{"b = a", "--dynamic y.0=a"}, {"c = a", "--dynamic z.0=a"}}},
-      {{"ne4", {{"batch", 8, {2, 1024}, DimHint::kNamed, "x.size()[0]"}}, {"s0 != 4"}},
-       std::string("Constraints violated (batch)") + kHeader +
-           "Not all values of batch = x.size()[0] in the specified range batch <= 1024 satisfy the "
-           "generated guard x.size()[0] != 4.",
-       Fixes{}},  // torch has no fix either: no range excludes only 4
-  }));
-  INFO(c.label);
-  ShapeEnv env = make_env(c);
-  CheckResult r = check_constraints(env);
-  CHECK_FALSE(r.ok);
-  CHECK_FALSE(r.unknown);
-  CHECK(torch_part(r.violation_text) == text);
-  REQUIRE(r.suggestions.size() == fixes.size());
-  for (size_t i = 0; i < fixes.size(); ++i) {
-    CHECK(r.suggestions[i].torch_form == fixes[i].first);
-    CHECK(r.suggestions[i].flag_form == fixes[i].second);
+  for (const ViolationCase& vc : violation_cases()) {
+    INFO(vc.c.label);
+    ShapeEnv env = make_env(vc.c);
+    CheckResult r = check_constraints(env);
+    CHECK_FALSE(r.ok);
+    CHECK_FALSE(r.unknown);
+    CHECK(torch_part(r.violation_text) == vc.text);
+    REQUIRE(r.suggestions.size() == vc.fixes.size());
+    for (size_t i = 0; i < vc.fixes.size(); ++i) CHECK(r.suggestions[i].torch_form == vc.fixes[i].first);
+    // Our notes name the op and the source line of each guard.
+    CHECK(r.violation_text.find("      required by aten::op at model.py:10 (test): y = op(x)") != std::string::npos);
   }
-  // Our notes name the op and the source line of each guard.
-  CHECK(r.violation_text.find("      required by aten::op at model.py:10 (test): y = op(x)") !=
-        std::string::npos);
-  // The message carries both forms of every fix.
-  for (const auto& [torch_form, flag_form] : fixes) {
-    if (!torch_form.empty()) CHECK(r.message.find("\n  " + torch_form) != std::string::npos);
-    CHECK(r.message.find("\n  " + flag_form) != std::string::npos);
-  }
-  if (fixes.empty()) CHECK(r.message.find("No suggested fix") != std::string::npos);
 }
 
 TEST_CASE("every suggestion passes the checker when applied", "[shapes][checker]") {
@@ -262,7 +101,8 @@ TEST_CASE("every suggestion passes the checker when applied", "[shapes][checker]
   INFO(c.label);
   CheckResult r = check_constraints(make_env(c));
   CHECK(r.ok);
-  CHECK(r.message.empty());
+  CHECK(r.violation_text.empty());
+  CHECK(r.suggestions.empty());
 }
 
 TEST_CASE("verdicts, ranges and runtime asserts by DimHint", "[shapes][checker]") {
@@ -376,8 +216,9 @@ TEST_CASE("a guard the solver cannot decide within its budget is unknown", "[sha
   CHECK_FALSE(r.ok);
   CHECK(r.unknown);
   CHECK(r.symbols[0].verdict == Verdict::kUnknown);
-  CHECK(r.message.find("could not decide") != std::string::npos);
-  CHECK(r.message.find("required by aten::op at model.py:10") != std::string::npos);
+  CHECK(r.violation_text.empty());
+  REQUIRE(r.symbols[0].violated.size() == 1);  // the undecided guard, with its origin
+  CHECK(required_by(r.symbols[0].violated[0]) == "      required by aten::op at model.py:10 (test): y = op(x)");
   // With the default budget the same guard is decided: a^3 + b^3 == 1000 only for (10, 0) and
   // (0, 10), outside the ranges, so it holds.
   CheckResult full = check_constraints(env);
@@ -408,25 +249,4 @@ TEST_CASE("guards print in torch's Python guard syntax", "[shapes][checker]") {
   env.create_symbol("b", 8, {1, 64}, DimHint::kNamed, "b");
   auto var = [&](const std::string& n) { return env.symbols().at(std::stoul(n.substr(1))).sym; };
   CHECK(python_guard_text(build_bool(parse_sym(guard), var), env) == text);
-}
-
-TEST_CASE("source_to_target", "[shapes][checker]") {
-  CHECK(source_to_target("x.size()[0]") == "x.0");
-  CHECK(source_to_target("mask.size()[-1]") == "mask.-1");
-  CHECK(source_to_target("args.0.size()[2]") == "args.0.2");
-  CHECK(source_to_target("_batch") == "_batch");
-}
-
-TEST_CASE("to_json carries the report fields", "[shapes][checker]") {
-  ShapeEnv env = make_env({"gt4", {{"batch", 8, kR1_1024, DimHint::kNamed, "x.size()[0]"}}, {"s0 >= 5"}});
-  nlohmann::json j = check_constraints(env).to_json();
-  CHECK(j["ok"] == false);
-  CHECK(j["symbols"][0]["name"] == "batch");
-  CHECK(j["symbols"][0]["verdict"] == "violated");
-  CHECK(j["symbols"][0]["requested"]["max"] == 1024);
-  CHECK(j["symbols"][0]["proven"]["min"] == 5);
-  CHECK(j["symbols"][0]["violated"][0]["guard"] == "s0 >= 5");
-  CHECK(j["symbols"][0]["violated"][0]["source"] == "model.py:10");
-  CHECK(j["suggestions"][0]["flag"] == "--dynamic batch=5:1024");
-  CHECK(j["final_ranges"]["s0"]["min"] == 5);
 }

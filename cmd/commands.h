@@ -31,6 +31,9 @@ struct CommandOutput {
   std::vector<std::string> warnings;  // printed as "warning: ..." on stderr and kept in the document
 };
 
+/// The observer of a command's stages: progress lines and the stage logs.
+StageObserver stage_observer(Context& ctx);
+
 /// `ptexport export` and `ptexport check` (opts.write_artifact false).
 void run_export_command(const ExportOptions& opts, Context& ctx, CommandOutput& out);
 

@@ -14,6 +14,7 @@
 #include <sstream>
 
 #include "cmd/commands.h"
+#include "cmd/stages.h"
 #include "ir/printer.h"
 #include "lib/op_policy.h"
 #include "serialize/pt2_reader.h"
@@ -142,11 +143,12 @@ void comment_on_ranges(const ir::ExportedProgram& program, std::vector<std::stri
 
 void run_inspect_command(const InspectArgs& args, Context& ctx, CommandOutput& out) {
   std::map<std::string, int64_t> hints;
-  ir::ExportedProgram program;
-  ctx.progress.stage(1, 1, "read artifact", [&] {
-    program = serialize::read_pt2(args.artifact, &hints);
-    return std::to_string(program.graph->nodes().size()) + " nodes, " +
-           std::to_string(program.range_constraints.size()) + " symbols";
+  StageRunner stages(stage_observer(ctx), 1);
+  const ir::ExportedProgram program = stages.run("read artifact", [&](std::string& detail) {
+    ir::ExportedProgram p = serialize::read_pt2(args.artifact, &hints);
+    detail = std::to_string(p.graph->nodes().size()) + " nodes, " + std::to_string(p.range_constraints.size()) +
+             " symbols";
+    return p;
   });
   const ir::Graph& g = *program.graph;
   std::error_code ec;

@@ -4,19 +4,13 @@
 #include <torch/csrc/jit/api/function_impl.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cmath>
 #include <map>
 #include <optional>
 #include <set>
 
-#include "cmd/version.h"
-#include "lib/frontend.h"
-#include "lib/inputs.h"
+#include "cmd/report.h"
 #include "lib/interpreter.h"
-#include "lib/method.h"
-#include "lib/model.h"
-#include "lib/op_policy.h"
 #include "lib/verify.h"
 #include "passes/pipeline.h"
 #include "serialize/pt2_reader.h"
@@ -54,51 +48,7 @@ void check_same_state(const ir::ExportedProgram& program, ir::ExportedProgram& b
   same("constants", program.constants, back.constants);
 }
 
-using Clock = std::chrono::steady_clock;
-
-/// Times one stage and reports it to the observer and the report.
-class StageRunner {
- public:
-  StageRunner(const StageObserver& obs, nlohmann::json& report, int total)
-      : obs_(obs), report_(report), total_(total) {}
-
-  template <typename F>
-  auto run(const std::string& name, F&& body) {
-    ++index_;
-    if (obs_.begin) obs_.begin(index_, total_, name);
-    const auto t0 = Clock::now();
-    std::string detail;
-    // A failed stage keeps its timing in the report but is not announced as finished: the
-    // error message says what happened.
-    auto finish = [&](bool ok) {
-      const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-      report_["timings"][name] = s;
-      if (ok && obs_.end) obs_.end(index_, s, detail);
-    };
-    try {
-      if constexpr (std::is_void_v<decltype(body(detail))>) {
-        body(detail);
-        finish(true);
-      } else {
-        auto result = body(detail);
-        finish(true);
-        return result;
-      }
-    } catch (...) {
-      finish(false);
-      throw;
-    }
-  }
-
- private:
-  const StageObserver& obs_;
-  nlohmann::json& report_;
-  int total_;
-  int index_ = 0;
-};
-
-
-nlohmann::json op_histogram(const ir::Graph& g) {
+std::map<std::string, int> op_histogram(const ir::Graph& g) {
   std::map<std::string, int> counts;
   for (const auto& n : g.nodes()) {
     if (n->kind() == ir::NodeKind::kCall) ++counts[n->target()];
@@ -119,36 +69,24 @@ std::string verify_detail(const VerifyResult& r) {
          (skipped ? ", " + std::to_string(skipped) + " skipped" : "");
 }
 
-/// The report's "data_dependent" object: values read from data (unbacked symbols) with their
-/// ranges and origin, cond subgraphs, and the data-dependent decisions (--draft).
-nlohmann::json data_dependent_json(const TraceResult& trace) {
-  nlohmann::json unbacked = nlohmann::json::array();
-  for (const shapes::UnbackedInfo& u : trace.env.unbacked()) {
-    unbacked.push_back({{"name", u.sym.str()},
-                        {"min", u.range.min == shapes::Range::kNoMin ? nlohmann::json(nullptr) : nlohmann::json(u.range.min)},
-                        {"max", u.range.max ? nlohmann::json(*u.range.max) : nlohmann::json(nullptr)},
-                        {"sample", u.hint},
-                        {"what", u.what},
-                        {"op", u.origin.op},
-                        {"source", u.origin.source}});
-  }
-  nlohmann::json subgraphs = nlohmann::json::array();
+/// What the trace read from data and branched on: the run's unbacked symbols, cond subgraphs and
+/// the decisions --draft took, and the problems --draft goes on after.
+void record_data_dependent(const TraceResult& trace, ExportRun& run) {
+  run.unbacked = trace.env.unbacked();
   for (const auto& n : trace.program.graph->nodes()) {
     for (const ir::NamedArg& a : n->inputs()) {
       if (const auto* ga = std::get_if<ir::GraphArg>(&a.value)) {
         int calls = 0;
         for (const auto& sn : ga->graph->nodes()) calls += sn->kind() == ir::NodeKind::kCall;
-        subgraphs.push_back({{"name", ga->name}, {"node", n->name()}, {"op", n->target()}, {"nodes", calls},
-                             {"source", n->meta().stack_trace}});
+        run.cond_subgraphs.push_back({ga->name, n->name(), n->target(), n->meta().stack_trace, calls});
       }
     }
   }
-  nlohmann::json decisions = nlohmann::json::array();
-  for (const shapes::DataDependentProblem& p : trace.env.data_dependent_problems()) {
-    decisions.push_back({{"condition", p.cond.str()}, {"taken", p.taken}, {"source", p.where.source},
-                         {"message", p.message}});
+  run.decisions = trace.env.data_dependent_problems();
+  for (const shapes::DataDependentProblem& p : run.decisions) {
+    run.draft.push_back({"data_dependent", p.where.source, p.message});
   }
-  return {{"unbacked_symbols", unbacked}, {"cond_subgraphs", subgraphs}, {"decisions", decisions}};
+  for (const std::string& m : trace.missing_rules) run.draft.push_back({"missing_shape_rule", "", m});
 }
 
 /// Removes the range of each unbacked symbol the final graph does not compute (an item() read only
@@ -170,23 +108,6 @@ void drop_unused_unbacked_ranges(ir::ExportedProgram& program, const shapes::Sha
   }
 }
 
-/// One problem --draft went on after (torch's draft_export report entry).
-struct DraftProblem {
-  std::string kind;  // data_dependent, missing_shape_rule, constraint_violation, solver_unknown
-  std::string source;
-  std::string message;
-};
-
-nlohmann::json draft_json(const std::vector<DraftProblem>& problems) {
-  nlohmann::json list = nlohmann::json::array();
-  std::map<std::string, int> counts;
-  for (const DraftProblem& p : problems) {
-    list.push_back({{"kind", p.kind}, {"source", p.source}, {"message", p.message}});
-    ++counts[p.kind];
-  }
-  return {{"problems", list}, {"counts", counts}};
-}
-
 std::filesystem::path default_output(const std::filesystem::path& model) {
   std::filesystem::path out = model;
   out.replace_extension(".pt2");
@@ -205,124 +126,73 @@ void check_output_path(const std::filesystem::path& out, const ExportOptions& op
   }
 }
 
+[[noreturn]] void fail(ExitCode code, const char* diag, const std::string& message) {
+  PTX_USER_FAIL(code, diag) << message;
+}
+
 }  // namespace
 
-ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observer, nlohmann::json* partial_report) {
-  ExportOutcome outcome;
-  nlohmann::json& report = outcome.report;
-  const Versions v = versions();
-  report = {{"schema", "ptexport.report/v1"},
-            {"status", "running"},
-            {"exit_code", nullptr},
-            {"command", opts.write_artifact ? "export" : "check"},
-            {"tool_versions", {{"ptexport", v.ptexport}, {"libtorch", v.libtorch}, {"z3", v.z3}, {"pt2_schema", v.pt2_schema}}},
-            {"model", opts.model.string()},
-            {"inputs_file", opts.inputs.string()},
-            {"dynamic_flags", opts.dynamic},
-            {"timings", nlohmann::json::object()},
-            {"diagnostics", nlohmann::json::array()}};
-  auto publish = [&] {
-    if (partial_report != nullptr) *partial_report = report;
-  };
+void run_export(const ExportOptions& opts, const StageObserver& observer, ExportRun& run) {
   const int total = (opts.write_artifact ? 5 : 4) + (opts.verify ? 1 : 0);  // stages that will run
-  std::vector<DraftProblem> draft;  // --draft: every problem found, in order
-  StageRunner stages(observer, report, total);
+  StageRunner stages(observer, total);
   try {
     if (opts.write_artifact) check_output_path(opts.out ? *opts.out : default_output(opts.model), opts);
-    // [1] the model
-    LoadedModel model = stages.run("load model", [&](std::string& detail) {
-      LoadedModel m = load_model(opts.model);
-      detail = m.kind;
-      return m;
-    });
-
-    // [2] the inputs, bound to the method's schema
-    MethodChoice chosen = stages.run("load inputs", [&](std::string& detail) {
-      MethodChoice c = choose_method(model.module, opts.model, opts.inputs, opts.dynamic,
-                                     opts.method.empty() ? std::nullopt : std::optional<std::string>(opts.method));
-      detail = std::to_string(c.inputs.sets.at(0).tensors.size()) + " tensors, " +
-               std::to_string(c.inputs.symbols.size()) + " symbols" + (c.name == "forward" ? "" : ", method " + c.name);
-      return c;
-    });
-    Inputs& inputs = chosen.inputs;
-    if (chosen.name != "forward") {  // absent for the plain forward (docs/cli.md)
-      report["method"] = {{"name", chosen.name}, {"chosen_by", chosen.chosen_by}};
-      if (chosen.chosen_by == "overload") report["method"]["overloads"] = chosen.overloads;
-    }
-    outcome.method_note = chosen.describe();
-    {
-      nlohmann::json leaves = nlohmann::json::array();
-      for (const TensorLeaf& l : inputs.sets.at(0).tensors) leaves.push_back({{"path", l.path}, {"shape", l.shape}});
-      report["inputs"] = leaves;
-    }
-
-    // [3] trace
-    TraceResult trace = stages.run("trace", [&](std::string& detail) {
-      // Tracing runs every op of the method on the sample: only ops known to stay in the process.
-      if (!opts.allow_unsafe_ops) {
-        refuse_ops(refused_ops(model.module, inputs.method), opts.model.string(), "--allow-unsafe-ops");
-      }
-      TraceResult r = trace_module(model, inputs, TraceOptions{opts.draft});
-      size_t calls = 0;
-      for (const auto& n : r.program.graph->nodes()) calls += n->kind() == ir::NodeKind::kCall;
-      detail = std::to_string(r.script_nodes) + " TorchScript nodes -> " + std::to_string(calls) + " ATen nodes, " +
-               std::to_string(r.env.symbols().size()) + " symbols, " + std::to_string(r.env.guards().size()) +
-               " guards";
-      return r;
-    });
-    outcome.warnings = trace.warnings;
-    report["warnings"] = trace.warnings;
-    for (const shapes::DataDependentProblem& p : trace.env.data_dependent_problems()) {
-      draft.push_back({"data_dependent", p.where.source, p.message});
-    }
-    for (const std::string& m : trace.missing_rules) draft.push_back({"missing_shape_rule", "", m});
-    // Only for programs that read sizes or branch on data (the report of other models is unchanged).
-    if (const nlohmann::json dd = data_dependent_json(trace);
-        !dd["unbacked_symbols"].empty() || !dd["cond_subgraphs"].empty() || !dd["decisions"].empty()) {
-      report["data_dependent"] = dd;
-    }
-    report["op_histogram"] = op_histogram(*trace.program.graph);
+    // [1-3] the model, the inputs bound to the method's schema, the trace
+    LoadAndTraceOptions lo;
+    lo.trace.draft = opts.draft;
+    lo.allow_unsafe_ops = opts.allow_unsafe_ops;
+    lo.method = opts.method;
+    lo.loaded = [&](const MethodChoice& c) {
+      run.inputs.emplace();
+      for (const TensorLeaf& l : c.inputs.sets.at(0).tensors) run.inputs->push_back({l.path, l.shape});
+      run.method.emplace(c);
+      run.method->inputs = {};
+    };
+    Traced t = load_and_trace(stages, opts.model, opts.inputs, opts.dynamic, lo);
+    run.timings = stages.timings();
+    run.warnings = t.trace.warnings;
+    run.op_histogram = op_histogram(*t.trace.program.graph);
+    record_data_dependent(t.trace, run);
 
     // [4] solve
     shapes::CheckOptions check_opts;
     // A step budget (shapes::solver_budget); any positive timeout gets at least 1 ms worth of steps
     // (0 would mean the default budget).
     check_opts.timeout_ms = std::max(1u, static_cast<unsigned>(std::ceil(opts.solver_timeout_s * 1000)));
-    const shapes::CheckResult check = stages.run("solve", [&](std::string& detail) {
-      shapes::CheckResult c = shapes::check_constraints(trace.env, check_opts);
+    run.check = stages.run("solve", [&](std::string& detail) {
+      shapes::CheckResult c = shapes::check_constraints(t.trace.env, check_opts);
       detail = c.ok ? "all guards hold" : (c.unknown ? "inconclusive" : "constraints violated");
       return c;
     });
-    report["constraints"] = check.to_json();
-    if (!check.ok && opts.draft) draft.push_back({check.unknown ? "solver_unknown" : "constraint_violation", "", check.message});
+    run.timings = stages.timings();
+    const shapes::CheckResult& check = *run.check;
+    if (!check.ok && opts.draft) {
+      run.draft.push_back({check.unknown ? "solver_unknown" : "constraint_violation", "", check_message(check)});
+    }
     if (!check.ok) {
-      if (opts.draft) report["draft"] = draft_json(draft);
-      const ExitCode code = check.unknown ? ExitCode::kSolverUnknown : ExitCode::kConstraintViolation;
-      report["status"] = "error";
-      report["exit_code"] = static_cast<int>(code);
-      publish();
-      PTX_USER_FAIL(code, check.unknown ? "E_SOLVER_UNKNOWN" : "E_CONSTRAINT_VIOLATION") << check.message;
+      fail(check.unknown ? ExitCode::kSolverUnknown : ExitCode::kConstraintViolation,
+           check.unknown ? "E_SOLVER_UNKNOWN" : "E_CONSTRAINT_VIOLATION", check_message(check));
     }
     // The artifact's ranges are the proven ones.
-    ir::ExportedProgram& program = trace.program;
+    ir::ExportedProgram& program = t.trace.program;
     program.range_constraints.clear();
     for (const auto& [name, range] : check.final_ranges) program.range_constraints[name] = range;
     // Values read from data (u0, ...) keep the ranges their ops and checks give them.
-    for (const shapes::UnbackedInfo& u : trace.env.unbacked()) program.range_constraints[u.sym.str()] = u.range;
-    // Dead code goes; guards the ranges do not imply become runtime asserts in the graph, and so
-    // do the unbacked symbols' ranges, the checks on them and the draft decisions.
-    {
+    for (const shapes::UnbackedInfo& u : t.trace.env.unbacked()) program.range_constraints[u.sym.str()] = u.range;
+    // The passes: dead code goes; guards the ranges do not imply become runtime asserts in the
+    // graph, and so do the unbacked symbols' ranges, the checks on them and the draft decisions.
+    auto run_passes = [&] {
       passes::PipelineOptions po;
       po.runtime_asserts = check.runtime_asserts;
-      const auto deferred = trace.env.deferred_asserts();
+      const auto deferred = t.trace.env.deferred_asserts();
       po.runtime_asserts.insert(po.runtime_asserts.end(), deferred.begin(), deferred.end());
       passes::run_pipeline(program, po);
-      drop_unused_unbacked_ranges(program, trace.env);
-    }
+      drop_unused_unbacked_ranges(program, t.trace.env);
+    };
 
-    // [5] write the artifact under a temporary name, [6] verify what was written (read back)
-    // against the eager model; only a verified artifact is renamed into place (a mismatch, an
-    // error or ^C leaves the destination untouched).
+    // [5] the passes, then the artifact under a temporary name; [6] verify what was written (read back)
+    // against the eager model. Only a verified artifact is renamed into place (a mismatch, an error
+    // or ^C leaves the destination untouched).
     std::optional<std::filesystem::path> out;
     std::optional<serialize::TempFile> tmp;
     std::optional<ir::ExportedProgram> written;
@@ -330,8 +200,9 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
       out = opts.out ? *opts.out : default_output(opts.model);
       tmp.emplace(*out);
       stages.run("write artifact", [&](std::string& detail) {
+        run_passes();
         serialize::WriteOptions wo;
-        for (const shapes::SymbolInfo& s : trace.env.symbols()) wo.symbol_hints[s.sym.str()] = s.hint;
+        for (const shapes::SymbolInfo& s : t.trace.env.symbols()) wo.symbol_hints[s.sym.str()] = s.hint;
         serialize::write_pt2_uncommitted(program, *tmp, wo);
         detail = out->string() + " (" + std::to_string(std::filesystem::file_size(tmp->path())) + " bytes)";
         if (opts.verify) {
@@ -340,9 +211,12 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
           detail += ", read back";
         }
       });
+      run.timings = stages.timings();
+    } else {
+      run_passes();  // check: the program verified is the one export would write
     }
     if (opts.verify) {
-      const VerifyResult vr = stages.run("verify", [&](std::string& detail) {
+      run.verification = stages.run("verify", [&](std::string& detail) {
         VerifyOptions vo;
         vo.atol = opts.atol;
         vo.rtol = opts.rtol;
@@ -351,46 +225,37 @@ ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observe
         vo.draft = opts.draft;
         const VerifyMode mode = opts.verify_full ? VerifyMode::kFull : VerifyMode::kBounded;
         const auto points =
-            choose_points(trace.env, program.range_constraints, program, opts.verify_element_budget, mode);
-        VerifyResult r = verify_program(program, model, inputs, trace.env, points, vo, written ? &*written : nullptr);
+            choose_points(t.trace.env, program.range_constraints, program, opts.verify_element_budget, mode);
+        VerifyResult r = verify_program(program, t.model, t.inputs, t.trace.env, points, vo, written ? &*written : nullptr);
         detail = verify_detail(r);
         return r;
       });
-      report["verification"] = vr.to_json();
-      if (!vr.ok()) {
+      run.timings = stages.timings();
+      if (!run.verification->ok()) {
         std::string first;
-        for (const auto& c : vr.cases) {
+        for (const auto& c : run.verification->cases) {
           if (!c.ok && !c.skipped) {
             first = c.point.label + ": " + c.note;
             break;
           }
         }
-        report["status"] = "error";
-        report["exit_code"] = static_cast<int>(ExitCode::kVerifyMismatch);
-        publish();
-        PTX_USER_FAIL(ExitCode::kVerifyMismatch, "E_VERIFY_MISMATCH")
-            << "the exported program differs from the eager model (" << first
-            << "); --atol/--rtol set the tolerances, the report lists every point"
-            << (out ? "; " + out->string() + " was not written" : std::string());
+        fail(ExitCode::kVerifyMismatch, "E_VERIFY_MISMATCH",
+             "the exported program differs from the eager model (" + first +
+                 "); --atol/--rtol set the tolerances, the report lists every point" +
+                 (out ? "; " + out->string() + " was not written" : std::string()));
       }
     }
     if (tmp) {
       tmp->commit();
-      outcome.artifact = *out;
-      report["artifact"] = out->string();
+      run.artifact = *out;
     }
-    const bool drafted = opts.draft && !draft.empty();
-    if (opts.draft) report["draft"] = draft_json(draft);
-    outcome.exit_code = drafted ? static_cast<int>(ExitCode::kDraftWritten) : 0;
-    report["status"] = drafted ? "draft" : "ok";
-    report["exit_code"] = outcome.exit_code;
-    publish();
-    return outcome;
+    run.finished = true;
   } catch (const Error& e) {
-    report["status"] = "error";
-    report["exit_code"] = static_cast<int>(e.code());
-    report["diagnostics"].push_back({{"code", e.diag_code()}, {"message", e.what()}});
-    publish();
+    run.timings = stages.timings();
+    run.error = RunError{static_cast<int>(e.code()), e.diag_code(), e.what()};
+    throw;
+  } catch (...) {
+    run.timings = stages.timings();
     throw;
   }
 }

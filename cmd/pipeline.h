@@ -1,27 +1,29 @@
-// cmd/pipeline.h: the stages of `ptexport export` / `check` / `verify`, callable in-process.
+// cmd/pipeline.h: the stages of `ptexport export` / `check`, callable in-process.
 //
-//   [1/6] load model      lib/model.h
-//   [2/6] load inputs     lib/inputs.h
-//   [3/6] trace           lib/frontend.h (symbolic shapes, guards)
+//   [1/6] load model      lib/model.h                                      } cmd/stages.h,
+//   [2/6] load inputs     lib/inputs.h                                     } shared with verify
+//   [3/6] trace           lib/frontend.h (symbolic shapes, guards)         }
 //   [4/6] solve           shapes/checker.h (Z3: does the spec imply every guard?)
 //   [5/6] write artifact  passes/ then serialize/ (atomic)
 //   [6/6] verify          lib/verify.h: values (the program vs the eager model) at the sample and
 //                         small points, shapes (the program on meta tensors) at each max
 //
-// The CLI (cmd/cli.cpp) parses flags into ExportOptions, renders progress from the StageObserver
-// callbacks, and prints the report. Errors are thrown as UserError / InternalError (shapes/error.h);
-// a constraint violation is a UserError with ExitCode::kConstraintViolation whose message is the
-// full torch-style text, and the partial report is still available through `report` on the outcome.
+// Each stage's typed result goes into an ExportRun; cmd/report.h makes the report, the summary and
+// the logs from it, once. Errors are thrown as UserError / InternalError (shapes/error.h) after they
+// are recorded in the run; a constraint violation is a UserError with ExitCode::kConstraintViolation
+// whose message is the full torch-style text (cmd/report.h check_message).
 #pragma once
 
-#include <nlohmann/json.hpp>
-
-#include <chrono>
+#include <cstdint>
 #include <filesystem>
-#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "cmd/stages.h"
+#include "lib/verify.h"
+#include "shapes/checker.h"
 
 namespace ptx::cmd {
 
@@ -42,25 +44,57 @@ struct ExportOptions {
   bool allow_unsafe_ops = false;           // --allow-unsafe-ops: run ops outside lib/op_policy.h's allowlist
 };
 
-/// Stage notifications for progress output: begin(index, total, name), end(index, seconds, detail).
-struct StageObserver {
-  std::function<void(int, int, const std::string&)> begin;
-  std::function<void(int, double, const std::string&)> end;
+struct InputShape {
+  std::string path;             // "x", "ys[0]"
+  std::vector<int64_t> shape;   // the sample's
 };
 
-struct ExportOutcome {
-  int exit_code = 0;
-  std::filesystem::path artifact;  // empty when none was written
-  nlohmann::json report;           // `ptexport.report/v1` (docs/cli.md)
-  std::vector<std::string> warnings;
-  std::string summary;             // a few human lines for stdout
-  std::string method_note;         // MethodChoice::describe(): which method, when not a plain forward
+/// An error that ended the run (a ptexport Error: the exit code and diagnostic it carries).
+struct RunError {
+  int exit_code = 1;
+  std::string code;     // "E_CONSTRAINT_VIOLATION"
+  std::string message;
 };
 
-/// Runs export (or check, with write_artifact = false). Throws on error; on a constraint
-/// violation or verification mismatch the thrown UserError carries the exit code, and
-/// `partial_report` (when given) receives the report so far.
-ExportOutcome run_export(const ExportOptions& opts, const StageObserver& observer,
-                         nlohmann::json* partial_report = nullptr);
+/// A torch.cond branch: the graph argument `name` of node `node` (op `op`), its call count.
+struct CondSubgraph {
+  std::string name, node, op, source;
+  int nodes = 0;
+};
+
+/// One problem --draft went on after (torch's draft_export report entry).
+struct DraftProblem {
+  std::string kind;  // data_dependent, missing_shape_rule, constraint_violation, solver_unknown
+  std::string source;
+  std::string message;
+};
+
+/// What an export or check computed, stage by stage; what did not run is empty.
+struct ExportRun {
+  std::vector<StageTiming> timings;              // every stage that ran, failed ones too
+  std::optional<std::vector<InputShape>> inputs;  // load inputs
+  std::optional<MethodChoice> method;             // load inputs: the method chosen (its `inputs` left empty)
+  std::optional<std::vector<std::string>> warnings;  // trace
+  std::map<std::string, int> op_histogram;       // trace: call targets -> count
+  std::optional<shapes::CheckResult> check;      // solve
+  std::optional<VerifyResult> verification;      // verify
+  std::filesystem::path artifact;                // written (empty when none was)
+  std::optional<RunError> error;
+  bool finished = false;                         // every stage ran and succeeded
+
+  // Data-dependent programs (issue 15): what the trace read from data, the torch.cond subgraphs,
+  // the decisions --draft took on the sample, and every problem --draft went on after.
+  std::vector<shapes::UnbackedInfo> unbacked;
+  std::vector<CondSubgraph> cond_subgraphs;
+  std::vector<shapes::DataDependentProblem> decisions;
+  std::vector<DraftProblem> draft;
+  /// Finished under --draft with problems: the artifact is a draft (exit 9).
+  bool drafted() const { return finished && !draft.empty(); }
+};
+
+/// Runs export (or check, with write_artifact = false), filling `run`. Throws on error (after
+/// recording it in run.error when it is a ptexport Error); on a constraint violation or
+/// verification mismatch the thrown UserError carries the exit code.
+void run_export(const ExportOptions& opts, const StageObserver& observer, ExportRun& run);
 
 }  // namespace ptx::cmd

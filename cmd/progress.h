@@ -15,7 +15,7 @@
 #include <string>
 #include <thread>
 
-#include "cmd/pipeline.h"
+#include "cmd/stages.h"
 #include "cmd/term.h"
 
 namespace ptx::cmd {
@@ -50,23 +50,8 @@ class Progress {
   /// The stage in flight (if any) failed: prints its failed line and stops the live line.
   void fail();
 
-  /// Callbacks bound to this object, for run_export (cmd/pipeline.h).
+  /// Callbacks bound to this object, for a StageRunner (cmd/stages.h).
   StageObserver observer();
-
-  /// Runs `fn` as stage `index` of `total`, timing it; `fn` returns the detail text. If it
-  /// throws, the stage is marked failed and the exception propagates.
-  template <typename Fn>
-  void stage(int index, int total, const std::string& name, Fn&& fn) {
-    begin(index, total, name);
-    const auto t0 = std::chrono::steady_clock::now();
-    try {
-      auto detail = fn();
-      end(index, std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(), detail);
-    } catch (...) {
-      fail();
-      throw;
-    }
-  }
 
  private:
   void ticker();

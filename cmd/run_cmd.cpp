@@ -11,12 +11,13 @@
 #include <ATen/core/jit_type.h>
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "cmd/commands.h"
+#include "cmd/report.h"
+#include "cmd/stages.h"
 #include "ir/graph.h"
 #include "lib/inputs.h"
 #include "lib/interpreter.h"
@@ -29,7 +30,6 @@ namespace ptx::cmd {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 /// The names inputs.json uses: its positional arguments (of `args`, or of the first of `samples`;
 /// "" where it gives none) and its keyword arguments, in file order. Unreadable JSON is left to
@@ -240,22 +240,16 @@ std::string format_number(double v) {
 }  // namespace
 
 void run_run_command(const RunArgs& args, Context& ctx, CommandOutput& out) {
-  json timings = json::object();
-  auto timed = [&](int index, const char* name, auto&& fn) {
-    const auto t0 = Clock::now();
-    ctx.progress.stage(index, 3, name, fn);
-    timings[name] = std::chrono::duration<double>(Clock::now() - t0).count();
-  };
-
-  ir::ExportedProgram program;
-  timed(1, "read artifact", [&] {
-    program = serialize::read_pt2(args.artifact);
-    if (!args.allow_unsafe_ops) refuse_ops(refused_ops(program), args.artifact.string(), "--allow-unsafe-ops");
-    return std::to_string(program.graph->nodes().size()) + " nodes";
+  StageRunner stages(stage_observer(ctx), 3);
+  const ir::ExportedProgram program = stages.run("read artifact", [&](std::string& detail) {
+    ir::ExportedProgram p = serialize::read_pt2(args.artifact);
+    if (!args.allow_unsafe_ops) refuse_ops(refused_ops(p), args.artifact.string(), "--allow-unsafe-ops");
+    detail = std::to_string(p.graph->nodes().size()) + " nodes";
+    return p;
   });
 
   std::vector<at::Tensor> flat;
-  timed(2, "load inputs", [&] {
+  stages.run("load inputs", [&](std::string& detail) {
     const Inputs inputs = load_inputs(args.inputs, {}, schema_of(program, json_names(args.inputs)));
     const SampleSet& set = inputs.sets.at(0);
     for (size_t i = 0; i < set.args.size() && i < program.args_spec.children.size(); ++i) {
@@ -263,13 +257,13 @@ void run_run_command(const RunArgs& args, Context& ctx, CommandOutput& out) {
     }
     for (const c10::IValue& v : set.args) flatten_tensors(v, flat);
     check_inputs(program, flat);
-    return std::to_string(flat.size()) + " tensors, within the artifact's ranges";
+    detail = std::to_string(flat.size()) + " tensors, within the artifact's ranges";
   });
 
-  std::vector<at::Tensor> results;
-  timed(3, "run", [&] {
-    results = run_program(program, flat);
-    return std::to_string(results.size()) + " outputs";
+  const std::vector<at::Tensor> results = stages.run("run", [&](std::string& detail) {
+    std::vector<at::Tensor> r = run_program(program, flat);
+    detail = std::to_string(r.size()) + " outputs";
+    return r;
   });
 
   std::vector<std::string> paths;
@@ -302,7 +296,7 @@ void run_run_command(const RunArgs& args, Context& ctx, CommandOutput& out) {
                   {"inputs_file", args.inputs.string()},
                   {"inputs", inputs},
                   {"outputs", outputs},
-                  {"timings", timings}};
+                  {"timings", timings_json(stages.timings())}};
   out.text = text.str();
 }
 

@@ -8,17 +8,15 @@
 // symbolic shapes, which is the case for an artifact ptexport exported from this model and inputs.
 #include <nlohmann/json.hpp>
 
-#include <chrono>
 #include <sstream>
 
 #include "cmd/commands.h"
+#include "cmd/report.h"
+#include "cmd/stages.h"
 #include "ir/printer.h"
-#include "lib/frontend.h"
-#include "lib/inputs.h"
 #include "lib/interpreter.h"
 #include "lib/method.h"
 #include "lib/op_policy.h"
-#include "lib/model.h"
 #include "lib/verify.h"
 #include "serialize/pt2_reader.h"
 #include "shapes/error.h"
@@ -27,7 +25,6 @@ namespace ptx::cmd {
 namespace {
 
 using nlohmann::json;
-using Clock = std::chrono::steady_clock;
 
 std::string shape_text(const ir::Value& v) {
   return v.type() == ir::ValueType::kTensor ? ir::tensor_annotation(v.meta()) : std::string("non-tensor");
@@ -52,13 +49,7 @@ void check_same_signature(const ir::ExportedProgram& artifact, const ir::Exporte
 }  // namespace
 
 void run_verify_command(const VerifyArgs& args, Context& ctx, CommandOutput& out) {
-  constexpr int kStages = 5;
-  json timings = json::object();
-  auto timed = [&](int index, const char* name, auto&& fn) {
-    const auto t0 = Clock::now();
-    ctx.progress.stage(index, kStages, name, fn);
-    timings[name] = std::chrono::duration<double>(Clock::now() - t0).count();
-  };
+  StageRunner stages(stage_observer(ctx), 5);
   out.document = {{"schema", "ptexport.verify/v1"},
                   {"artifact", args.artifact.string()},
                   {"model", args.model.string()},
@@ -67,52 +58,35 @@ void run_verify_command(const VerifyArgs& args, Context& ctx, CommandOutput& out
                   {"atol", args.atol},
                   {"rtol", args.rtol}};
 
-  LoadedModel model;
-  timed(1, "load model", [&] {
-    model = load_model(args.model);
-    return model.kind;
+  LoadAndTraceOptions lo;
+  lo.allow_unsafe_ops = args.allow_unsafe_ops;
+  lo.method = args.method;
+  Traced t = load_and_trace(stages, args.model, args.inputs, args.dynamic, lo);
+  const ir::ExportedProgram artifact = stages.run("read artifact", [&](std::string& detail) {
+    ir::ExportedProgram a = serialize::read_pt2(args.artifact);
+    if (!args.allow_unsafe_ops) refuse_ops(refused_ops(a), args.artifact.string(), "--allow-unsafe-ops");
+    check_same_signature(a, t.trace.program, args);
+    detail = std::to_string(a.range_constraints.size()) + " symbols";
+    return a;
   });
-  Inputs inputs;
-  timed(2, "load inputs", [&] {
-    MethodChoice c = choose_method(model.module, args.model, args.inputs, args.dynamic,
-                                   args.method.empty() ? std::nullopt : std::optional<std::string>(args.method));
-    inputs = std::move(c.inputs);
-    return std::to_string(inputs.sets.at(0).tensors.size()) + " tensors" + (c.name == "forward" ? "" : ", method " + c.name);
-  });
-  std::optional<TraceResult> trace;
-  timed(3, "trace", [&] {
-    if (!args.allow_unsafe_ops) {
-      refuse_ops(refused_ops(model.module, inputs.method), args.model.string(), "--allow-unsafe-ops");
-    }
-    trace.emplace(trace_module(model, inputs));
-    return std::to_string(trace->env.symbols().size()) + " symbols, " + std::to_string(trace->env.guards().size()) +
-           " guards";
-  });
-  ir::ExportedProgram artifact;
-  timed(4, "read artifact", [&] {
-    artifact = serialize::read_pt2(args.artifact);
-    if (!args.allow_unsafe_ops) refuse_ops(refused_ops(artifact), args.artifact.string(), "--allow-unsafe-ops");
-    check_same_signature(artifact, trace->program, args);
-    return std::to_string(artifact.range_constraints.size()) + " symbols";
-  });
-  VerifyResult result;
-  timed(5, "verify", [&] {
+  const VerifyResult result = stages.run("verify", [&](std::string& detail) {
     ptx::VerifyOptions vo;
     vo.atol = args.atol;
     vo.rtol = args.rtol;
     vo.element_budget = args.element_budget;
-    const auto points = choose_points(trace->env, artifact.range_constraints, trace->program, args.element_budget);
-    result = verify_program(trace->program, model, inputs, trace->env, points, vo, &artifact);
+    const auto points = choose_points(t.trace.env, artifact.range_constraints, t.trace.program, args.element_budget);
+    VerifyResult r = verify_program(t.trace.program, t.model, t.inputs, t.trace.env, points, vo, &artifact);
     int ok = 0, skipped = 0;
-    for (const VerifyCase& c : result.cases) {
+    for (const VerifyCase& c : r.cases) {
       ok += c.ok;
       skipped += c.skipped;
     }
-    return std::to_string(ok) + "/" + std::to_string(result.cases.size()) + " points match" +
-           (skipped ? ", " + std::to_string(skipped) + " skipped" : "");
+    detail = std::to_string(ok) + "/" + std::to_string(r.cases.size()) + " points match" +
+             (skipped ? ", " + std::to_string(skipped) + " skipped" : "");
+    return r;
   });
-  out.document["verification"] = result.to_json();
-  out.document["timings"] = timings;
+  out.document["verification"] = verification_json(result);
+  out.document["timings"] = timings_json(stages.timings());
 
   std::ostringstream text;
   for (const VerifyCase& c : result.cases) {

@@ -29,6 +29,19 @@ std::vector<std::string> overloads_of(const torch::jit::Module& module, const st
 
 }  // namespace
 
+torch::jit::Method find_method(const torch::jit::Module& module, const std::filesystem::path& model_file,
+                               const std::string& name, const std::string& asked_in) {
+  auto m = module.find_method(name);
+  if (!m) {
+    std::vector<std::string> methods;
+    for (const auto& method : module.get_methods()) methods.push_back(method.name());
+    PTX_USER_FAIL(ExitCode::kUsage, "E_NO_METHOD")
+        << asked_in << ": method '" << name << "' is not in " << model_file.string() << " (it has: " << join(methods)
+        << "; --method chooses one)";
+  }
+  return *m;
+}
+
 std::string MethodChoice::describe() const {
   if (chosen_by == "overload") {
     return "method " + name + " (the overload of " + requested + " that the inputs match, as TorchScript " +
@@ -49,8 +62,6 @@ MethodChoice choose_method(const torch::jit::Module& module, const std::filesyst
     c.requested = read_inputs_method(inputs_file);
     c.chosen_by = c.requested == "forward" ? "default" : "inputs.json";
   }
-  std::vector<std::string> methods;
-  for (const auto& m : module.get_methods()) methods.push_back(m.name());
   const std::string where = c.chosen_by == "--method" ? "--method" : inputs_file.string();
   if (auto m = module.find_method(c.requested)) {
     c.name = c.requested;
@@ -59,9 +70,7 @@ MethodChoice choose_method(const torch::jit::Module& module, const std::filesyst
     return c;
   }
   c.overloads = overloads_of(module, c.requested);
-  PTX_USER_CHECK(!c.overloads.empty(), ExitCode::kUsage, "E_NO_METHOD")
-      << where << ": method '" << c.requested << "' is not in " << model_file.string() << " (it has: " << join(methods)
-      << "; --method chooses one)";
+  if (c.overloads.empty()) find_method(module, model_file, c.requested, where);  // the error naming the methods
   // TorchScript's dispatch: the first overload whose schema the arguments match.
   std::vector<std::string> reasons;
   std::optional<UserError> first;

@@ -33,6 +33,12 @@ struct MethodChoice {
   std::string describe() const;
 };
 
+/// The method `name` of `module` (loaded from `model_file`): the one look-up of the commands and the
+/// frontend. UserError ExitCode::kUsage (E_NO_METHOD) naming the model's methods when it has none;
+/// `asked_in` names what asked for it ("--method", the inputs file).
+torch::jit::Method find_method(const torch::jit::Module& module, const std::filesystem::path& model_file,
+                               const std::string& name, const std::string& asked_in);
+
 /// Chooses the method (see the file comment) and binds the inputs to it (load_inputs).
 /// UserError ExitCode::kUsage (E_NO_METHOD) naming the model's methods when the method does not
 /// exist; when no overload matches, ExitCode::kInput with each overload's reason.

@@ -319,22 +319,6 @@ bool VerifyResult::ok() const {
   return std::all_of(cases.begin(), cases.end(), [](const VerifyCase& c) { return c.ok || c.skipped; });
 }
 
-nlohmann::json VerifyResult::to_json() const {
-  nlohmann::json out = nlohmann::json::array();
-  for (const VerifyCase& c : cases) {
-    out.push_back({{"label", c.point.label},
-                   {"sizes", c.point.values},
-                   {"ok", c.ok},
-                   {"skipped", c.skipped},
-                   {"check", to_string(c.check)},
-                   {"note", c.note},
-                   {"max_abs_err", c.max_abs_err},
-                   {"max_rel_err", c.max_rel_err},
-                   {"needed_atol", c.needed_atol}});
-  }
-  return out;
-}
-
 MadeInputs make_inputs(const ir::ExportedProgram& program, const SampleSet& set, const shapes::Assignment& values,
                        uint64_t seed) {
   const auto phs = user_input_values(program);

@@ -17,8 +17,6 @@
 #include <string>
 #include <vector>
 
-#include <nlohmann/json.hpp>
-
 #include "ir/program.h"
 #include "lib/inputs.h"
 #include "lib/model.h"
@@ -58,7 +56,6 @@ struct VerifyCase {
 struct VerifyResult {
   std::vector<VerifyCase> cases;
   bool ok() const;
-  nlohmann::json to_json() const;
 };
 
 struct VerifyOptions {

@@ -69,12 +69,17 @@ TEST_CASE("Progress disabled prints nothing", "[cmd][progress]") {
   CHECK(os.str().empty());
 }
 
-TEST_CASE("Progress::stage times the body and marks a throwing one failed", "[cmd][progress]") {
+TEST_CASE("a StageRunner times each stage; Progress marks the one that threw failed", "[cmd][progress]") {
   std::ostringstream os;
   Console console(os, decide_term_caps(false, ColorMode::kAuto, plain_env()));
   Progress p(console, true);
-  p.stage(1, 2, "first", [] { return std::string("ok"); });
-  CHECK_THROWS(p.stage(2, 2, "second", []() -> std::string { throw std::runtime_error("boom"); }));
+  StageRunner stages(p.observer(), 2);
+  stages.run("first", [](std::string& detail) { detail = "ok"; });
+  CHECK_THROWS(stages.run("second", [](std::string&) -> int { throw std::runtime_error("boom"); }));
+  p.fail();  // as the CLI does after a command throws
+  REQUIRE(stages.timings().size() == 2);
+  CHECK(stages.timings()[0].name == "first");
+  CHECK(stages.timings()[1].name == "second");
   const std::string s = os.str();
   CHECK(s.rfind("[1/2] first (ok) ", 0) == 0);
   CHECK(s.find("[2/2] second failed after ") != std::string::npos);

@@ -1,0 +1,307 @@
+// cmd/report.cpp: see report.h.
+#include "cmd/report.h"
+
+#include <map>
+
+#include "cmd/logging.h"
+#include "cmd/version.h"
+#include "shapes/error.h"
+
+namespace ptx::cmd {
+namespace {
+
+/// 0 and 1 where they lie in the proven range but a guard fails there (refused at run time).
+std::vector<int64_t> excluded(const shapes::SymbolVerdict& v) {
+  std::vector<int64_t> out;
+  for (int64_t k : {0, 1}) {
+    if (v.proven.contains(k) && !(k == 0 ? v.allowed_at_0 : v.allowed_at_1)) out.push_back(k);
+  }
+  return out;
+}
+
+using nlohmann::json;
+using shapes::Suggestion;
+
+std::string linear_flag(int64_t k, const std::string& root, int64_t m) {
+  std::string out = k == 1 ? root : std::to_string(k) + "*" + root;
+  if (m > 0) out += "+" + std::to_string(m);
+  if (m < 0) out += "-" + std::to_string(-m);
+  return out;
+}
+
+/// One "--dynamic TARGET=VALUE" per input dim of the suggestion's symbol, space separated.
+std::string per_target(const Suggestion& s, const std::string& value) {
+  std::string flags;
+  for (const std::string& src : s.sources) {
+    flags += (flags.empty() ? "" : " ") + ("--dynamic " + source_to_target(src) + "=" + value);
+  }
+  return flags;
+}
+
+const char* kind_name(shapes::DimHint k) {
+  return k == shapes::DimHint::kNamed ? "named" : k == shapes::DimHint::kDynamic ? "dynamic" : "auto";
+}
+
+json range_json(const shapes::Range& r) { return json{{"min", r.min}, {"max", r.max ? json(*r.max) : json(nullptr)}}; }
+
+json guard_json(const shapes::Guard& g) {
+  return json{{"guard", g.cond.str()}, {"op", g.origin.op},     {"node", g.origin.node},
+              {"source", g.origin.source}, {"code", g.origin.code}, {"reason", g.origin.reason}};
+}
+
+}  // namespace
+
+std::string source_to_target(const std::string& source) {
+  const std::string marker = ".size()[";
+  size_t p = source.rfind(marker);
+  if (p == std::string::npos || source.back() != ']') return source;
+  std::string idx = source.substr(p + marker.size(), source.size() - p - marker.size() - 1);
+  if (idx.empty() || idx.find_first_not_of("-0123456789") != std::string::npos) return source;
+  return source.substr(0, p) + "." + idx;
+}
+
+std::string flag_form(const Suggestion& s) {
+  switch (s.kind) {
+    case Suggestion::Kind::kRange:
+      return "--dynamic " + s.symbol + "=" + std::to_string(s.range.min) + ":" +
+             (s.range.max ? std::to_string(*s.range.max) : "");
+    case Suggestion::Kind::kStatic:
+      return per_target(s, "static");
+    case Suggestion::Kind::kRelation:
+      return per_target(s, linear_flag(s.k, s.root, s.m));
+  }
+  return "";
+}
+
+std::string check_message(const shapes::CheckResult& check) {
+  std::string message;
+  if (!check.violation_text.empty()) {
+    message = check.violation_text;
+    if (!check.suggestions.empty()) {
+      message += "\nSuggested fixes:";
+      for (const Suggestion& s : check.suggestions) {
+        if (!s.torch_form.empty()) message += "\n  " + s.torch_form;
+      }
+      for (const Suggestion& s : check.suggestions) message += "\n  " + flag_form(s);
+    } else {
+      message += "\nNo suggested fix: no dynamic range implies every guard above";
+    }
+  }
+  if (check.unknown || (!check.ok && check.violation_text.empty())) {
+    message = "the solver could not decide, within its budget, whether the dynamic shape spec implies:";
+    for (const shapes::SymbolVerdict& v : check.symbols) {
+      if (v.verdict != shapes::Verdict::kUnknown) continue;
+      for (const shapes::Guard& g : v.violated) message += "\n  - " + g.cond.str() + "\n" + shapes::required_by(g);
+    }
+  }
+  return message;
+}
+
+json constraints_json(const shapes::CheckResult& check) {
+  json j;
+  j["ok"] = check.ok;
+  j["unknown"] = check.unknown;
+  j["symbols"] = json::array();
+  for (const shapes::SymbolVerdict& v : check.symbols) {
+    json s{{"name", v.name},
+           {"symbol", v.symbol.str()},
+           {"kind", kind_name(v.kind)},
+           {"hint", v.hint},
+           {"sources", v.sources},
+           {"requested", range_json(v.requested)},
+           {"proven", range_json(v.proven)},
+           {"verdict", to_string(v.verdict)},
+           {"counterexample", v.counterexample ? json(*v.counterexample) : json(nullptr)},
+           {"allowed_at_0", v.allowed_at_0},
+           {"allowed_at_1", v.allowed_at_1}};
+    // 0 or 1 inside the proven range where the guards fail: the artifact refuses them at run time
+    // (a runtime assert), so the range alone would overstate it. Present only when non-empty.
+    if (const std::vector<int64_t> ex = excluded(v); !ex.empty()) s["excluded"] = ex;
+    s["guards"] = json::array();
+    for (const shapes::Guard& g : v.guards) s["guards"].push_back(guard_json(g));
+    s["violated"] = json::array();
+    for (const shapes::Guard& g : v.violated) s["violated"].push_back(guard_json(g));
+    j["symbols"].push_back(std::move(s));
+  }
+  j["violation_text"] = check.violation_text;
+  j["suggestions"] = json::array();
+  for (const Suggestion& s : check.suggestions) {
+    j["suggestions"].push_back({{"symbol", s.symbol}, {"torch", s.torch_form}, {"flag", flag_form(s)}});
+  }
+  j["runtime_asserts"] = json::array();
+  for (const shapes::Guard& g : check.runtime_asserts) j["runtime_asserts"].push_back(guard_json(g));
+  j["specializations"] = check.specializations;
+  j["final_ranges"] = json::object();
+  for (const auto& [name, r] : check.final_ranges) j["final_ranges"][name] = range_json(r);
+  return j;
+}
+
+json verification_json(const VerifyResult& result) {
+  json out = json::array();
+  for (const VerifyCase& c : result.cases) {
+    out.push_back({{"label", c.point.label},
+                   {"sizes", c.point.values},
+                   {"ok", c.ok},
+                   {"skipped", c.skipped},
+                   {"check", to_string(c.check)},
+                   {"note", c.note},
+                   {"max_abs_err", c.max_abs_err},
+                   {"max_rel_err", c.max_rel_err},
+                   {"needed_atol", c.needed_atol}});
+  }
+  return out;
+}
+
+json timings_json(const std::vector<StageTiming>& timings) {
+  json out = json::object();
+  for (const StageTiming& t : timings) out[t.name] = t.seconds;
+  return out;
+}
+
+namespace {
+
+/// The report's "data_dependent" object: values read from data (unbacked symbols) with their
+/// ranges and origin, cond subgraphs, and the data-dependent decisions (--draft).
+json data_dependent_json(const ExportRun& run) {
+  json unbacked = json::array();
+  for (const shapes::UnbackedInfo& u : run.unbacked) {
+    unbacked.push_back({{"name", u.sym.str()},
+                        {"min", u.range.min == shapes::Range::kNoMin ? json(nullptr) : json(u.range.min)},
+                        {"max", u.range.max ? json(*u.range.max) : json(nullptr)},
+                        {"sample", u.hint},
+                        {"what", u.what},
+                        {"op", u.origin.op},
+                        {"source", u.origin.source}});
+  }
+  json subgraphs = json::array();
+  for (const CondSubgraph& g : run.cond_subgraphs) {
+    subgraphs.push_back({{"name", g.name}, {"node", g.node}, {"op", g.op}, {"nodes", g.nodes}, {"source", g.source}});
+  }
+  json decisions = json::array();
+  for (const shapes::DataDependentProblem& p : run.decisions) {
+    decisions.push_back({{"condition", p.cond.str()}, {"taken", p.taken}, {"source", p.where.source},
+                         {"message", p.message}});
+  }
+  return {{"unbacked_symbols", unbacked}, {"cond_subgraphs", subgraphs}, {"decisions", decisions}};
+}
+
+/// The report's "draft" object (--draft): every problem with its kind, and the count per kind.
+json draft_json(const std::vector<DraftProblem>& problems) {
+  json list = json::array();
+  std::map<std::string, int> counts;
+  for (const DraftProblem& p : problems) {
+    list.push_back({{"kind", p.kind}, {"source", p.source}, {"message", p.message}});
+    ++counts[p.kind];
+  }
+  return {{"problems", list}, {"counts", counts}};
+}
+
+}  // namespace
+
+int exit_code(const ExportRun& run) { return run.drafted() ? static_cast<int>(ExitCode::kDraftWritten) : 0; }
+
+json report_json(const ExportOptions& opts, const ExportRun& run) {
+  const Versions v = versions();
+  json report = {{"schema", "ptexport.report/v1"},
+                 {"status", run.finished ? (run.drafted() ? "draft" : "ok") : run.error ? "error" : "running"},
+                 {"exit_code", run.finished ? json(exit_code(run)) : run.error ? json(run.error->exit_code) : json(nullptr)},
+                 {"command", opts.write_artifact ? "export" : "check"},
+                 {"tool_versions", {{"ptexport", v.ptexport}, {"libtorch", v.libtorch}, {"z3", v.z3}, {"pt2_schema", v.pt2_schema}}},
+                 {"model", opts.model.string()},
+                 {"inputs_file", opts.inputs.string()},
+                 {"dynamic_flags", opts.dynamic},
+                 {"timings", timings_json(run.timings)},
+                 {"diagnostics", json::array()}};
+  if (run.error) report["diagnostics"].push_back({{"code", run.error->code}, {"message", run.error->message}});
+  if (run.method && run.method->name != "forward") {  // absent for the plain forward (docs/cli.md)
+    report["method"] = {{"name", run.method->name}, {"chosen_by", run.method->chosen_by}};
+    if (run.method->chosen_by == "overload") report["method"]["overloads"] = run.method->overloads;
+  }
+  if (run.inputs) {
+    json leaves = json::array();
+    for (const InputShape& l : *run.inputs) leaves.push_back({{"path", l.path}, {"shape", l.shape}});
+    report["inputs"] = leaves;
+  }
+  if (run.warnings) {
+    report["warnings"] = *run.warnings;
+    report["op_histogram"] = run.op_histogram;
+  }
+  // Only for programs that read sizes or branch on data (the report of other models is unchanged).
+  if (!run.unbacked.empty() || !run.cond_subgraphs.empty() || !run.decisions.empty()) {
+    report["data_dependent"] = data_dependent_json(run);
+  }
+  if (opts.draft) report["draft"] = draft_json(run.draft);
+  if (run.check) report["constraints"] = constraints_json(*run.check);
+  if (run.verification) report["verification"] = verification_json(*run.verification);
+  if (!run.artifact.empty()) report["artifact"] = run.artifact.string();
+  return report;
+}
+
+std::string summary_text(const ExportOptions& opts, const ExportRun& run) {
+  const std::vector<shapes::Guard> none;
+  const std::vector<shapes::Guard>& asserts = run.check ? run.check->runtime_asserts : none;
+  std::string s = "ok: " + opts.model.string() +
+                  (asserts.empty() ? ": every guard holds over the requested ranges\n"
+                                   : ": the requested ranges hold; some guards are checked at run time\n");
+  if (run.method && !run.method->describe().empty()) s += "  " + run.method->describe() + "\n";
+  if (run.check) {
+    for (const shapes::SymbolVerdict& sym : run.check->symbols) {
+      std::string sources;
+      for (const std::string& src : sym.sources) sources += (sources.empty() ? "" : ", ") + src;
+      // A symbol without a user-given name (a dynamic/auto hint) is named by its source: s0 = x.size()[0].
+      const std::string name = sym.name == sources ? sym.symbol.str() : sym.name;
+      std::string except;
+      for (int64_t k : excluded(sym)) except += (except.empty() ? ", " : " and ") + std::to_string(k);
+      if (!except.empty()) except += " refused at run time (a guard fails there)";
+      s += "  " + name + (sources.empty() ? "" : " = " + sources) + ": requested " + sym.requested.str() +
+           ", proven " + sym.proven.str() + except + "\n";
+    }
+  }
+  if (!asserts.empty()) {
+    s += std::to_string(asserts.size()) + (asserts.size() == 1 ? " guard" : " guards") + " the ranges do not imply " +
+         (asserts.size() == 1 ? "is" : "are") + " checked when the artifact runs (inputs that break it are rejected):\n";
+    for (const shapes::Guard& a : asserts) {
+      const std::string& op = a.origin.op;
+      const std::string& source = a.origin.source;
+      s += "  " + a.cond.str() + (op.empty() ? "" : "  (" + op) +
+           (source.empty() ? "" : (op.empty() ? "  (" : " at ") + source) + (op.empty() && source.empty() ? "" : ")") +
+           "\n";
+    }
+  }
+  if (run.verification) {
+    const auto& cases = run.verification->cases;
+    int ok = 0, skipped = 0, shapes = 0;
+    for (const VerifyCase& c : cases) {
+      ok += c.ok;
+      skipped += c.skipped;
+      shapes += !c.skipped && c.check == VerifyCheck::kShapes;
+    }
+    const int values = static_cast<int>(cases.size()) - skipped - shapes;
+    s += "verified at " + std::to_string(ok) + " of " + std::to_string(cases.size()) +
+         " points: values against the eager model at " + std::to_string(values) + ", shapes only at " +
+         std::to_string(shapes) + (skipped ? " (" + std::to_string(skipped) + " skipped)" : "") + "\n";
+  }
+  if (!run.artifact.empty()) s += "wrote " + run.artifact.string() + "\n";
+  return s;
+}
+
+void log_check(const shapes::CheckResult& check) {
+  spdlog::logger& shapes_log = stage_log("shapes");
+  spdlog::logger& solver = stage_log("solver");
+  for (const shapes::SymbolVerdict& sym : check.symbols) {
+    std::string sources;
+    for (const std::string& src : sym.sources) sources += (sources.empty() ? "" : ", ") + src;
+    shapes_log.debug("symbol {} = {} ({}): sample {}, requested {}", sym.symbol.str(), sym.name, sources, sym.hint,
+                     sym.requested.str());
+    for (const shapes::Guard& g : sym.guards) {
+      std::string code = g.origin.code;
+      while (!code.empty() && (code.back() == '\n' || code.back() == ' ')) code.pop_back();
+      shapes_log.debug("guard {} on {}: {} at {} ({}){}", g.cond.str(), sym.name, g.origin.op, g.origin.source,
+                       g.origin.reason, code.empty() ? "" : ": " + code);
+    }
+    solver.info("{}: {}, proven {}{}", sym.name, to_string(sym.verdict), sym.proven.str(),
+                sym.counterexample ? ", counterexample " + std::to_string(*sym.counterexample) : "");
+  }
+}
+
+}  // namespace ptx::cmd

@@ -76,7 +76,7 @@ struct ShapeRule {
 /// the caller sets ctx.inplace (or passes the in-place name as ctx.op) so that the rule returns
 /// self's shape and checks that the other operands broadcast to it.
 const ShapeRule* find_shape_rule(std::string_view op);
-/// The whole table, sorted by op (for tests and `ptexport --list-ops`).
+/// The whole table, sorted by op (for tests and listings of the ops).
 std::span<const ShapeRule> shape_rules();
 
 }  // namespace ptx::shapes

@@ -1,5 +1,5 @@
 // shapes/sym_parse.h: the one parser of symbolic-integer text in ptexport (the rewrite-rule prover,
-// --dynamic specs, ir/parser's annotations and serialize/'s .pt2 sizes all use it). It reads:
+// lib/dim_spec's dimension specs, ir/parser's annotations and serialize/'s .pt2 sizes all use it). It reads:
 //   - SymExpr::str() / SymBool::str() (torch's sympy style) plus Python operators:
 //       2*s0 + 1    (s0//2)    s0 // 2    Mod(s0, 4)    s0 % 4    Min(8, s0)    max(a, b)    s0**2
 //       Eq(s0, 8)   Ne(a, b)   s0 >= 5    a == 2*b      True      False    a > 0 and b > 0

@@ -4,17 +4,15 @@
 #include <torch/csrc/jit/passes/inliner.h>
 
 #include "lib/frontend/tracer.h"
+#include "lib/method.h"
 #include "shapes/error.h"
 
 namespace ptx {
 namespace frontend {
 
 void Tracer::run() {
-  const std::string& method_name = inputs_.method;
-  auto method = model_.module.find_method(method_name);
-  PTX_USER_CHECK(method.has_value(), ExitCode::kUsage, "E_NO_METHOD")
-      << model_.file.string() << ": the model has no method '" << method_name << "'";
-  auto graph = torch::jit::toGraphFunction(method->function()).graph()->copy();
+  const torch::jit::Method method = find_method(model_.module, model_.file, inputs_.method, model_.file.string());
+  auto graph = torch::jit::toGraphFunction(method.function()).graph()->copy();
   torch::jit::Inline(*graph);
 
   lift_state();

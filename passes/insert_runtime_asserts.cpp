@@ -23,12 +23,6 @@ bool is_pure_sym_target(const std::string& t) {
          t == "torch.sym_max" || t == "torch.sym_not";
 }
 
-std::string stack_trace_of(const shapes::Provenance& why) {
-  const auto colon = why.source.rfind(':');
-  if (colon == std::string::npos) return "";
-  return "File \"" + why.source.substr(0, colon) + "\", line " + why.source.substr(colon + 1) + ", in forward\n    " +
-         why.code;
-}
 
 /// Appends the nodes checking `guard` (comparison, _assert_scalar) to the graph, and records
 /// them (and the sym nodes materialized for them) in `added`.
@@ -43,7 +37,7 @@ void emit_assert(ir::Graph& graph, ir::SymMaterializer& syms, const shapes::Guar
   const ir::ArgValue rv = r.is_const() ? ir::ArgValue(r.value()) : ir::ArgValue(syms.materialize(r));
   added.insert(added.end(), syms.created().begin() + static_cast<std::ptrdiff_t>(before), syms.created().end());
 
-  const std::string trace = stack_trace_of(guard.origin);
+  const std::string trace = guard.origin.stack_trace();
   auto bool_node = [&](const std::string& target, const std::string& name, std::vector<ir::NamedArg> args,
                        const SymBool& value) {
     ir::Node* n = graph.add_call(target, std::move(args), {ir::ValueType::kSymBool}, name);

@@ -20,6 +20,29 @@ std::string Provenance::str() const {
   return out;
 }
 
+std::string Provenance::stack_trace() const {
+  std::string out;
+  for (const SourceFrame& f : stack) {
+    out += (out.empty() ? "" : "\n") + ("File \"" + f.file + "\", line " + std::to_string(f.line) + ", in " +
+                                        f.function + "\n    " + f.code);
+  }
+  return out;
+}
+
+void ShapeEnv::name_node(const std::string& op, const std::string& node) {
+  auto name = [&](size_t& seen, size_t size, auto&& provenance_of) {
+    for (; seen < size; ++seen) {
+      Provenance& p = provenance_of(seen);
+      if (p.node.empty() && p.op == op) p.node = node;
+    }
+  };
+  name(named_[0], guards_.size(), [&](size_t i) -> Provenance& { return guards_[i].origin; });
+  name(named_[1], unbacked_.size(), [&](size_t i) -> Provenance& { return unbacked_[i].origin; });
+  name(named_[2], relations_.size(), [&](size_t i) -> Provenance& { return relations_[i].origin; });
+  name(named_[3], decisions_.size(), [&](size_t i) -> Provenance& { return decisions_[i].origin; });
+  name(named_[4], problems_.size(), [&](size_t i) -> Provenance& { return problems_[i].where; });
+}
+
 SymExpr ShapeEnv::create_symbol(const std::string& user_name, int64_t hint, Range requested,
                                 DimHint kind, const std::string& source) {
   PTX_INTERNAL_CHECK(!requested.max || requested.min <= *requested.max)

@@ -10,6 +10,7 @@
 // (e.g. from broadcasting) can relate them.
 #pragma once
 
+#include <array>
 #include <climits>
 #include <cstdint>
 #include <optional>
@@ -31,14 +32,32 @@ struct Range {
   std::string str() const;  // "[2, 1024]", "[0, int_oo]", "[-int_oo, int_oo]"
 };
 
-/// Why a guard exists: the op that needed it, its node, the model's source line, a reason.
+/// One line of the model's code on the way to an op: the file, the line, the function it is in
+/// and the line's text.
+struct SourceFrame {
+  std::string file;      // "model.py"
+  int line = 0;
+  std::string function;  // "forward"
+  std::string code;      // the line's text, trimmed (may be empty)
+  bool operator==(const SourceFrame&) const = default;
+};
+
+/// Why a guard exists: the op that needed it, the IR node made for that op, the model's source
+/// location (printed, and as the call chain), a reason.
 struct Provenance {
   std::string op;        // "aten::view"
-  std::string node;      // IR node name, "view_3" (may be empty)
-  std::string source;    // "model.py:41" (file:line; may be empty)
-  std::string code;      // the source line's text (may be empty)
+  std::string node;      // IR node name, "view_3"; empty when the op made no node (a size compared in
+                         // the model's own code is decided while tracing)
+  std::string source;    // "model.py:41", the op's own line as printed (may be empty)
+  std::string code;      // that line's text (may be empty)
   std::string reason;    // "element counts must match"
+  /// The call chain: the method's line first, each call into a submodule or function after it,
+  /// the op's own line (`source`, `code`) last. Empty when the model has no source.
+  std::vector<SourceFrame> stack = {};
   std::string str() const;  // "aten::view at model.py:41 (element counts must match)"
+  /// torch's node.meta["stack_trace"] form: "File \"model.py\", line 41, in forward\n    code", a
+  /// frame per line, outermost first; empty without a stack.
+  std::string stack_trace() const;
 };
 
 struct Guard {
@@ -117,6 +136,11 @@ class ShapeEnv {
 
   const std::vector<Guard>& guards() const { return guards_; }
 
+  /// Names the IR node made for `op` (a TorchScript node kind, "aten::view") in the provenance of
+  /// the guards, checks, unbacked symbols and decisions that `op` recorded since the previous call;
+  /// what other ops recorded in between (ops that made no node) keeps an empty node.
+  void name_node(const std::string& op, const std::string& node);
+
   /// The range assumed while tracing: the requested range (torch assumes >= 2 only for
   /// unbounded Dim.DYNAMIC/AUTO dims; we assume exactly what the user said); an unbacked
   /// symbol's range as refined by checks.
@@ -160,6 +184,8 @@ class ShapeEnv {
   Assignment hints_;
   std::vector<Guard> guards_;
   std::unordered_map<size_t, std::vector<size_t>> guard_index_;  // hash of cond -> guards_ indices
+  // name_node: how many of guards_, unbacked_, relations_, decisions_, problems_ it has seen.
+  std::array<size_t, 5> named_ = {};
 };
 
 }  // namespace ptx::shapes

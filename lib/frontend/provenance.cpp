@@ -83,12 +83,34 @@ bool exporting_flag(jit::Node* n) {
   return kFlags.count(fn) > 0;
 }
 
-shapes::Provenance Tracer::why(jit::Node* n, const std::string& reason) const {
+const std::vector<shapes::SourceFrame>& Tracer::frames_of(const jit::Node* n) {
+  auto [it, fresh] = frames_.try_emplace(n);
+  if (!fresh) return it->second;
+  std::vector<shapes::SourceFrame>& frames = it->second;
+  auto frame = [&](const jit::SourceRange& r, const std::string& fn) {
+    const auto flc = r.source() ? r.file_line_col() : std::nullopt;
+    if (!flc) return;
+    frames.push_back({std::get<0>(*flc), static_cast<int>(std::get<1>(*flc)), fn, code_of(r)});
+  };
+  // After inlining, each entry of the callstack is a call site (in the caller's function) and the
+  // function called; the node's own range is in the innermost function.
+  std::string fn = "forward";
+  if (auto cs = n->callstack()) {
+    for (const auto& entry : (*cs)->vec()) {
+      frame(std::get<1>(entry), fn);
+      fn = std::get<0>(entry) ? std::get<0>(entry)->name() : "forward";
+    }
+  }
+  frame(n->sourceRange(), fn);
+  return frames;
+}
+
+shapes::Provenance Tracer::why(jit::Node* n, const std::string& reason) {
   shapes::Provenance p;
   if (n == nullptr) return p;
   p.op = n->kind().toQualString();
   // The innermost line: the one in the (sub)module's own code that calls the op; the call chain
-  // that leads there is in the node's stack trace (set_meta) and in called_from().
+  // that leads there is `stack` (and the node's stack trace, set_meta).
   // TorchScript's importer gives prim::GetAttr / SetAttr no source range: the line is the one of the
   // node that uses the attribute (next) or computes the value assigned (previous), in the same block.
   const jit::Node* at = n;
@@ -100,10 +122,12 @@ shapes::Provenance Tracer::why(jit::Node* n, const std::string& reason) const {
              ? step
              : nullptr;
   }
-  const jit::SourceRange& user = (at != nullptr ? at : n)->sourceRange();
+  const jit::Node* located = at != nullptr ? at : n;
+  const jit::SourceRange& user = located->sourceRange();
   p.source = line_of(user);
   p.code = code_of(user);
   p.reason = reason;
+  p.stack = frames_of(located);
   return p;
 }
 
@@ -119,22 +143,13 @@ void Tracer::data_dependent(jit::Node* n, const SVP& s, const char* what) {
 
 void Tracer::set_meta(ir::Node* node, jit::Node* n) {
   ir::NodeMeta& m = node->meta();
-  std::ostringstream trace;
-  auto frame = [&](const jit::SourceRange& r, const std::string& fn) {
-    const auto flc = r.source() ? r.file_line_col() : std::nullopt;
-    if (!flc) return;
-    trace << "File \"" << std::get<0>(*flc) << "\", line " << std::get<1>(*flc) << ", in " << fn << "\n    "
-          << code_of(r) << "\n";
-  };
-  std::string fn = "forward";
-  std::string path;
   // torch.export's form: the root module first ("L__self__", path "", its type), then one frame
   // per submodule call ("L__self__layer1_0", "layer1.0", "torch.nn.modules.container.Sequential").
   const auto root_type = model_.module.type()->name();
   m.nn_module_stack.push_back({"L__self__", "", root_type ? strip_mangle(root_type->qualifiedName()) : ""});
+  std::string path;
   if (auto cs = n->callstack()) {
     for (const auto& entry : (*cs)->vec()) {
-      frame(std::get<1>(entry), fn);
       const auto& info = std::get<2>(entry);
       if (info && info->class_type()) {
         path = path.empty() ? info->instance_name() : path + "." + info->instance_name();
@@ -142,17 +157,16 @@ void Tracer::set_meta(ir::Node* node, jit::Node* n) {
         std::replace(key.begin(), key.end(), '.', '_');
         m.nn_module_stack.push_back({key, path, strip_mangle(info->class_type()->name()->qualifiedName())});
       }
-      fn = std::get<0>(entry) ? std::get<0>(entry)->name() : "forward";
     }
   }
-  frame(n->sourceRange(), fn);
-  m.stack_trace = trace.str();
-  if (!m.stack_trace.empty() && m.stack_trace.back() == '\n') m.stack_trace.pop_back();
   const shapes::Provenance p = why(n, "");
-  if (auto colon = p.source.rfind(':'); colon != std::string::npos) {
-    m.source_file = p.source.substr(0, colon);
-    m.source_line = std::atoi(p.source.c_str() + colon + 1);
+  m.stack_trace = p.stack_trace();
+  if (!p.stack.empty()) {
+    m.source_file = p.stack.back().file;
+    m.source_line = p.stack.back().line;
   }
+  // The guards and checks this op recorded were made for this node.
+  env_.name_node(p.op, node->name());
 }
 
 }  // namespace ptx::frontend

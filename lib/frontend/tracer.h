@@ -227,7 +227,9 @@ class Tracer {
   std::vector<SymShape> merge_branch_shapes(jit::Node* n, const std::vector<SVP> (&results)[2], bool taken);
 
   // provenance.cpp: where a node comes from
-  shapes::Provenance why(jit::Node* n, const std::string& reason) const;
+  shapes::Provenance why(jit::Node* n, const std::string& reason);
+  /// The call chain of `n`, outermost first (cached per node).
+  const std::vector<shapes::SourceFrame>& frames_of(const jit::Node* n);
   void set_meta(ir::Node* node, jit::Node* n);
   [[noreturn]] void data_dependent(jit::Node* n, const SVP& s, const char* what);
 
@@ -235,6 +237,7 @@ class Tracer {
   const Inputs& inputs_;
   TraceResult& out_;
   shapes::ShapeEnv& env_;
+  std::unordered_map<const jit::Node*, std::vector<shapes::SourceFrame>> frames_;  // frames_of
   ir::Graph& graph_;
 
   std::unordered_map<jit::Value*, SVP> vals_;

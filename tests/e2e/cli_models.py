@@ -66,6 +66,23 @@ def make(name: str, folder: str) -> str:
         torch.jit.script(Outer()).save(os.path.join(d, "model.pt"))
         _inputs(os.path.join(d, "inputs.json"), "x", [8, 16], ["n", None], {"n": (1, 1000000)})
         _inputs(os.path.join(d, "big.json"), "x", [150000, 16], ["n", None], {"n": (1, 1000000)})
+    elif name == "nested_view":
+        # The view that needs x.size(0) % 4 == 0 is in a submodule, one call below forward.
+        class Block(torch.nn.Module):
+            def forward(self, x):
+                return x.view(-1, 4)
+
+        class Nested(torch.nn.Module):
+            def __init__(self):
+                super().__init__()
+                self.block = Block()
+
+            def forward(self, x):
+                y = self.block(x)
+                return y * 2
+
+        torch.jit.script(Nested()).save(os.path.join(d, "model.pt"))
+        _inputs(os.path.join(d, "inputs.json"), "x", [8], ["dynamic"], None)
     elif name == "wide":
         m = torch.nn.Linear(4096, 4096)
         torch.jit.trace(m, torch.randn(2, 4096)).save(os.path.join(d, "model.pt"))

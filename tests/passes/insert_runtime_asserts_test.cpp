@@ -29,11 +29,15 @@ using Catch::Matchers::ContainsSubstring;
 using shapes::SymExpr;
 
 namespace {
-shapes::Guard guard(shapes::SymBool cond, const std::string& source = "", const std::string& code = "") {
+/// A guard made by aten::view at `file`:`line` (no location when `file` is empty).
+shapes::Guard guard(shapes::SymBool cond, const std::string& file = "", int line = 0, const std::string& code = "") {
   shapes::Guard g{cond, {}};
   g.origin.op = "aten::view";
-  g.origin.source = source;
-  g.origin.code = code;
+  if (!file.empty()) {
+    g.origin.source = file + ":" + std::to_string(line);
+    g.origin.code = code;
+    g.origin.stack = {{file, line, "forward", code}};
+  }
   return g;
 }
 
@@ -66,7 +70,7 @@ Range constraints: {s0: VR[2, int_oo]}
 )txt");
   const SymExpr s0 = p->graph->placeholders()[0]->meta().sizes[0];
   const auto divisible = shapes::sym_eq(shapes::python_mod(s0, 4), 0);
-  REQUIRE(passes::insert_runtime_asserts(*p->graph, {guard(divisible, "model.py:21", "return x.view(-1, 4)"),
+  REQUIRE(passes::insert_runtime_asserts(*p->graph, {guard(divisible, "model.py", 21, "return x.view(-1, 4)"),
                                                      guard(divisible), guard(shapes::SymBool(true))}));
   CHECK_NOTHROW(ir::verify(*p));
   CHECK(ir::to_string(*p->graph) == R"txt(class GraphModule(torch.nn.Module):
@@ -114,7 +118,7 @@ Range constraints: {s0: VR[2, int_oo], s1: VR[2, int_oo]}
   const SymExpr s1 = p->graph->placeholders()[1]->meta().sizes[0];
   const auto longer = shapes::sym_lt(s1, s0);
   REQUIRE(longer.str() == "s0 >= s1 + 1");
-  REQUIRE(passes::insert_runtime_asserts(*p->graph, {guard(longer, "model.py:13", "if x.shape[0] > y.shape[0]:")}));
+  REQUIRE(passes::insert_runtime_asserts(*p->graph, {guard(longer, "model.py", 13, "if x.shape[0] > y.shape[0]:")}));
   CHECK_NOTHROW(ir::verify(*p));
   CHECK(ir::to_string(*p->graph) == R"txt(class GraphModule(torch.nn.Module):
     def forward(self, x: "f32[s0]", y: "f32[s1]"):

@@ -171,3 +171,27 @@ TEST_CASE("interval bounds", "[shapes][interval]") {
   INFO(label);
   CHECK(bounds_of(make(a, b), sb).str() == expected);
 }
+
+TEST_CASE("Provenance keeps the call chain and prints it as torch's stack trace", "[shapes][shape_env]") {
+  Provenance p{"aten::view", "", "blocks.py:7", "return x.view(-1, 4)", ""};
+  CHECK(p.stack_trace().empty());
+  p.stack = {{"model.py", 12, "forward", "y = self.block(x)"}, {"blocks.py", 7, "forward", "return x.view(-1, 4)"}};
+  CHECK(p.stack_trace() ==
+        "File \"model.py\", line 12, in forward\n    y = self.block(x)\n"
+        "File \"blocks.py\", line 7, in forward\n    return x.view(-1, 4)");
+}
+
+TEST_CASE("name_node gives the op's guards since the last call the node made for it", "[shapes][shape_env]") {
+  ShapeEnv env;
+  const SymExpr s0 = env.create_symbol("n", 8, Range{2, 64}, DimHint::kDynamic, "x.size()[0]");
+  env.add_guard(sym_le(s0, 32), why("prim::If"));   // compared in the model's own code: no node
+  env.add_guard(sym_ge(s0, 4), why("aten::view"));  // the view's own guard
+  env.name_node("aten::view", "view");
+  env.add_guard(sym_ne(s0, 5), why("aten::view"));  // a later view
+  env.name_node("aten::view", "view_1");
+  env.name_node("aten::view", "view_2");            // nothing new: no guard renamed
+  REQUIRE(env.guards().size() == 3);
+  CHECK(env.guards()[0].origin.node.empty());
+  CHECK(env.guards()[1].origin.node == "view");
+  CHECK(env.guards()[2].origin.node == "view_1");
+}

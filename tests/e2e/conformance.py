@@ -46,7 +46,7 @@ check_artifact(pt2_path, model_pt_path, inputs_json_path, sizes_list=None, atol=
     leaf (torch.testing.assert_close, nested tuples/lists/dicts flattened, structures compared) and the
     inputs afterwards (in-place mutation of user inputs must match). Then, unless disabled, checks
     that inputs outside ep.range_constraints are rejected: the first symbol with a max at max + 1, and
-    the first with a min of 1 or more at min - 1, must each raise AssertionError ("Guard failed: ...",
+    the first with a min of 3 or more (or of 1 or 2 that the graph asserts itself) at min - 1, must each raise AssertionError ("Guard failed: ...",
     artifacts with sample inputs), RuntimeError ("Expected input at ...", artifacts with an empty
     data/sample_inputs/model.pt) or, for minimums of 1 and 2, which torch's input check skips,
     RuntimeError ("Runtime assertion failed for expression s0 >= 1", ptexport's assert in the graph).
@@ -614,7 +614,9 @@ def _check_out_of_range(ep, exported, info, inputs_json_path, smap, summary, tup
         lo, hi = ranges.get(ep_sym, [None, None])
         if hi is not None and above is None:
             above = ({user_sym: hi + 1}, f"{user_sym} = {hi + 1} > max {hi}")
-        if lo is not None and lo >= 1 and below is None:
+        # torch's input check skips minimums of 1 and 2: only an artifact that asserts them itself
+        # (ptexport's, not torch.export's own) refuses min - 1 there.
+        if lo is not None and (lo >= 3 or (lo >= 1 and _asserts_lower_bound(ep, ep_sym, lo))) and below is None:
             below = ({user_sym: lo - 1}, f"{user_sym} = {lo - 1} < min {lo}")
     chosen = [c for c in (above, below) if c is not None]
     if not chosen:
@@ -623,6 +625,15 @@ def _check_out_of_range(ep, exported, info, inputs_json_path, smap, summary, tup
         return
     for sizes, why in chosen:
         _expect_rejected(exported, inputs_json_path, sizes, why, summary, tuples)
+
+
+def _asserts_lower_bound(ep, sym, lo) -> bool:
+    """True when the graph has an _assert_scalar of `sym >= lo` (ptexport's check of a lower bound)."""
+    for n in ep.graph.nodes:
+        if n.op == "call_function" and "_assert_scalar" in str(n.target) and len(n.args) > 1 \
+                and f"expression {sym} >= {lo} " in str(n.args[1]):
+            return True
+    return False
 
 
 def _expect_rejected(exported, inputs_json_path, sizes, why, summary, tuples):
@@ -640,7 +651,7 @@ def _expect_rejected(exported, inputs_json_path, sizes, why, summary, tuples):
         summary.setdefault("out_of_range_all", []).append({"sizes": sizes, "raised": f"{type(e).__name__}: {e}"})
         return
     raise AssertionError(f"{os.path.basename(str(summary['artifact']))}: input outside the range constraints "
-                         f"({why}) was accepted by ep.module(); range_constraints = {ranges}")
+                         f"({why}) was accepted by ep.module(); range_constraints = {summary['range_constraints']}")
 
 
 def format_summary(s: dict) -> str:

@@ -24,6 +24,7 @@
 #include "cmd/progress.h"
 #include "cmd/signals.h"
 #include "cmd/term.h"
+#include "lib/custom_ops.h"
 #include "lib/did_you_mean.h"
 #include "serialize/temp_file.h"
 #include "shapes/error.h"
@@ -122,6 +123,7 @@ struct GlobalArgs {
   std::string log_file;
   std::string color = "auto";
   bool json = false;
+  std::vector<std::string> load_library;
 };
 
 struct ParsedArgs {
@@ -197,6 +199,12 @@ void add_global_options(CLI::App& app, GlobalArgs& g) {
       ->check(one_of({"auto", "always", "never"}))
       ->group(group);
   app.add_flag("--json", g.json, "print exactly one JSON document on stdout (also on failure)")->group(group);
+  app.add_option("--load-library", g.load_library,
+                 "load an operator library (.so, TORCH_LIBRARY) before anything else, as torch.ops.load_library "
+                 "does (repeatable)")
+      ->option_text("FILE")
+      ->allow_extra_args(false)
+      ->group(group);
 }
 
 void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
@@ -239,7 +247,20 @@ void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
                    "verification: the largest input (in elements) built at a symbol's max (default 16777216)")
         ->check(kPositive)
         ->option_text("N");
+    sub.add_option("--ir", a.exp.ir,
+                   "IR level of the artifact: training (default: as traced), inference (torch's "
+                   "run_decompositions({})), core (run_decompositions(): core ATen ops only)")
+        ->check(one_of({"training", "inference", "core"}))
+        ->option_text("LEVEL");
+    sub.add_option("--keep", a.exp.keep, "with --ir inference|core: leave this op undecomposed (repeatable), "
+                                         "e.g. aten::linear or aten.linear.default")
+        ->option_text("OP")
+        ->allow_extra_args(false);
   }
+  sub.add_option("--op-rules", a.exp.op_rules,
+                 "output sizes of custom operators without a Meta kernel (repeatable; format: docs/op-rules.md)")
+      ->option_text("FILE")
+      ->allow_extra_args(false);
   sub.add_option("--solver-timeout", a.exp.solver_timeout_s,
                  "Z3 budget per query in seconds (default 10), turned into a deterministic resource limit")
       ->check(kPositive)
@@ -260,6 +281,7 @@ GlobalArgs merged_global(const ParsedArgs& a) {
     if (!sub->log_file.empty()) g.log_file = sub->log_file;
     if (sub->color != "auto") g.color = sub->color;
     g.json = g.json || sub->json;
+    g.load_library.insert(g.load_library.end(), sub->load_library.begin(), sub->load_library.end());
   }
   return g;
 }
@@ -699,6 +721,7 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
     Progress progress(console, progress_on);
     Context ctx{progress};
     failure = capture([&] {
+      for (const std::string& library : g.load_library) load_op_library(library);
       if (command == "export" || command == "check") {
         ExportOptions opts = a.exp;
         opts.write_artifact = command == "export";

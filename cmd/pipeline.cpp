@@ -179,15 +179,34 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
     for (const auto& [name, range] : check.final_ranges) program.range_constraints[name] = range;
     // Values read from data (u0, ...) keep the ranges their ops and checks give them.
     for (const shapes::UnbackedInfo& u : t.trace.env.unbacked()) program.range_constraints[u.sym.str()] = u.range;
-    // The passes: dead code goes; guards the ranges do not imply become runtime asserts in the
+    // The IR level asked for (--ir): decompositions run first among the passes.
+    passes::IrLevel level = passes::IrLevel::kTraining;
+    PTX_USER_CHECK(passes::ir_level_from_name(opts.ir, level), ExitCode::kUsage, "E_BAD_IR")
+        << "--ir " << opts.ir << ": not one of training, inference, core";
+    // The passes: decompositions to the level; dead code goes; guards the ranges do not imply become runtime asserts in the
     // graph, and so do the unbacked symbols' ranges, the checks on them and the draft decisions.
     auto run_passes = [&] {
       passes::PipelineOptions po;
       po.runtime_asserts = check.runtime_asserts;
+      po.decompose.level = level;
+      po.decompose.keep = opts.keep;
       const auto deferred = t.trace.env.deferred_asserts();
       po.runtime_asserts.insert(po.runtime_asserts.end(), deferred.begin(), deferred.end());
       passes::run_pipeline(program, po);
       drop_unused_unbacked_ranges(program, t.trace.env);
+      if (level == passes::IrLevel::kTraining) return;
+      // The default level adds nothing to the report (its fields and golden files stay as they were).
+      run.ir = passes::ir_level_name(level);
+      run.ir_op_histogram = op_histogram(*program.graph);
+      if (level == passes::IrLevel::kCore) {
+        // Ops ptexport has no decomposition for (or that --keep keeps) stay as they are: said, not hidden.
+        const std::vector<std::string> left = passes::non_core_targets(*program.graph);
+        if (!left.empty()) {
+          std::string list;
+          for (const std::string& target : left) list += (list.empty() ? "" : ", ") + target;
+          run.warnings->push_back("--ir core: the graph still calls ops outside the core ATen opset: " + list);
+        }
+      }
     };
 
     // [5] the passes, then the artifact under a temporary name; [6] verify what was written (read back)
@@ -202,6 +221,7 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
       stages.run("write artifact", [&](std::string& detail) {
         run_passes();
         serialize::WriteOptions wo;
+        wo.dialect = passes::ir_level_dialect(level);
         for (const shapes::SymbolInfo& s : t.trace.env.symbols()) wo.symbol_hints[s.sym.str()] = s.hint;
         serialize::write_pt2_uncommitted(program, *tmp, wo);
         detail = out->string() + " (" + std::to_string(std::filesystem::file_size(tmp->path())) + " bytes)";

@@ -42,6 +42,9 @@ struct ExportOptions {
   int64_t verify_element_budget = 1 << 24; // largest input (elements) built for verification
   bool draft = false;                      // --draft: collect every problem, write what can be written
   bool allow_unsafe_ops = false;           // --allow-unsafe-ops: run ops outside lib/op_policy.h's allowlist
+  std::string ir = "training";             // --ir training|inference|core (passes/decompose)
+  std::vector<std::string> keep;           // --keep OP (repeatable): ops left undecomposed
+  std::vector<std::string> op_rules;       // --op-rules FILE (repeatable): custom ops' shapes
 };
 
 struct InputShape {
@@ -88,6 +91,11 @@ struct ExportRun {
   std::vector<CondSubgraph> cond_subgraphs;
   std::vector<shapes::DataDependentProblem> decisions;
   std::vector<DraftProblem> draft;
+
+  // --ir inference|core: the level's name and the op histogram of the graph written (empty for
+  // the default level, whose report stays as it was).
+  std::string ir;
+  std::map<std::string, int> ir_op_histogram;
   /// Finished under --draft with problems: the artifact is a draft (exit 9).
   bool drafted() const { return finished && !draft.empty(); }
 };

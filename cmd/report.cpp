@@ -226,6 +226,10 @@ json report_json(const ExportOptions& opts, const ExportRun& run) {
     report["warnings"] = *run.warnings;
     report["op_histogram"] = run.op_histogram;
   }
+  if (!run.ir.empty()) {
+    report["ir"] = run.ir;
+    report["ir_op_histogram"] = run.ir_op_histogram;
+  }
   // Only for programs that read sizes or branch on data (the report of other models is unchanged).
   if (!run.unbacked.empty() || !run.cond_subgraphs.empty() || !run.decisions.empty()) {
     report["data_dependent"] = data_dependent_json(run);

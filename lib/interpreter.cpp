@@ -2,6 +2,7 @@
 #include "lib/interpreter.h"
 
 #include <ATen/Functions.h>
+#include <ATen/ScalarOps.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 
 #include <map>
@@ -348,7 +349,15 @@ void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignm
       }
       if (given != nullptr) {
         try {
-          stack.push_back(to_ivalue(given->value, env));
+          c10::IValue v = to_ivalue(given->value, env);
+          if (a.type()->kind() == c10::TypeKind::TensorType && (v.isInt() || v.isDouble() || v.isBool())) {
+            // A Python number where the schema has a Tensor (torch writes add.Tensor(x, 3)): a wrapped
+            // number, so type promotion treats it as a scalar, as torch's Python binding does.
+            at::Tensor t = c10::scalar_to_tensor(v.toScalar());
+            t.unsafeGetTensorImpl()->set_wrapped_number(true);
+            v = t;
+          }
+          stack.push_back(std::move(v));
         } catch (const c10::Error&) {  // a tensor list naming a non-tensor value (a corrupt artifact)
           PTX_USER_FAIL(ExitCode::kInput, "E_ARG_TYPE")
               << "node " << n.name() << ": argument '" << a.name() << "' of " << target

@@ -16,6 +16,14 @@
 namespace ptx::passes {
 namespace {
 
+/// decompose, then the output specs name the graph outputs that replaced the decomposed ones.
+bool decompose_program(ir::ExportedProgram& p, const DecomposeOptions& o) {
+  if (!decompose(p, o)) return false;
+  const auto& outs = p.graph->outputs();
+  for (size_t i = 0; i < outs.size() && i < p.output_specs.size(); ++i) p.output_specs[i].arg = outs[i]->name();
+  return true;
+}
+
 struct PassEntry {
   const char* name;
   std::function<bool(ir::ExportedProgram&, const PipelineOptions&)> run;
@@ -24,6 +32,7 @@ struct PassEntry {
 const std::vector<PassEntry>& passes() {
   static const std::vector<PassEntry> kPasses = {
       {"lower_script_overloads", [](ir::ExportedProgram& p, const PipelineOptions&) { return lower_script_overloads(*p.graph); }},
+      {"decompose", [](ir::ExportedProgram& p, const PipelineOptions& o) { return decompose_program(p, o.decompose); }},
       {"eliminate_dead_code",
        [](ir::ExportedProgram& p, const PipelineOptions& o) {
          // Keep what makes the values the runtime assertions read (an item() used by nothing else).

@@ -1,6 +1,7 @@
 // passes/pipeline.h: the passes that run on a traced program before it is serialized, in order:
 //
 //   lower_script_overloads   TorchScript-only overloads (aten::to.prim_Device, ...) as torch.export's ATen
+//   decompose                rewrite to the requested IR level (passes/decompose/decompose.h)
 //   eliminate_dead_code      drop calls whose results nothing reads
 //   insert_runtime_asserts   guards to check at run time become _assert_scalar nodes
 //
@@ -14,6 +15,7 @@
 #include <vector>
 
 #include "ir/program.h"
+#include "passes/decompose/decompose.h"
 #include "shapes/shape_env.h"
 
 namespace ptx::passes {
@@ -21,6 +23,8 @@ namespace ptx::passes {
 struct PipelineOptions {
   /// The guards the constraint checker decided must be checked at run time.
   std::vector<shapes::Guard> runtime_asserts;
+  /// The IR level and the ops to keep (--ir, --keep); the default level changes nothing.
+  DecomposeOptions decompose;
   /// Print the program after this pass ("" for none, "all" for every pass), to `print_to`.
   std::string print_after;
   std::ostream* print_to = nullptr;  // nullptr: std::cerr

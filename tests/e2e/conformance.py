@@ -570,6 +570,21 @@ def load_eager(model_pt_path):
     return model.eval()
 
 
+def op_histogram(ep) -> dict:
+    """How often each operator is called in `ep`'s graph ("aten.conv2d.default": 3): the ops of the
+    program, without getitem, sym_size, Python operators on SymInts and runtime assertions, which
+    depend on how dynamic the export was rather than on its IR level."""
+    counts: dict[str, int] = {}
+    for n in ep.graph.nodes:
+        if n.op != "call_function":
+            continue
+        name = str(n.target)
+        if not isinstance(n.target, torch._ops.OpOverload) or "sym_size" in name or "._assert" in name:
+            continue
+        counts[name] = counts.get(name, 0) + 1
+    return dict(sorted(counts.items()))
+
+
 def check_artifact(pt2_path, model_pt_path, inputs_json_path, sizes_list=None, atol=1e-4, rtol=1e-4,
                    check_out_of_range=True, method=None) -> dict:
     info = read_inputs(inputs_json_path)
@@ -581,6 +596,7 @@ def check_artifact(pt2_path, model_pt_path, inputs_json_path, sizes_list=None, a
     summary: dict[str, Any] = {
         "artifact": str(pt2_path), "model": str(model_pt_path), "method": method,
         "range_constraints": _ep_ranges(ep), "runs": [], "out_of_range": None, "out_of_range_skipped": None,
+        "op_histogram": op_histogram(ep),
     }
     tuples = tuple_params(getattr(eager, method)) if hasattr(eager, method) else set()
     sample_args, sample_kwargs = load_inputs(inputs_json_path, tuples=tuples)

@@ -1,0 +1,130 @@
+"""The zoo at the decomposed IR levels (issue 16): `ptexport export --ir inference` and `--ir core`.
+
+For each model and level:
+  1. `ptexport export MODEL inputs.json --ir LEVEL --json` with the zoo test's ranges (batch [1, 4],
+     H, W [32, 224]): exit 0, every symbol proven, verification at the sample and at each symbol's
+     min, max and an interior value (test_export_zoo.check_verification);
+  2. the artifact in the real torch.export.load: `ep.module()` against the eager TorchScript module
+     at the sample and at every symbol's min, max and inside together, an out-of-range input rejected;
+  3. its op histogram (conformance.op_histogram: the operator calls, without getitem, sym_size and
+     assertions) equals that of torch's own `ep.run_decompositions({})` (inference) or
+     `ep.run_decompositions()` (core) of the same python module (make_models.build_eager), asked
+     live here, torch.export.export'ed on the sample.
+
+    python3 tests/e2e/test_export_zoo_ir.py [--all] [NAME...]
+
+The default run takes the scripted convolutional zoo (DEFAULT below); --all every zoo model, with the
+histogram differences of models whose training graphs already differ from torch's reported but
+not failed (KNOWN). docs/status.md has the timings.
+"""
+import argparse
+import json
+import os
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import conformance  # noqa: E402
+import test_export_zoo as zoo  # noqa: E402
+import make_models  # noqa: E402  (test_export_zoo put tests/models on the path)
+
+import torch  # noqa: E402
+
+DEFAULT = ["resnet50", "efficientnet_b0", "densenet121", "regnet_y_400mf", "shufflenet_v2_x1_0",
+           "squeezenet1_1", "mnasnet0_5", "resnet50_traced"]
+LEVELS = ("inference", "core")
+# Models whose graphs ptexport traces with other ops than torch.export's python trace, before any
+# decomposition (TorchScript's own forms): their histograms are printed, not compared.
+KNOWN = {
+}
+
+_torch_cache: dict[str, dict[str, dict]] = {}
+
+
+def torch_histograms(base: str) -> dict[str, dict]:
+    """{level: histogram} of torch's run_decompositions of the python module, asked live."""
+    if base not in _torch_cache:
+        module = make_models.build_eager(base)
+        args, kwargs = make_models.sample_inputs(base)
+        ep = torch.export.export(module, tuple(args), kwargs)
+        _torch_cache[base] = {"inference": conformance.op_histogram(ep.run_decompositions({})),
+                              "core": conformance.op_histogram(ep.run_decompositions())}
+    return _torch_cache[base]
+
+
+def diff(ours: dict, theirs: dict) -> str:
+    keys = sorted(set(ours) | set(theirs))
+    return ", ".join(f"{k}: ours {ours.get(k, 0)} torch {theirs.get(k, 0)}" for k in keys
+                     if ours.get(k, 0) != theirs.get(k, 0))
+
+
+def run_one(name: str, level: str, tmp: str, compare: bool) -> str | None:
+    d = os.path.join(zoo.MODELS_DIR, name)
+    model, inputs = os.path.join(d, "model.pt"), os.path.join(d, "inputs.json")
+    if not os.path.exists(model):
+        return f"{name}: {model} is missing (the make_zoo_models fixture builds it)"
+    with open(os.path.join(d, "meta.json")) as f:
+        meta = json.load(f)
+    ranges = zoo.ranges_of(name, meta)
+    flags = ["--ir", level]
+    for sym, (lo, hi) in ranges.items():
+        flags += ["--dynamic", f"{sym}={lo}:{hi}"]
+    out = os.path.join(tmp, f"{name}.{level}.pt2")
+    t0 = time.time()
+    proc = conformance.run_ptexport("export", model, inputs, "-o", out, "--json", *flags, check=False)
+    t_export = time.time() - t0
+    if proc.returncode != 0:
+        return f"{name} --ir {level}: ptexport exit {proc.returncode}: {proc.stderr[-2000:]}"
+    report = json.loads(proc.stdout)
+    problems = zoo.check_verification(report, ranges)
+    if report.get("ir") != level:
+        problems.append(f"the report's ir is {report.get('ir')}")
+    if problems:
+        return f"{name} --ir {level}: " + "; ".join(problems)
+    t0 = time.time()
+    try:
+        summary = conformance.check_artifact(out, model, inputs, sizes_list=zoo.sizes_to_try(ranges),
+                                             atol=meta.get("atol", 1e-3), rtol=1e-3)
+    except Exception as e:  # noqa: BLE001: torch failing to load or run the artifact is a failure too
+        return f"{name} --ir {level}: {type(e).__name__}: {e}"
+    finally:
+        if os.path.exists(out):
+            os.remove(out)
+    if summary["out_of_range"] is None:
+        return f"{name} --ir {level}: no out-of-range input was tried ({summary['out_of_range_skipped']})"
+    ours = summary["op_histogram"]
+    theirs = torch_histograms(make_models.SPECS[name].base)[level]
+    t_torch = time.time() - t0
+    status = "ok  "
+    if ours != theirs:
+        if compare:
+            return f"{name} --ir {level}: op histogram differs from torch's run_decompositions: {diff(ours, theirs)}"
+        status = "diff"
+    print(f"{status} {name} --ir {level}: export {t_export:.1f}s, torch {t_torch:.1f}s, {sum(ours.values())} calls"
+          + ("" if ours == theirs else f"; histogram differs: {diff(ours, theirs)}"), flush=True)
+    return None
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    p.add_argument("--all", action="store_true", help="every zoo model (differences of KNOWN models printed)")
+    p.add_argument("names", nargs="*")
+    a = p.parse_args(argv)
+    names = a.names or (zoo.zoo_models() if a.all else DEFAULT)
+    failures = []
+    t0 = time.time()
+    with tempfile.TemporaryDirectory() as tmp:
+        for name in names:
+            for level in LEVELS:
+                err = run_one(name, level, tmp, compare=name not in KNOWN)
+                if err:
+                    failures.append(err)
+                    print("FAIL", err, flush=True)
+    print(f"{len(names) * len(LEVELS) - len(failures)} passed, {len(failures)} failed in {time.time() - t0:.0f}s")
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -147,15 +147,8 @@ Node* Graph::add_call(const std::string& target, std::vector<NamedArg> inputs,
     if (output_types[i] == ValueType::kTensor) v->meta_ = TensorMeta{};
     node->outputs_.push_back(v);
   }
-  Node* made = node.get();
-  if (insert_before_ == nullptr) {
-    nodes_.push_back(std::move(node));
-    return made;
-  }
-  auto pos = std::find_if(nodes_.begin(), nodes_.end(), [&](const auto& n) { return n.get() == insert_before_; });
-  PTX_INTERNAL_CHECK(pos != nodes_.end()) << "add_call " << made->name_ << ": the insertion point is not in the graph";
-  nodes_.insert(pos, std::move(node));
-  return made;
+  nodes_.push_back(std::move(node));
+  return nodes_.back().get();
 }
 
 void Graph::set_outputs(std::vector<Value*> outputs) { outputs_ = std::move(outputs); }

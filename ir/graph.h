@@ -193,11 +193,6 @@ class Graph {
   Node* add_call(const std::string& target, std::vector<NamedArg> inputs,
                  const std::vector<ValueType>& output_types, const std::string& name_hint,
                  const std::vector<std::string>& output_hints);
-  /// Makes add_call insert new nodes right before `before` (a call node of this graph) instead of
-  /// appending them; nullptr restores appending. Rewrites (passes/decompose) put a node's
-  /// replacement where the node is, so Note [Topological order] holds.
-  void set_insert_before(const Node* before) { insert_before_ = before; }
-  const Node* insert_before() const { return insert_before_; }
   /// Sets the graph's results (the output node's arguments).
   void set_outputs(std::vector<Value*> outputs);
 
@@ -248,7 +243,6 @@ class Graph {
   std::vector<Value*> outputs_;
   std::unordered_map<std::string, int> name_counts_;
   std::unordered_set<std::string> used_names_;
-  const Node* insert_before_ = nullptr;
 };
 
 template <typename Pred>

@@ -13,8 +13,8 @@
 //              the same label for both decomposed levels)
 //
 // Each decomposition is a rewrite of one op (passes/decompose/<family>.cpp), listed in one sorted
-// table (table.cpp) with the lowest level that applies it. A rewrite puts its replacement where the
-// op was, with tensor metas (dtype, symbolic sizes and strides) derived from the op's own, and
+// table (table.cpp) with the lowest level that applies it. A rewrite's replacement takes the place of
+// the op, with tensor metas (dtype, symbolic sizes and strides) derived from the op's own, and
 // materializes symbolic sizes as sym_size/_operator nodes (ir/sym_materialize.h) where an argument
 // needs them. New calls are rewritten again until none applies (chunk -> split.Tensor ->
 // split_with_sizes at core). `keep` leaves ops undecomposed, as deleting them from torch's table does.

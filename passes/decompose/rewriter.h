@@ -1,7 +1,7 @@
 // passes/decompose/rewriter.h (private to passes/decompose): what a decomposition sees and uses.
 //
 // A Rewriter is made for one node. The decomposition reads the node's arguments by schema name,
-// emits the replacement calls (inserted right before the node) and returns the values that take
+// emits the replacement calls (appended; the pass moves them to where the node is) and returns the values that take
 // the place of the node's outputs, one per output, or nullopt when it does not apply to these
 // arguments (the node stays). Metas of new values are derived by the helpers below from metas the
 // node already has, never from a sample: an intermediate value's sizes are known symbolically.

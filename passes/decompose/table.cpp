@@ -88,26 +88,30 @@ int sweep(ir::ExportedProgram& p, const DecomposeOptions& o, const std::vector<s
   for (const auto& n : g.nodes()) {
     if (n->kind() == ir::NodeKind::kCall) calls.push_back(n.get());
   }
+  // Each replacement is appended to the graph, then moved to where its op was: the call order
+  // becomes [replacement of the op | the op] for every op, which keeps Note [Topological order]
+  // (a replacement reads the op's inputs and sizes computed from the placeholders).
   std::unordered_set<const ir::Node*> replaced;
+  std::vector<ir::Node*> order;
   for (ir::Node* n : calls) {
     const Decomposition* d = find(n->target());
-    if (d == nullptr || !applies(*d, o.level) || kept(n->target(), keep)) continue;
-    g.set_insert_before(n);
-    decomp::Rewriter rw(g, *n, user_inputs);
-    decomp::Outputs outs;
-    try {
-      outs = d->fn(rw);
-    } catch (...) {
-      g.set_insert_before(nullptr);
-      throw;
+    if (d == nullptr || !applies(*d, o.level) || kept(n->target(), keep)) {
+      order.push_back(n);
+      continue;
     }
-    g.set_insert_before(nullptr);
-    if (!outs) continue;  // it does not apply to these arguments (any nodes it made are dead)
+    const size_t first = g.nodes().size();
+    decomp::Rewriter rw(g, *n, user_inputs);
+    const decomp::Outputs outs = d->fn(rw);
+    for (size_t i = first; i < g.nodes().size(); ++i) order.push_back(g.nodes()[i].get());
+    order.push_back(n);
+    if (!outs) continue;  // it does not apply to these arguments (any node it made is dead)
     PTX_INTERNAL_CHECK(outs->size() == n->outputs().size())
         << "decomposition of " << n->target() << " gave " << outs->size() << " values for " << n->outputs().size();
     for (size_t i = 0; i < outs->size(); ++i) g.replace_all_uses(n->outputs()[i], (*outs)[i]);
     replaced.insert(n);
   }
+  if (replaced.empty()) return 0;
+  g.move_to_front(order);
   g.remove_nodes_if([&](const ir::Node& n) { return replaced.count(&n) > 0; });
   return static_cast<int>(replaced.size());
 }

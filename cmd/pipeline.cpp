@@ -10,6 +10,7 @@
 #include <set>
 
 #include "cmd/report.h"
+#include "lib/custom_ops.h"
 #include "lib/interpreter.h"
 #include "lib/verify.h"
 #include "passes/pipeline.h"
@@ -148,6 +149,10 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
       run.method.emplace(c);
       run.method->inputs = {};
     };
+    // Custom operators' --op-rules entries apply while this trace runs (lib/custom_ops.h).
+    OpRules op_rules;
+    for (const std::string& file : opts.op_rules) op_rules.load(file);
+    const ScopedOpRules scoped(&op_rules);
     Traced t = load_and_trace(stages, opts.model, opts.inputs, opts.dynamic, lo);
     run.timings = stages.timings();
     run.warnings = t.trace.warnings;

@@ -240,6 +240,14 @@ shapes::RuleResult meta_shapes(shapes::RuleContext& ctx, const c10::OperatorHand
 
 }  // namespace
 
+namespace {
+const OpRules* g_active_rules = nullptr;
+}  // namespace
+
+const OpRules* active_op_rules() { return g_active_rules; }
+ScopedOpRules::ScopedOpRules(const OpRules* rules) : previous_(g_active_rules) { g_active_rules = rules; }
+ScopedOpRules::~ScopedOpRules() { g_active_rules = previous_; }
+
 void load_op_library(const std::filesystem::path& path) {
   PTX_USER_CHECK(std::filesystem::exists(path), ExitCode::kInput, "E_LOAD_LIBRARY")
       << "--load-library " << path.string() << ": no such file";

@@ -62,6 +62,21 @@ class OpRules {
   std::map<std::string, std::string> files_;  // op -> the file it came from (for messages)
 };
 
+/// The --op-rules in effect for traces in this process (nullptr: none), like the operator
+/// libraries themselves, which are process-wide once loaded. cmd/ sets them with ScopedOpRules
+/// around a trace; lib/frontend reads them.
+const OpRules* active_op_rules();
+class ScopedOpRules {
+ public:
+  explicit ScopedOpRules(const OpRules* rules);
+  ~ScopedOpRules();
+  ScopedOpRules(const ScopedOpRules&) = delete;
+  ScopedOpRules& operator=(const ScopedOpRules&) = delete;
+
+ private:
+  const OpRules* previous_;
+};
+
 /// The symbolic shapes of a custom op's call (see the file comment). `inputs` are the call's
 /// concrete arguments in schema order, `outputs` the tensors the real kernel returned on the
 /// sample. An error (RuleResult::error) when neither a rule nor a Meta kernel gives them.

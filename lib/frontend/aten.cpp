@@ -6,6 +6,7 @@
 
 #include <sstream>
 
+#include "lib/custom_ops.h"
 #include "lib/frontend/tracer.h"
 #include "lib/torch_convert.h"
 #include "shapes/error.h"
@@ -80,7 +81,17 @@ void Tracer::rule_shapes(AtenCall& call) {
   for (const at::Tensor& t : call.concrete) sample_sizes.push_back(t.defined() ? t.sizes().vec() : std::vector<int64_t>{});
   shapes::RuleContext ctx{env_, call.prov, call.functional, call.overload, call.inplace, sample_sizes};
   std::string rule_error;
-  if (const shapes::ShapeRule* rule = shapes::find_shape_rule(call.functional)) {
+  if (is_custom_op(call.functional)) {
+    // A custom op: an --op-rules entry or its Meta kernel (lib/custom_ops.h).
+    std::vector<c10::IValue> inputs;
+    for (const SVP& s : call.in) inputs.push_back(s->iv);
+    shapes::RuleResult r = custom_op_shapes(ctx, rargs, *call.schema, inputs, call.concrete, active_op_rules());
+    if (r.error.empty()) {
+      call.shapes = std::move(r.shapes);
+    } else {
+      rule_error = r.error;
+    }
+  } else if (const shapes::ShapeRule* rule = shapes::find_shape_rule(call.functional)) {
     shapes::RuleResult r = rule->fn(ctx, rargs);
     if (r.error.empty()) {
       call.shapes = std::move(r.shapes);
@@ -90,7 +101,6 @@ void Tracer::rule_shapes(AtenCall& call) {
   } else {
     rule_error = "no shape rule";
   }
-
   if (!rule_error.empty()) {
     // Record and go on with static sizes, so every missing rule is reported at once.
     record_rule_miss(call, rule_error);

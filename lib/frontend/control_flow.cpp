@@ -1,6 +1,7 @@
 // lib/frontend/control_flow.cpp: the node dispatcher, the concrete run of one node on the sample
 // values (Note [Two runs in one]), and control flow: prim::If and prim::Loop decided on the sample
 // (a guard when the decision rests on a symbolic size), prim::GetAttr. See lib/frontend/tracer.h.
+#include "lib/custom_ops.h"
 #include "lib/frontend/tracer.h"
 #include "shapes/error.h"
 
@@ -149,7 +150,8 @@ void Tracer::run_node(jit::Node* n) {
   }
   if (kind == c10::prim::SetAttr) return run_set_attr(n);
   if (kind == c10::aten::warn) return;  // warnings on the sample do not change the graph
-  if (kind.is_aten() && n->maybeSchema() != nullptr) {
+  // ATen ops, and ops of loaded libraries (--load-library, lib/custom_ops.h), alike.
+  if ((kind.is_aten() || is_custom_op(kind.toQualString())) && n->maybeSchema() != nullptr) {
     const c10::FunctionSchema& schema = n->schema();
     bool tensor_out = false;
     for (const auto& r : schema.returns()) {

@@ -31,7 +31,7 @@ Range constraints: {s0: VR[2, int_oo]}
 
 TEST_CASE("the pipeline runs its passes in order and prints after one", "[passes][pipeline]") {
   CHECK(passes::pipeline_pass_names() ==
-        std::vector<std::string>{"lower_script_overloads", "eliminate_dead_code", "insert_runtime_asserts"});
+        std::vector<std::string>{"lower_script_overloads", "decompose", "eliminate_dead_code", "insert_runtime_asserts"});
   auto p = ir::parse_program(kProgram);
   const shapes::SymExpr s0 = p->graph->placeholders()[0]->meta().sizes[0];
   std::ostringstream printed;
@@ -39,10 +39,13 @@ TEST_CASE("the pipeline runs its passes in order and prints after one", "[passes
   opts.runtime_asserts = {{shapes::sym_eq(shapes::python_mod(s0, 4), 0), {}}};
   opts.print_after = "eliminate_dead_code";
   opts.print_to = &printed;
-  const auto runs = passes::run_pipeline(*p, opts);
-  REQUIRE(runs.size() == 3);
+  auto runs = passes::run_pipeline(*p, opts);
+  REQUIRE(runs.size() == 4);
   CHECK(runs[0].name == "lower_script_overloads");
   CHECK_FALSE(runs[0].changed);
+  CHECK(runs[1].name == "decompose");
+  CHECK_FALSE(runs[1].changed);  // the default level (training) decomposes nothing
+  runs.erase(runs.begin() + 1);
   CHECK(runs[1].name == "eliminate_dead_code");
   CHECK(runs[1].changed);
   CHECK(runs[2].name == "insert_runtime_asserts");
@@ -83,7 +86,7 @@ TEST_CASE("print_after names a pass or all", "[passes][pipeline]") {
     FAIL("no error");
   } catch (const UserError& e) {
     CHECK(e.code() == ExitCode::kUsage);
-    CHECK_THAT(e.what(), ContainsSubstring("no pass named 'nope' (passes: lower_script_overloads, eliminate_dead_code, "
+    CHECK_THAT(e.what(), ContainsSubstring("no pass named 'nope' (passes: lower_script_overloads, decompose, eliminate_dead_code, "
                                                  "insert_runtime_asserts, all)"));
   }
   std::ostringstream printed;

@@ -13,6 +13,7 @@
 #include <set>
 
 #include "ir/graph.h"
+#include "lib/op_policy.h"
 #include "shapes/error.h"
 #include "shapes/sym_parse.h"
 
@@ -248,16 +249,36 @@ const OpRules* active_op_rules() { return g_active_rules; }
 ScopedOpRules::ScopedOpRules(const OpRules* rules) : previous_(g_active_rules) { g_active_rules = rules; }
 ScopedOpRules::~ScopedOpRules() { g_active_rules = previous_; }
 
+namespace {
+
+/// The namespaces of every operator registered with the dispatcher ("aten", "mylib", ...).
+std::set<std::string> op_namespaces() {
+  std::set<std::string> out;
+  for (const c10::OperatorName& op : c10::Dispatcher::singleton().getAllOpNames()) {
+    const auto sep = op.name.find("::");
+    if (sep != std::string::npos) out.insert(op.name.substr(0, sep));
+  }
+  return out;
+}
+
+}  // namespace
+
 void load_op_library(const std::filesystem::path& path) {
   PTX_USER_CHECK(std::filesystem::exists(path), ExitCode::kInput, "E_LOAD_LIBRARY")
       << "--load-library " << path.string() << ": no such file";
   // An absolute path, or dlopen would search the library path instead of the current folder.
   const std::string abs = std::filesystem::absolute(path).string();
+  const std::set<std::string> before = op_namespaces();
   void* handle = dlopen(abs.c_str(), RTLD_NOW | RTLD_GLOBAL);
   if (handle == nullptr) {
     const char* why = dlerror();
     PTX_USER_FAIL(ExitCode::kInput, "E_LOAD_LIBRARY")
         << "--load-library " << path.string() << ": cannot load it: " << (why ? why : "unknown error");
+  }
+  // The user loaded the library, so its code already ran: its operators may run too
+  // (lib/op_policy.h, rule 1). Only namespaces it registered; not aten's, even if it adds to them.
+  for (const std::string& ns : op_namespaces()) {
+    if (!before.count(ns)) allow_op_namespace(ns);
   }
 }
 

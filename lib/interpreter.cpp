@@ -342,6 +342,7 @@ void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignm
         << "node " << n.name() << ": unknown operator " << target;
     const c10::FunctionSchema& schema = op->schema();
     torch::jit::Stack stack;
+    torch::jit::Stack as_written;  // the arguments before numbers became wrapped-number tensors
     for (const c10::Argument& a : schema.arguments()) {
       const ir::NamedArg* given = nullptr;
       for (const ir::NamedArg& na : n.inputs()) {
@@ -350,6 +351,7 @@ void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignm
       if (given != nullptr) {
         try {
           c10::IValue v = to_ivalue(given->value, env);
+          as_written.push_back(v);
           if (a.type()->kind() == c10::TypeKind::TensorType && (v.isInt() || v.isDouble() || v.isBool())) {
             // A Python number where the schema has a Tensor (torch writes add.Tensor(x, 3)): a wrapped
             // number, so type promotion treats it as a scalar, as torch's Python binding does.
@@ -367,17 +369,19 @@ void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignm
         PTX_USER_CHECK(a.default_value().has_value(), ExitCode::kInput, "E_MISSING_ARG")
             << "node " << n.name() << ": " << target << " needs argument '" << a.name() << "'";
         stack.push_back(*a.default_value());
+        as_written.push_back(stack.back());
       }
       // On meta, factory ops (device=None or cpu) make meta tensors too.
       if (on_meta && a.name() == "device" && (stack.back().isNone() || stack.back().isDevice())) {
         stack.back() = c10::Device(c10::kMeta);
       }
     }
-    const torch::jit::Stack arguments = stack;  // the call consumes the stack
     try {
       op->callBoxed(stack);
     } catch (const c10::Error&) {
-      check_argument_types(n, schema, arguments);  // an artifact's node with a wrongly typed argument: exit 3
+      // An artifact's node with a wrongly typed argument: exit 3. A number where the schema has a
+      // Tensor is legal (torch writes add.Tensor(x, 3)) unless the kernel refuses the wrapped number.
+      check_argument_types(n, schema, as_written);
       // On meta, an op without a meta kernel (LibTorch's convolutions) takes its outputs' sizes
       // from the graph's own metadata at these symbol values.
       if (!on_meta || !outputs_from_metadata(n, meta_values, env)) throw;

@@ -7,6 +7,8 @@
 #include <torch/csrc/jit/runtime/operator.h>
 
 #include <algorithm>
+#include <mutex>
+#include <set>
 #include <vector>
 
 #include "shapes/error.h"
@@ -37,15 +39,34 @@ std::optional<std::string> refusal_of(const std::string& name, const c10::Functi
   return std::nullopt;
 }
 
+std::mutex& allowed_mutex() {
+  static std::mutex m;
+  return m;
+}
+
+std::set<std::string>& allowed_namespaces() {
+  static std::set<std::string> s;
+  return s;
+}
+
 std::optional<std::string> namespace_refusal(const std::string& name) {
   if (name.starts_with("_operator.") || name.starts_with("torch.sym_")) return std::nullopt;  // ptexport's own
   const size_t sep = name.find("::");
   const std::string ns = sep == std::string::npos ? name : name.substr(0, sep);
   if (ns == "aten" || ns == "prim") return std::nullopt;
-  return "namespace '" + ns + "' is not run by ptexport (only aten and prim ops are)";
+  {
+    std::lock_guard<std::mutex> lock(allowed_mutex());
+    if (allowed_namespaces().count(ns)) return std::nullopt;
+  }
+  return "namespace '" + ns + "' is not run by ptexport (only aten and prim ops are, and those of a library loaded with --load-library)";
 }
 
 }  // namespace
+
+void allow_op_namespace(const std::string& ns) {
+  std::lock_guard<std::mutex> lock(allowed_mutex());
+  allowed_namespaces().insert(ns);
+}
 
 std::optional<std::string> op_refusal(const std::string& name, const std::string& overload) {
   if (auto r = namespace_refusal(name)) return r;

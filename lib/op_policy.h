@@ -6,8 +6,9 @@
 // an allowlist, derived from LibTorch's op registry:
 //   1. its namespace is aten or prim (ATen's tensor ops and TorchScript's interpreter builtins);
 //      ptexport's own symbolic ops (_operator.*, torch.sym_*) are interpreted by ptexport, never
-//      dispatched, and allowed too. Anything else (c10d:: collectives, custom or backend namespaces)
-//      is refused;
+//      dispatched, and allowed too. So are the namespaces an operator library loaded with
+//      --load-library registered (loading it already ran its code: the user trusts it as a
+//      program). Anything else (c10d:: collectives, custom or backend namespaces) is refused;
 //   2. no argument of its schema is a string naming a file (filename, file, path, f): that refuses
 //      aten::from_file and aten::save;
 //   3. its alias analysis is not CONSERVATIVE (LibTorch's mark for "may do anything"), except the
@@ -29,6 +30,10 @@
 #include "ir/program.h"
 
 namespace ptx {
+
+/// Lets ops of namespace `ns` pass rule 1 (rules 2 and 3 still apply): called for each namespace a
+/// library loaded with --load-library registered. Process-wide, as the loaded library is.
+void allow_op_namespace(const std::string& ns);
 
 /// Why the op `name` ("aten::from_file", "c10d::allreduce_") may not run, or nullopt when it may.
 /// `overload` selects among the schemas registered for the name ("" is the default overload; for a

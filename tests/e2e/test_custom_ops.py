@@ -129,6 +129,20 @@ class CustomOps(unittest.TestCase):
         out, _ = self.export(model, inputs_b, "--load-library", META)
         self.check_in_torch(out, model, inputs_b, [{}, {"batch": 1}, {"batch": 32}], "ptx_meta.halve_cols.default")
 
+    def test_run_and_verify_the_artifact_with_the_library(self):
+        # The op allowlist (docs/security.md) lets a library's ops run once the user loaded it.
+        inputs = self.inputs("pad_run", ["batch", None], {"batch": (1, 32)})
+        model = self.model("pad_meta_run", PadMeta(), False)
+        out, _ = self.export(model, inputs, "--load-library", META, "--dynamic", "batch=1:32")
+        proc = conformance.run_ptexport("run", out, inputs, "--load-library", META, check=False)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        proc = conformance.run_ptexport("verify", out, model, inputs, "--load-library", META, check=False)
+        self.assertEqual(proc.returncode, 0, proc.stderr[-2000:])
+        proc = conformance.run_ptexport("run", out, inputs, check=False)  # not loaded: refused, says how
+        self.assertEqual(proc.returncode, 4, proc.stderr[-2000:])
+        self.assertIn("ptx_meta::pad_rows", proc.stderr)
+        self.assertIn("--load-library", proc.stderr)
+
     def test_without_meta_kernel_or_rule_exit_4_names_both_ways(self):
         inputs = self.inputs("pad_nometa", ["batch", None], {"batch": (1, 32)})
         model = self.model("pad_nometa", PadNoMeta(), False)

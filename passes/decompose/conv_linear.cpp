@@ -1,5 +1,6 @@
 // passes/decompose/conv_linear.cpp: conv1d/2d/3d and the traced _convolution -> convolution;
-// linear -> permute + addmm (or mm), through a 2-d view for a contiguous input of higher rank.
+// linear -> permute + addmm (or mm), through a 2-d view for a contiguous input of higher rank;
+// matmul -> mm or bmm with views.
 #include "passes/decompose/families.h"
 
 namespace ptx::passes::decomp {
@@ -77,6 +78,56 @@ Outputs linear(Rewriter& r) {
   if (rank == 2) return std::vector<ir::Value*>{mm};
   return std::vector<ir::Value*>{
       r.call1("aten::view.default", {named("self", mm), named("size", r.sizes_arg(out.sizes))}, out, "view")};
+}
+
+// matmul(self, other), as ATen's matmul and torch's core decomposition write it:
+//   2-d @ 2-d:                         mm
+//   contiguous n-d @ 2-d (n >= 3):     view(mm(view(self, [-1, K]), other), batch + [N, M])
+//   n-d @ n-d, same batch sizes (n >= 3), both contiguous:
+//       view(bmm(view(expand(self), [B, N, K]), view(expand(other), [B, K, M])), batch + [N, M])
+// (expand to the same sizes is kept, as torch keeps it). Vectors, broadcast batches and
+// non-contiguous operands stay a matmul (docs/commands/export.md).
+Outputs matmul(Rewriter& r) {
+  ir::Value* a = r.tensor("self");
+  ir::Value* b = r.tensor("other");
+  const ir::TensorMeta& am = a->meta();
+  const ir::TensorMeta& bm = b->meta();
+  const ir::TensorMeta& out = r.out()->meta();
+  const size_t ra = am.sizes.size(), rb = bm.sizes.size();
+  auto view = [&](ir::Value* v, const shapes::SymShape& sizes, const ir::TensorMeta& like) {
+    return r.call1("aten::view.default", {named("self", v), named("size", r.sizes_arg(sizes))}, with_sizes(like, sizes),
+                   "view");
+  };
+  if (ra == 2 && rb == 2) {
+    return std::vector<ir::Value*>{r.call1("aten::mm.default", {named("self", a), named("mat2", b)}, out, "mm")};
+  }
+  if (ra >= 3 && rb == 2) {
+    if (!is_contiguous(am)) return std::nullopt;
+    shapes::SymExpr rows = am.sizes[0];
+    for (size_t d = 1; d + 1 < ra; ++d) rows = rows * am.sizes[d];
+    ir::Value* flat = view(a, {rows, am.sizes.back()}, am);
+    ir::Value* mm = r.call1("aten::mm.default", {named("self", flat), named("mat2", b)},
+                            with_sizes(out, {rows, bm.sizes[1]}), "mm");
+    return std::vector<ir::Value*>{view(mm, out.sizes, out)};
+  }
+  if (ra >= 3 && ra == rb) {
+    if (!is_contiguous(am) || !is_contiguous(bm)) return std::nullopt;
+    shapes::SymExpr batch = am.sizes[0];
+    for (size_t d = 0; d + 2 < ra; ++d) {
+      if (!(am.sizes[d] == bm.sizes[d])) return std::nullopt;  // a broadcast batch: expand would copy
+      if (d > 0) batch = batch * am.sizes[d];
+    }
+    auto expand = [&](ir::Value* v) {
+      return r.call1("aten::expand.default", {named("self", v), named("size", r.sizes_arg(v->meta().sizes))},
+                     v->meta(), "expand");
+    };
+    ir::Value* a3 = view(expand(a), {batch, am.sizes[ra - 2], am.sizes[ra - 1]}, am);
+    ir::Value* b3 = view(expand(b), {batch, bm.sizes[rb - 2], bm.sizes[rb - 1]}, bm);
+    ir::Value* mm = r.call1("aten::bmm.default", {named("self", a3), named("mat2", b3)},
+                            with_sizes(out, {batch, am.sizes[ra - 2], bm.sizes[rb - 1]}), "bmm");
+    return std::vector<ir::Value*>{view(mm, out.sizes, out)};
+  }
+  return std::nullopt;
 }
 
 }  // namespace ptx::passes::decomp

@@ -16,6 +16,7 @@ Outputs softmax(Rewriter& r);
 Outputs conv_nd(Rewriter& r);
 Outputs convolution_private(Rewriter& r);
 Outputs linear(Rewriter& r);
+Outputs matmul(Rewriter& r);
 // norms.cpp
 Outputs batch_norm(Rewriter& r);
 Outputs layer_norm(Rewriter& r);

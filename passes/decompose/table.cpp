@@ -39,6 +39,7 @@ constexpr Decomposition kDecompositions[] = {
     {"aten::hardswish.default", IrLevel::kCore, &decomp::hardswish},
     {"aten::layer_norm.default", IrLevel::kCore, &decomp::layer_norm},
     {"aten::linear.default", IrLevel::kCore, &decomp::linear},
+    {"aten::matmul.default", IrLevel::kCore, &decomp::matmul},
     {"aten::max_pool2d.default", IrLevel::kCore, &decomp::max_pool2d},
     {"aten::reshape.default", IrLevel::kInference, &decomp::reshape},
     {"aten::silu.default", IrLevel::kCore, &decomp::silu},

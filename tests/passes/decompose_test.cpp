@@ -155,6 +155,31 @@ TEST_CASE("each decomposition equals the op on the interpreter", "[passes][decom
 )",
        {{3, 7, 8}, {5, 8}, {5}}, IrLevel::kCore,
        {{"aten::addmm.default", 1}, {"aten::permute.default", 1}, {"aten::view.default", 2}}},
+      {"matmul 2-d -> mm",
+       R"(        def forward(self, x: "f32[s0, 8]", w: "f32[8, 5]"):
+            matmul: "f32[s0, 5]" = torch.ops.aten.matmul.default(x, w)
+            return (matmul,)
+)",
+       {{3, 8}, {8, 5}}, IrLevel::kCore, {{"aten::mm.default", 1}}},
+      {"matmul 3-d @ 2-d -> view + mm + view (torch's fold)",
+       R"(        def forward(self, x: "f32[s0, 7, 8]", w: "f32[8, 5]"):
+            matmul: "f32[s0, 7, 5]" = torch.ops.aten.matmul.default(x, w)
+            return (matmul,)
+)",
+       {{3, 7, 8}, {8, 5}}, IrLevel::kCore, {{"aten::mm.default", 1}, {"aten::view.default", 2}}},
+      {"matmul 4-d @ 4-d -> expand + view + bmm + view",
+       R"(        def forward(self, a: "f32[s0, 4, 5, 8]", b: "f32[s0, 4, 8, 6]"):
+            matmul: "f32[s0, 4, 5, 6]" = torch.ops.aten.matmul.default(a, b)
+            return (matmul,)
+)",
+       {{2, 4, 5, 8}, {2, 4, 8, 6}}, IrLevel::kCore,
+       {{"aten::bmm.default", 1}, {"aten::expand.default", 2}, {"aten::view.default", 3}}},
+      {"matmul at inference stays (torch preserves it)",
+       R"(        def forward(self, x: "f32[s0, 7, 8]", w: "f32[8, 5]"):
+            matmul: "f32[s0, 7, 5]" = torch.ops.aten.matmul.default(x, w)
+            return (matmul,)
+)",
+       {{3, 7, 8}, {8, 5}}, IrLevel::kInference, {{"aten::matmul.default", 1}}},
       {"batch_norm (eval) -> _native_batch_norm_legit_no_training",
        R"(        def forward(self, x: "f32[s0, 4, 5, 5]", w: "f32[4]", b: "f32[4]", m: "f32[4]", v: "f32[4]"):
             batch_norm: "f32[s0, 4, 5, 5]" = torch.ops.aten.batch_norm.default(x, w, b, m, v, False, 0.1, 1e-05, False)

@@ -724,6 +724,8 @@ int run_cli(const std::vector<std::string>& raw_args, CliIo& io) {
       for (const std::string& library : g.load_library) load_op_library(library);
       if (command == "export" || command == "check") {
         ExportOptions opts = a.exp;
+        opts.command_line = {io.program};
+        opts.command_line.insert(opts.command_line.end(), raw_args.begin(), raw_args.end());
         opts.write_artifact = command == "export";
         opts.verify = command == "export" && !a.no_verify;
         opts.verify_full = a.verify_mode == "full";
@@ -778,6 +780,7 @@ int run_cli(int argc, char** argv) {
   torch::jit::setPrintHandler([](const std::string& text) { std::cerr << text << std::flush; });
   std::vector<std::string> args(argv + (argc > 0 ? 1 : 0), argv + argc);
   CliIo io{std::cout, std::cerr};
+  if (argc > 0 && argv[0] != nullptr && argv[0][0] != '\0') io.program = argv[0];
   io.err_is_tty = fd_is_tty(2);
   io.err_columns = io.err_is_tty ? fd_columns(2) : 0;
   io.env = TermEnv::from_process();

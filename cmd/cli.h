@@ -22,6 +22,8 @@ struct CliIo {
   /// Read PTEXPORT_LOGS / TORCH_LOGS from here (tests) instead of the process environment.
   std::string ptexport_logs, torch_logs;
   bool logs_from_process = true;
+  /// The program as invoked (argv[0]): the first word of the command line with fixes applied.
+  std::string program = "ptexport";
 };
 
 /// Runs ptexport with `args` (without the program name).

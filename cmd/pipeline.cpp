@@ -171,12 +171,16 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
     });
     run.timings = stages.timings();
     const shapes::CheckResult& check = *run.check;
+    if (!check.suggestions.empty()) {
+      run.fixes = apply_fixes(check.suggestions, opts.dynamic, opts.command_line, t.inputs.sets.at(0).tensors);
+    }
+    const AppliedFixes* fixes = run.fixes ? &*run.fixes : nullptr;
     if (!check.ok && opts.draft) {
-      run.draft.push_back({check.unknown ? "solver_unknown" : "constraint_violation", "", check_message(check)});
+      run.draft.push_back({check.unknown ? "solver_unknown" : "constraint_violation", "", check_message(check, fixes)});
     }
     if (!check.ok) {
       fail(check.unknown ? ExitCode::kSolverUnknown : ExitCode::kConstraintViolation,
-           check.unknown ? "E_SOLVER_UNKNOWN" : "E_CONSTRAINT_VIOLATION", check_message(check));
+           check.unknown ? "E_SOLVER_UNKNOWN" : "E_CONSTRAINT_VIOLATION", check_message(check, fixes));
     }
     // The artifact's ranges are the proven ones.
     ir::ExportedProgram& program = t.trace.program;

@@ -21,6 +21,7 @@
 #include <string>
 #include <vector>
 
+#include "cmd/fixes.h"
 #include "cmd/stages.h"
 #include "lib/verify.h"
 #include "shapes/checker.h"
@@ -31,6 +32,8 @@ struct ExportOptions {
   std::filesystem::path model;
   std::filesystem::path inputs;
   std::vector<std::string> dynamic;        // --dynamic flags, as given
+  std::vector<std::string> command_line;   // the whole argv, program first (empty in-process): the
+                                           // command line with suggested fixes applied (cmd/fixes.h)
   std::string method;                      // --method; empty: inputs.json's, forward or its overload (lib/method.h)
   std::optional<std::filesystem::path> out;  // -o; default: MODEL with extension .pt2 (export only)
   bool write_artifact = true;              // false for `check`
@@ -80,6 +83,7 @@ struct ExportRun {
   std::optional<std::vector<std::string>> warnings;  // trace
   std::map<std::string, int> op_histogram;       // trace: call targets -> count
   std::optional<shapes::CheckResult> check;      // solve
+  std::optional<AppliedFixes> fixes;             // solve, when it suggests fixes: in the command line's terms
   std::optional<VerifyResult> verification;      // verify
   std::filesystem::path artifact;                // written (empty when none was)
   std::optional<RunError> error;

@@ -22,22 +22,6 @@ std::vector<int64_t> excluded(const shapes::SymbolVerdict& v) {
 using nlohmann::json;
 using shapes::Suggestion;
 
-std::string linear_flag(int64_t k, const std::string& root, int64_t m) {
-  std::string out = k == 1 ? root : std::to_string(k) + "*" + root;
-  if (m > 0) out += "+" + std::to_string(m);
-  if (m < 0) out += "-" + std::to_string(-m);
-  return out;
-}
-
-/// One "--dynamic TARGET=VALUE" per input dim of the suggestion's symbol, space separated.
-std::string per_target(const Suggestion& s, const std::string& value) {
-  std::string flags;
-  for (const std::string& src : s.sources) {
-    flags += (flags.empty() ? "" : " ") + ("--dynamic " + source_to_target(src) + "=" + value);
-  }
-  return flags;
-}
-
 const char* kind_name(shapes::DimHint k) {
   return k == shapes::DimHint::kNamed ? "named" : k == shapes::DimHint::kDynamic ? "dynamic" : "auto";
 }
@@ -51,29 +35,7 @@ json guard_json(const shapes::Guard& g) {
 
 }  // namespace
 
-std::string source_to_target(const std::string& source) {
-  const std::string marker = ".size()[";
-  size_t p = source.rfind(marker);
-  if (p == std::string::npos || source.back() != ']') return source;
-  std::string idx = source.substr(p + marker.size(), source.size() - p - marker.size() - 1);
-  if (idx.empty() || idx.find_first_not_of("-0123456789") != std::string::npos) return source;
-  return source.substr(0, p) + "." + idx;
-}
-
-std::string flag_form(const Suggestion& s) {
-  switch (s.kind) {
-    case Suggestion::Kind::kRange:
-      return "--dynamic " + s.symbol + "=" + std::to_string(s.range.min) + ":" +
-             (s.range.max ? std::to_string(*s.range.max) : "");
-    case Suggestion::Kind::kStatic:
-      return per_target(s, "static");
-    case Suggestion::Kind::kRelation:
-      return per_target(s, linear_flag(s.k, s.root, s.m));
-  }
-  return "";
-}
-
-std::string check_message(const shapes::CheckResult& check) {
+std::string check_message(const shapes::CheckResult& check, const AppliedFixes* fixes) {
   std::string message;
   if (!check.violation_text.empty()) {
     message = check.violation_text;
@@ -82,7 +44,14 @@ std::string check_message(const shapes::CheckResult& check) {
       for (const Suggestion& s : check.suggestions) {
         if (!s.torch_form.empty()) message += "\n  " + s.torch_form;
       }
-      for (const Suggestion& s : check.suggestions) message += "\n  " + flag_form(s);
+      for (size_t i = 0; i < check.suggestions.size(); ++i) {
+        message += "\n  " + flag_form(check.suggestions[i]);
+        const std::vector<std::string> none;
+        const std::vector<std::string>& replaced = fixes ? fixes->replaces.at(i) : none;
+        for (size_t r = 0; r < replaced.size(); ++r) message += (r == 0 ? "  (replaces " : ", ") + replaced[r];
+        if (!replaced.empty()) message += ")";
+      }
+      if (fixes && !fixes->argv.empty()) message += "\nThe command line with these fixes:\n  " + shell_join(fixes->argv);
     } else {
       message += "\nNo suggested fix: no dynamic range implies every guard above";
     }
@@ -97,7 +66,7 @@ std::string check_message(const shapes::CheckResult& check) {
   return message;
 }
 
-json constraints_json(const shapes::CheckResult& check) {
+json constraints_json(const shapes::CheckResult& check, const AppliedFixes* fixes) {
   json j;
   j["ok"] = check.ok;
   j["unknown"] = check.unknown;
@@ -125,8 +94,16 @@ json constraints_json(const shapes::CheckResult& check) {
   }
   j["violation_text"] = check.violation_text;
   j["suggestions"] = json::array();
-  for (const Suggestion& s : check.suggestions) {
-    j["suggestions"].push_back({{"symbol", s.symbol}, {"torch", s.torch_form}, {"flag", flag_form(s)}});
+  for (size_t i = 0; i < check.suggestions.size(); ++i) {
+    const Suggestion& s = check.suggestions[i];
+    json entry = {{"symbol", s.symbol}, {"torch", s.torch_form}, {"flag", flag_form(s)}};
+    if (fixes) entry["replaces"] = fixes->replaces.at(i);  // the user's --dynamic flags this fix replaces
+    j["suggestions"].push_back(std::move(entry));
+  }
+  // The user's command line with every fix applied (absent when there is no fix or no command line).
+  if (fixes && !fixes->argv.empty()) {
+    j["corrected_command"] = shell_join(fixes->argv);
+    j["corrected_argv"] = fixes->argv;
   }
   j["runtime_asserts"] = json::array();
   for (const shapes::Guard& g : check.runtime_asserts) j["runtime_asserts"].push_back(guard_json(g));
@@ -235,7 +212,7 @@ json report_json(const ExportOptions& opts, const ExportRun& run) {
     report["data_dependent"] = data_dependent_json(run);
   }
   if (opts.draft) report["draft"] = draft_json(run.draft);
-  if (run.check) report["constraints"] = constraints_json(*run.check);
+  if (run.check) report["constraints"] = constraints_json(*run.check, run.fixes ? &*run.fixes : nullptr);
   if (run.verification) report["verification"] = verification_json(*run.verification);
   if (!run.artifact.empty()) report["artifact"] = run.artifact.string();
   return report;

@@ -10,26 +10,22 @@
 #include <string>
 #include <vector>
 
+#include "cmd/fixes.h"
 #include "cmd/pipeline.h"
 #include "lib/verify.h"
 #include "shapes/checker.h"
 
 namespace ptx::cmd {
 
-/// "x.size()[0]" -> "x.0" (the --dynamic TARGET syntax); other text is returned unchanged.
-std::string source_to_target(const std::string& source);
-
-/// A fix as --dynamic flags: "--dynamic batch=5:1024", "--dynamic y.0=batch",
-/// "--dynamic x.0=static --dynamic y.0=static" (one flag per input dim of the symbol).
-std::string flag_form(const shapes::Suggestion& s);
-
 /// The explanation of a failed check: torch's violation text, then "Suggested fixes:" in torch's
-/// form and as flags (or that there is none); when the solver gave up, the undecided guards and
-/// their origin. Empty when the check passed.
-std::string check_message(const shapes::CheckResult& check);
+/// form and as flags (or that there is none), with the user's flags each fix replaces and the
+/// corrected command line when `fixes` has them (cmd/fixes.h); when the solver gave up, the
+/// undecided guards and their origin. Empty when the check passed.
+std::string check_message(const shapes::CheckResult& check, const AppliedFixes* fixes = nullptr);
 
-/// The report's "constraints" object.
-nlohmann::json constraints_json(const shapes::CheckResult& check);
+/// The report's "constraints" object (with each suggestion's `replaces` and the corrected command
+/// line when `fixes` is given).
+nlohmann::json constraints_json(const shapes::CheckResult& check, const AppliedFixes* fixes = nullptr);
 
 /// The "verification" array (export's report, verify's document): one entry per point.
 nlohmann::json verification_json(const VerifyResult& result);

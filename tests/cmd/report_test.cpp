@@ -2,16 +2,19 @@
 // --dynamic flags, the message of a failed check, the report's "constraints" object. The cases and
 // their torch texts are tests/shapes/violation_cases.h; the flag forms are those a user applies
 // (tests/e2e/test_suggested_fixes.py applies them and exports again).
+#include "cmd/report.h"
+
+// Torch (c10/util/logging) defines a glog-style CHECK that aborts; Catch2's CHECK must win.
+#undef CHECK
 #include <catch2/catch_test_macros.hpp>
 
-#include "cmd/report.h"
 #include "tests/shapes/violation_cases.h"
 
 using namespace ptx::shapes;
 using namespace ptx::shapes::test;
 using ptx::cmd::check_message;
 using ptx::cmd::constraints_json;
-using ptx::cmd::flag_form;
+using ptx::cmd::flag_form;  // cmd/fixes.h, through cmd/report.h
 using ptx::cmd::source_to_target;
 
 TEST_CASE("suggested fixes as --dynamic flags, and the message with both forms", "[cmd][report]") {

@@ -8,7 +8,8 @@ the pipeline (exit 2, a partial report).
 
 What varies from run to run is normalized before comparing (normalize_*): stage timings, durations
 ("0.04s"), the artifact's size in bytes, the verification's floating point errors, the tool versions,
-and the paths of the models, the checkout and the temporary folder (<models>, <src>, <tmp>).
+and the paths of the binary (ptexport), the models, the checkout and the temporary folder (<models>,
+<src>, <tmp>).
 Everything else must match the files in tests/e2e/golden/report/ byte for byte.
 
 When an output changes on purpose, regenerate the files and commit them with the change (say why in
@@ -32,7 +33,7 @@ import unittest
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import cli_models  # noqa: E402
-from cli_common import MODELS, SOURCE, clean_env, run  # noqa: E402
+from cli_common import EXE, MODELS, SOURCE, clean_env, run  # noqa: E402
 
 GOLDEN = os.path.join(SOURCE, "tests", "e2e", "golden", "report")
 UPDATE = os.environ.get("PTX_UPDATE_GOLDEN", "") not in ("", "0")
@@ -80,7 +81,8 @@ FLOAT_KEYS = ("max_abs_err", "max_rel_err", "needed_atol")
 
 
 def replace_paths(text: str) -> str:
-    for path, name in ((TMP, "<tmp>"), (MODELS, "<models>"), (SOURCE, "<src>")):
+    # The binary first (the corrected command line of suggested fixes starts with it), then folders.
+    for path, name in ((EXE, "ptexport"), (TMP, "<tmp>"), (MODELS, "<models>"), (SOURCE, "<src>")):
         text = text.replace(os.path.realpath(path), name).replace(path, name)
     return text
 

@@ -6,10 +6,16 @@ eager at the new range's smallest, largest and an interior size.
 
 Applying a fix, as a user would edit torch's `dynamic_shapes`: each suggested `--dynamic LHS=RHS`
 replaces the flag with the same LHS (or is added), and a range flag of a symbol that no input uses any
-more is deleted (its Dim definition is gone). docs/cli.md says the same.
+more is deleted (its Dim definition is gone). docs/shapes.md says the same. The report says which of
+the user's flags each fix replaces (checked against the hand-written expectation of each case) and
+carries the whole corrected command line: the test runs it exactly as given, through a shell, and
+checks that it exits 0 and that its flags are those this file's own apply_fixes makes (issue 17:
+adding a fix while the replaced flags stayed on the line was exit 2, "symbol 'm' is not used by any
+input").
 
 Cases: a shape-dependent `if` (range too wide), a view that needs divisibility (derived dim 2*_n),
-broadcasting two symbols that must be equal (m = n), a reshape to a constant (specialization), and a
+the same with the dims and the range in inputs.json (no flag: the fixes are added), broadcasting two
+symbols that must be equal (m = n), a reshape to a constant (specialization), and a
 dimension marked `dynamic` whose guard the ranges do not imply: exit 0 with a runtime assertion in
 the artifact, which torch rejects inputs by.
 """
@@ -19,6 +25,7 @@ import json
 import os
 import re
 import shlex
+import subprocess
 import sys
 import tempfile
 
@@ -57,21 +64,30 @@ def tensor(name, shape, dims):
             "data": {"random": {"dist": "normal", "seed": len(name)}}}
 
 
-# name, module, inputs.json args, --dynamic flags, torch's dynamic_shapes, texts expected in the message
+# name, module, inputs.json args, --dynamic flags, torch's dynamic_shapes, texts expected in the message,
+# the user's flags each suggestion replaces (in the report's order), inputs.json's "dims" (symbol ranges)
 CASES = [
     ("shape_if", ShapeIf(), [tensor("x", [8, 3], [None, None])], ["x.0=batch", "batch=1:512"],
      lambda: {"x": {0: Dim("batch", min=1, max=512)}},
-     ["Not all values of batch = x.size()[0] in the specified range batch <= 512 satisfy the generated guard"]),
+     ["Not all values of batch = x.size()[0] in the specified range batch <= 512 satisfy the generated guard"],
+     [["--dynamic batch=1:512"]], None),
     ("view_divisible", ViewDivisible(), [tensor("x", [8, 6], [None, None])], ["x.0=n", "n=1:512"],
      lambda: {"x": {0: Dim("n", min=1, max=512)}},
-     ["satisfy the generated guard ((3*x.size()[0]) % 2) == 0", "required by aten::view"]),
+     ["satisfy the generated guard ((3*x.size()[0]) % 2) == 0", "required by aten::view"],
+     [[], ["--dynamic x.0=n", "--dynamic n=1:512"]], None),
+    ("view_divisible_json", ViewDivisible(), [tensor("x", [8, 6], ["n", None])], [],
+     lambda: {"x": {0: Dim("n", min=1, max=512)}},
+     ["satisfy the generated guard ((3*x.size()[0]) % 2) == 0"],
+     [[], []], {"n": {"min": 1, "max": 512}}),
     ("add_pair", AddPair(), [tensor("a", [4, 8], [None, None]), tensor("b", [4, 8], [None, None])],
      ["a.0=n", "b.0=m", "n=2:64", "m=2:64"],
      lambda: {"a": {0: Dim("n", min=2, max=64)}, "b": {0: Dim("m", min=2, max=64)}},
-     ["must always be equal"]),
+     ["must always be equal"],
+     [["--dynamic b.0=m", "--dynamic m=2:64"]], None),
     ("reshape_const", ReshapeConst(), [tensor("x", [4, 6], [None, None])], ["x.0=batch", "batch=1:64"],
      lambda: {"x": {0: Dim("batch", min=1, max=64)}},
-     ["You marked batch as dynamic but your code specialized it to be a constant (4)"]),
+     ["You marked batch as dynamic but your code specialized it to be a constant (4)"],
+     [["--dynamic x.0=batch", "--dynamic batch=1:64"]], None),
 ]
 
 
@@ -114,12 +130,15 @@ def flags_args(flags):
     return args
 
 
-def check_case(tmp, name, module, arg_descs, flags, dyn, texts):
+def check_case(tmp, name, module, arg_descs, flags, dyn, texts, replaces, json_dims):
     model_pt = os.path.join(tmp, name + ".pt")
     torch.jit.script(module).save(model_pt)
     inputs = os.path.join(tmp, name + ".json")
+    doc = {"schema": conformance.SCHEMA, "method": "forward", "args": arg_descs, "kwargs": {}}
+    if json_dims:
+        doc["dims"] = json_dims
     with open(inputs, "w") as f:
-        json.dump({"schema": conformance.SCHEMA, "method": "forward", "args": arg_descs, "kwargs": {}}, f)
+        json.dump(doc, f)
     out = os.path.join(tmp, name + ".pt2")
 
     proc = conformance.run_ptexport(model_pt, inputs, *flags_args(flags), "-o", out, "--json", check=False)
@@ -141,15 +160,31 @@ def check_case(tmp, name, module, arg_descs, flags, dyn, texts):
     for line in want:
         assert line in message, f"{name}: torch's fix {line!r} not printed in\n{message}"
 
-    # Applying the --dynamic forms makes the next run succeed.
+    # Which of the user's flags each fix replaces: in the report and in the message.
+    assert [s["replaces"] for s in suggestions] == replaces, \
+        f"{name}: replaces {[s['replaces'] for s in suggestions]}, expected {replaces}"
+    for s in suggestions:
+        if s["replaces"]:
+            assert f"{s['flag']}  (replaces {', '.join(s['replaces'])})" in message, message
+
+    # Applying the --dynamic forms makes the next run succeed: the report's corrected command line,
+    # run exactly as given, has the flags apply_fixes makes.
     fix_flags = []
     for s in suggestions:
         toks = shlex.split(s["flag"])
         assert toks and all(t == "--dynamic" for t in toks[0::2]), s["flag"]
         fix_flags += toks[1::2]
     fixed = apply_fixes(flags, fix_flags)
-    proc = conformance.run_ptexport(model_pt, inputs, *flags_args(fixed), "-o", out, "--json", check=False)
-    assert proc.returncode == 0, f"{name}: with the fix {fixed}: exit {proc.returncode}\n{proc.stderr}"
+    command = report["constraints"]["corrected_command"]
+    argv = report["constraints"]["corrected_argv"]
+    assert shlex.split(command) == argv, (command, argv)
+    assert f"The command line with these fixes:\n  {command}" in message, message
+    got_flags = [argv[i + 1] for i, t in enumerate(argv) if t == "--dynamic"]
+    assert sorted(got_flags) == sorted(fixed), f"{name}: corrected flags {got_flags}, expected {fixed}"
+    assert [t for t in argv if t != "--dynamic" and t not in got_flags] == \
+        [t for t in [os.environ["PTX_EXE"], model_pt, inputs, "-o", out, "--json"]], argv
+    proc = subprocess.run(command, shell=True, capture_output=True, text=True)
+    assert proc.returncode == 0, f"{name}: the corrected command line {command}: exit {proc.returncode}\n{proc.stderr}"
     ranges = json.loads(proc.stdout)["constraints"]["final_ranges"]
 
     # The artifact agrees with eager across the fixed spec; write the fixed spec into a copy of

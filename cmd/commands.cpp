@@ -46,17 +46,13 @@ StageObserver stage_observer(Context& ctx) { return logged(ctx.progress.observer
 
 void run_export_command(const ExportOptions& opts, Context& ctx, CommandOutput& out) {
   ExportRun run;
-  auto render = [&] {
-    if (run.check) log_check(*run.check);
-    out.document = report_json(opts, run);
-  };
   try {
     run_export(opts, stage_observer(ctx), run);
   } catch (...) {
-    if (run.error) render();  // a ptexport error keeps the report so far
+    if (run.error) out.document = report_json(opts, run);  // a ptexport error keeps the report so far
     throw;
   }
-  render();
+  out.document = report_json(opts, run);
   out.warnings = run.warnings.value_or(std::vector<std::string>{});
   out.exit_code = exit_code(run);
   out.text = summary_text(opts, run);

@@ -166,6 +166,7 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
     check_opts.timeout_ms = std::max(1u, static_cast<unsigned>(std::ceil(opts.solver_timeout_s * 1000)));
     run.check = stages.run("solve", [&](std::string& detail) {
       shapes::CheckResult c = shapes::check_constraints(t.trace.env, check_opts);
+      log_verdicts(c);
       detail = c.ok ? "all guards hold" : (c.unknown ? "inconclusive" : "constraints violated");
       return c;
     });

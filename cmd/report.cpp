@@ -2,6 +2,7 @@
 #include "cmd/report.h"
 
 #include <map>
+#include <optional>
 
 #include "cmd/logging.h"
 #include "cmd/version.h"
@@ -21,6 +22,55 @@ std::vector<int64_t> excluded(const shapes::SymbolVerdict& v) {
 
 using nlohmann::json;
 using shapes::Suggestion;
+
+/// "0", "0 and 1", "0 to 4", "65 to int_oo": the sizes from lo to hi (nullopt: unbounded).
+std::string sizes_text(int64_t lo, std::optional<int64_t> hi) {
+  if (hi && *hi == lo) return std::to_string(lo);
+  if (hi && *hi == lo + 1) return std::to_string(lo) + " and " + std::to_string(*hi);
+  return std::to_string(lo) + " to " + (hi ? std::to_string(*hi) : std::string("int_oo"));
+}
+
+/// Why a symbol's proven range is narrower than its requested one although no guard is violated:
+/// "zero_one" (a named range is held to the guards from 2 up; sizes 0 and 1 where they fail leave
+/// the range), "dim_hint" (a Dim.DYNAMIC/AUTO dim takes the range its guards allow); empty when the
+/// range is as requested (or the check failed on it: the violation says why).
+std::string narrowed_reason(const shapes::SymbolVerdict& v) {
+  if (v.verdict != shapes::Verdict::kOk || v.requested == v.proven) return "";
+  return v.kind == shapes::DimHint::kNamed ? "zero_one" : "dim_hint";
+}
+
+/// The note on a narrowed range: the sizes cut off, the guards failing there, and why that is no
+/// violation. Empty when the range is not narrowed.
+std::string narrowed_note(const shapes::SymbolVerdict& v) {
+  const std::string reason = narrowed_reason(v);
+  if (reason.empty()) return "";
+  std::vector<std::string> cut;
+  if (v.proven.min > v.requested.min) cut.push_back(sizes_text(v.requested.min, v.proven.min - 1));
+  if (v.proven.max && (!v.requested.max || *v.requested.max > *v.proven.max)) {
+    cut.push_back(sizes_text(*v.proven.max + 1, v.requested.max));
+  }
+  const bool one = cut.size() == 1 && cut[0].find(' ') == std::string::npos;
+  std::string note = "narrowed from the requested " + v.requested.str() + (one ? ": size " : ": sizes ");
+  for (size_t i = 0; i < cut.size(); ++i) note += (i ? " and " : "") + cut[i];
+  if (v.narrowed_by.empty()) {
+    note += one ? " breaks the guards" : " break the guards";
+  } else {
+    note += one ? " breaks " : " break ";
+    for (size_t i = 0; i < v.narrowed_by.size(); ++i) {
+      const shapes::Guard& g = v.narrowed_by[i];
+      note += (i ? ", " : "") + g.cond.str() + (g.origin.op.empty() ? "" : " (" + g.origin.op) +
+              (g.origin.source.empty() ? "" : (g.origin.op.empty() ? " (" : " at ") + g.origin.source) +
+              (g.origin.op.empty() && g.origin.source.empty() ? "" : ")");
+    }
+  }
+  if (reason == "zero_one") {
+    return note + "; sizes 0 and 1 are not held to the guards (torch.export's 0/1 specialization rule: a "
+                  "dynamic dim is checked from 2 up), so where they break one they leave the range instead of "
+                  "failing the export";
+  }
+  return note + "; a " + std::string(v.kind == shapes::DimHint::kAuto ? "Dim.AUTO" : "Dim.DYNAMIC") +
+         " dim takes the range its guards allow";
+}
 
 const char* kind_name(shapes::DimHint k) {
   return k == shapes::DimHint::kNamed ? "named" : k == shapes::DimHint::kDynamic ? "dynamic" : "auto";
@@ -86,6 +136,13 @@ json constraints_json(const shapes::CheckResult& check, const AppliedFixes* fixe
     // 0 or 1 inside the proven range where the guards fail: the artifact refuses them at run time
     // (a runtime assert), so the range alone would overstate it. Present only when non-empty.
     if (const std::vector<int64_t> ex = excluded(v); !ex.empty()) s["excluded"] = ex;
+    // The proven range is narrower than the requested one without a violation: what was cut and
+    // why. Present only then.
+    if (const std::string reason = narrowed_reason(v); !reason.empty()) {
+      json by = json::array();
+      for (const shapes::Guard& g : v.narrowed_by) by.push_back(guard_json(g));
+      s["narrowed"] = {{"reason", reason}, {"note", narrowed_note(v)}, {"guards", by}};
+    }
     s["guards"] = json::array();
     for (const shapes::Guard& g : v.guards) s["guards"].push_back(guard_json(g));
     s["violated"] = json::array();
@@ -221,9 +278,14 @@ json report_json(const ExportOptions& opts, const ExportRun& run) {
 std::string summary_text(const ExportOptions& opts, const ExportRun& run) {
   const std::vector<shapes::Guard> none;
   const std::vector<shapes::Guard>& asserts = run.check ? run.check->runtime_asserts : none;
+  bool narrowed = false;
+  if (run.check) {
+    for (const shapes::SymbolVerdict& v : run.check->symbols) narrowed = narrowed || !narrowed_reason(v).empty();
+  }
+  const std::string ranges = narrowed ? "the proven ranges (narrower than requested where noted)" : "the requested ranges";
   std::string s = "ok: " + opts.model.string() +
-                  (asserts.empty() ? ": every guard holds over the requested ranges\n"
-                                   : ": the requested ranges hold; some guards are checked at run time\n");
+                  (asserts.empty() ? ": every guard holds over " + ranges + "\n"
+                                   : ": " + ranges + " hold; some guards are checked at run time\n");
   if (run.method && !run.method->describe().empty()) s += "  " + run.method->describe() + "\n";
   if (run.check) {
     for (const shapes::SymbolVerdict& sym : run.check->symbols) {
@@ -236,6 +298,7 @@ std::string summary_text(const ExportOptions& opts, const ExportRun& run) {
       if (!except.empty()) except += " refused at run time (a guard fails there)";
       s += "  " + name + (sources.empty() ? "" : " = " + sources) + ": requested " + sym.requested.str() +
            ", proven " + sym.proven.str() + except + "\n";
+      if (const std::string note = narrowed_note(sym); !note.empty()) s += "    " + note + "\n";
     }
   }
   if (!asserts.empty()) {
@@ -266,20 +329,32 @@ std::string summary_text(const ExportOptions& opts, const ExportRun& run) {
   return s;
 }
 
-void log_check(const shapes::CheckResult& check) {
+void log_trace(const shapes::ShapeEnv& env) {
   spdlog::logger& shapes_log = stage_log("shapes");
-  spdlog::logger& solver = stage_log("solver");
-  for (const shapes::SymbolVerdict& sym : check.symbols) {
+  std::map<int, std::string> names;  // symbol id -> the user's name
+  for (const shapes::SymbolInfo& sym : env.symbols()) {
+    names[sym.sym.symbol_id()] = sym.user_name;
     std::string sources;
     for (const std::string& src : sym.sources) sources += (sources.empty() ? "" : ", ") + src;
-    shapes_log.debug("symbol {} = {} ({}): sample {}, requested {}", sym.symbol.str(), sym.name, sources, sym.hint,
+    shapes_log.debug("symbol {} = {} ({}): sample {}, requested {}", sym.sym.str(), sym.user_name, sources, sym.hint,
                      sym.requested.str());
-    for (const shapes::Guard& g : sym.guards) {
-      std::string code = g.origin.code;
-      while (!code.empty() && (code.back() == '\n' || code.back() == ' ')) code.pop_back();
-      shapes_log.debug("guard {} on {}: {} at {} ({}){}", g.cond.str(), sym.name, g.origin.op, g.origin.source,
-                       g.origin.reason, code.empty() ? "" : ": " + code);
+  }
+  for (const shapes::Guard& g : env.guards()) {
+    std::string on;
+    for (const shapes::SymExpr& s : g.cond.free_symbols()) {
+      auto it = names.find(s.symbol_id());
+      on += (on.empty() ? "" : ", ") + (it == names.end() ? s.str() : it->second);
     }
+    std::string code = g.origin.code;
+    while (!code.empty() && (code.back() == '\n' || code.back() == ' ')) code.pop_back();
+    shapes_log.debug("guard {} on {}: {} at {} ({}){}", g.cond.str(), on, g.origin.op, g.origin.source, g.origin.reason,
+                     code.empty() ? "" : ": " + code);
+  }
+}
+
+void log_verdicts(const shapes::CheckResult& check) {
+  spdlog::logger& solver = stage_log("solver");
+  for (const shapes::SymbolVerdict& sym : check.symbols) {
     solver.info("{}: {}, proven {}{}", sym.name, to_string(sym.verdict), sym.proven.str(),
                 sym.counterexample ? ", counterexample " + std::to_string(*sym.counterexample) : "");
   }

@@ -44,8 +44,11 @@ nlohmann::json report_json(const ExportOptions& opts, const ExportRun& run);
 /// runtime asserts, the verification and the artifact.
 std::string summary_text(const ExportOptions& opts, const ExportRun& run);
 
-/// The symbols and guards on the shapes logger (debug), the verdicts on the solver logger (info):
-/// what torch's TORCH_LOGS=+dynamic shows.
-void log_check(const shapes::CheckResult& check);
+/// The symbols and guards of a trace on the shapes logger (debug), logged as the trace stage ends
+/// (inside it): what torch's TORCH_LOGS=+dynamic shows while it traces.
+void log_trace(const shapes::ShapeEnv& env);
+
+/// Each symbol's verdict on the solver logger (info), logged inside the solve stage.
+void log_verdicts(const shapes::CheckResult& check);
 
 }  // namespace ptx::cmd

@@ -1,6 +1,7 @@
 // cmd/stages.cpp: see stages.h.
 #include "cmd/stages.h"
 
+#include "cmd/report.h"
 #include "lib/op_policy.h"
 
 namespace ptx::cmd {
@@ -28,6 +29,7 @@ Traced load_and_trace(StageRunner& stages, const std::filesystem::path& model, c
     for (const auto& n : r.program.graph->nodes()) calls += n->kind() == ir::NodeKind::kCall;
     detail = std::to_string(r.script_nodes) + " TorchScript nodes -> " + std::to_string(calls) + " ATen nodes, " +
              std::to_string(r.env.symbols().size()) + " symbols, " + std::to_string(r.env.guards().size()) + " guards";
+    log_trace(r.env);  // inside the stage, before its line: the log follows the work
     return r;
   });
   return Traced{std::move(m), std::move(in), std::move(trace)};

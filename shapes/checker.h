@@ -94,6 +94,11 @@ struct SymbolVerdict {
   std::vector<Guard> violated;             // those not implied by the spec (charged to it)
   bool allowed_at_0 = false;               // 0 is in the requested range and the guards allow it
   bool allowed_at_1 = false;
+  /// When the proven range is narrower than the requested one: the guards that fail just outside
+  /// it, inside the requested range (at proven.min - 1, at proven.max + 1), with the other symbols
+  /// at their samples. Without a violation that happens below 2 (a named range is held to the guards
+  /// from 2 up: torch's 0/1 specialization) and for Dim.DYNAMIC/AUTO symbols (ranges refined freely).
+  std::vector<Guard> narrowed_by;
   bool operator==(const SymbolVerdict&) const = default;
 };
 

@@ -41,6 +41,7 @@ class Analysis {
  private:
   void implied_by_ranges();
   void proven_ranges();
+  void narrowed_by(SymbolVerdict& v);
   void charge_violations();
   void ranges_too_wide();
   void runtime_asserts();
@@ -204,7 +205,24 @@ void Analysis::proven_ranges() {
         (at == 0 ? v.allowed_at_0 : v.allowed_at_1) = ok;
       }
       searched[info.sym.symbol_id()] = mine;
+      narrowed_by(v);
       if (v.proven.max && *v.proven.max == v.proven.min) v.verdict = Verdict::kSpecialized;
+    }
+  }
+}
+
+// 2b. The guards that cut the proven range from the requested one: those failing just outside it
+// (the other symbols at their samples).
+void Analysis::narrowed_by(SymbolVerdict& v) {
+  std::vector<int64_t> just_outside;
+  if (v.proven.min > v.requested.min) just_outside.push_back(v.proven.min - 1);
+  if (v.proven.max && (!v.requested.max || *v.requested.max > *v.proven.max)) just_outside.push_back(*v.proven.max + 1);
+  for (int64_t at : just_outside) {
+    for (size_t gi : guards_of_[v.symbol.symbol_id()]) {
+      if (holds_with(probe_, v.symbol, at, guards_, {gi})) continue;
+      if (std::find(v.narrowed_by.begin(), v.narrowed_by.end(), guards_[gi]) == v.narrowed_by.end()) {
+        v.narrowed_by.push_back(guards_[gi]);
+      }
     }
   }
 }

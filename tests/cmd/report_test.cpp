@@ -70,3 +70,22 @@ TEST_CASE("the constraints object carries the report fields", "[cmd][report]") {
   CHECK(j["suggestions"][0]["flag"] == "--dynamic batch=5:1024");
   CHECK(j["final_ranges"]["s0"]["min"] == 5);
 }
+
+TEST_CASE("a range narrowed below 2 without a violation says what was cut and why", "[cmd][report]") {
+  // An unranged dim whose guard fails at 0: checked from 2 up (torch's 0/1 rule), proven [1, int_oo].
+  ShapeEnv env = make_env({"pool", {{"L", 8, Range{0, std::nullopt}, DimHint::kNamed, "x.size()[2]"}}, {"s0 >= 1"}});
+  const CheckResult r = check_constraints(env);
+  REQUIRE(r.ok);
+  REQUIRE(r.symbols[0].proven.min == 1);
+  nlohmann::json j = constraints_json(r);
+  const nlohmann::json& n = j["symbols"][0]["narrowed"];
+  CHECK(n["reason"] == "zero_one");
+  CHECK(n["guards"][0]["guard"] == "s0 >= 1");
+  CHECK(n["guards"][0]["source"] == "model.py:10");
+  CHECK(n["note"].get<std::string>().rfind("narrowed from the requested [0, int_oo]: size 0 breaks s0 >= 1 (aten::op at model.py:10); "
+                                           "sizes 0 and 1 are not held to the guards (torch.export's 0/1 specialization rule",
+                                           0) == 0);
+  // As requested: no note.
+  ShapeEnv same = make_env({"pool", {{"L", 8, Range{1, std::nullopt}, DimHint::kNamed, "x.size()[2]"}}, {"s0 >= 1"}});
+  CHECK_FALSE(constraints_json(check_constraints(same))["symbols"][0].contains("narrowed"));
+}

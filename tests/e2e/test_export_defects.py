@@ -269,6 +269,98 @@ def check_setattr(tmp):
 # An int output that does not depend on the dynamic sizes (a constant in the output spec, as torch.export
 # keeps it): check and export must agree (export exited 6, counting it as a missing output)
 
+# ---------------------------------------------------------------------------------------------
+# A dim marked without a range (requested [0, int_oo]) whose guards fail at 0 or 1: the proven range
+# is narrower, and the report and the summary say what was cut, by which guard and why (torch's 0/1
+# specialization rule), instead of "every guard holds over the requested ranges"
+
+class Pool(nn.Module):
+    def forward(self, x):
+        return torch.nn.functional.max_pool1d(x, 2) * 2.0
+
+
+class Gt4(nn.Module):
+    def forward(self, x):
+        if x.size(0) > 4:
+            return x + 1.0
+        return x - 1.0
+
+
+def check_narrowed(tmp):
+    model = save_scripted(Pool(), tmp, "pool")
+    inputs = write_inputs(tmp, "pool", [tensor("x", [2, 3, 8], [None, None, "L"])], {})
+    out = os.path.join(tmp, "pool.pt2")
+    r, doc = export(model, inputs, out)
+    expect(r.returncode == 0, "max_pool1d with an unranged L: export failed", r)
+    sym = doc["constraints"]["symbols"][0]
+    expect(sym["requested"] == {"min": 0, "max": None} and sym["proven"] == {"min": 2, "max": None},
+           f"L: requested {sym['requested']}, proven {sym['proven']}")
+    # (torch.export 2.14 with Dim("L") on the same module fails: "You marked L as dynamic but your code
+    # specialized it to be a constant (8)"; asked on 2026-12-07. Its range for a plain x * 2 is [0, int_oo].)
+    narrowed = sym.get("narrowed")
+    expect(narrowed and narrowed["reason"] == "zero_one" and
+           [g["op"] for g in narrowed["guards"]] == ["aten::max_pool1d"] and
+           "size" in narrowed["note"] and "0 and 1 break" in narrowed["note"] and "0/1 specialization" in narrowed["note"],
+           f"the narrowing of L is not explained: {narrowed}")
+    text = cli_common.run("check", model, inputs, conformance=False)
+    expect("every guard holds over the proven ranges (narrower than requested where noted)" in text.stdout and
+           "requested [0, int_oo], proven [2, int_oo]\n    narrowed from the requested [0, int_oo]: sizes 0 and 1 break "
+           in text.stdout and "every guard holds over the requested ranges" not in text.stdout,
+           "the summary does not say L was narrowed", text)
+    conformance.check_artifact(out, model, inputs, [{}, {"L": 2}, {"L": 3}, {"L": 101}])
+    # A named range that already starts at 2 is not narrowed: no note
+    inputs2 = write_inputs(tmp, "pool2", [tensor("x", [2, 3, 8], [None, None, "L"])], {"L": (2, 64)})
+    r, doc = export(model, inputs2, os.path.join(tmp, "pool2.pt2"))
+    expect(r.returncode == 0 and "narrowed" not in doc["constraints"]["symbols"][0], "L=2:64 got a narrowing note", r)
+    # A Dim.DYNAMIC dim takes the range its guards allow: said so
+    model = save_scripted(Gt4(), tmp, "gt4")
+    inputs = write_inputs(tmp, "gt4", [tensor("x", [8, 3], ["dynamic", None])], {})
+    out = os.path.join(tmp, "gt4.pt2")
+    r, doc = export(model, inputs, out)
+    expect(r.returncode == 0, "an if on a Dim.DYNAMIC size: export failed", r)
+    sym = doc["constraints"]["symbols"][0]
+    narrowed = sym.get("narrowed") or {}
+    expect(sym["proven"] == {"min": 5, "max": None} and narrowed.get("reason") == "dim_hint" and
+           narrowed["note"].startswith("narrowed from the requested [0, int_oo]: sizes 0 to 4 break s0 >= 5"),
+           f"Dim.DYNAMIC narrowing: proven {sym['proven']}, {narrowed}")
+    conformance.check_artifact(out, model, inputs, [{}])
+    m, eager = torch.export.load(out).module(), torch.jit.load(model)
+    for n in (5, 40):
+        x = torch.randn(n, 3)
+        torch.testing.assert_close(m(x.clone()), eager(x.clone()))
+    try:
+        m(torch.randn(4, 3))
+    except (RuntimeError, AssertionError):
+        pass
+    else:
+        raise AssertionError("gt4: 4 rows, below the proven range [5, int_oo], ran through the artifact")
+
+
+# ---------------------------------------------------------------------------------------------
+# PTEXPORT_LOGS=+dynamic: the symbols and guards are logged inside the trace stage that made them,
+# the verdicts inside the solve stage (they came after the last stage, verify, before)
+
+def check_log_order(tmp):
+    model = save_scripted(Gt4(), tmp, "gt4_logs")
+    inputs = write_inputs(tmp, "gt4_logs", [tensor("x", [8, 3], ["dynamic", None])], {})
+    r = cli_common.run("export", model, inputs, "-o", os.path.join(tmp, "gt4_logs.pt2"),
+                       env=cli_common.clean_env(PTEXPORT_LOGS="+dynamic"))
+    expect(r.returncode == 0, "export with PTEXPORT_LOGS=+dynamic failed", r)
+    lines = r.stderr.splitlines()
+
+    def first(prefix):
+        at = [i for i, line in enumerate(lines) if line.startswith(prefix)]
+        expect(at, f"no stderr line starts with {prefix!r}", r)
+        return at[0]
+
+    trace_end, solve_end = first("[3/6] trace "), first("[4/6] solve ")
+    symbol = first("debug[shapes]: symbol s0 = x.size()[0]")
+    guard = first("debug[shapes]: guard s0 >= 5 on x.size()[0]: prim::If")
+    verdict = first("info[solver]: x.size()[0]: ok, proven [5, int_oo]")
+    expect(first("[2/6] load inputs") < symbol < guard < trace_end < verdict < solve_end < first("[5/6] write artifact"),
+           "the +dynamic lines are not inside the stages that made them", r)
+
+
 class IntOut(nn.Module):
     def forward(self, x):
         return x * 2.0, x.size(1), x.size(0)
@@ -284,7 +376,7 @@ def check_int_output(tmp):
     conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
 
 
-CHECKS = {"int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze}
+CHECKS = {"int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze, "narrowed": check_narrowed, "log_order": check_log_order}
 
 
 def main(argv=None) -> int:

@@ -31,6 +31,7 @@ struct Case {
   IrLevel level;
   std::map<std::string, int> want;      // the op histogram after the rewrite (sym_size/_operator.* not counted)
   std::vector<std::string> transposed = {};  // values whose meta is a transpose of dims 0 and 1 (strides)
+  std::vector<std::string> channels_last = {};  // 4-d values whose strides are NHWC's
 };
 
 /// A one-graph program text: every placeholder a user input, every returned value a user output.
@@ -56,8 +57,11 @@ std::unique_ptr<ir::ExportedProgram> parse(const Case& c) {
   // The parser gives contiguous strides; a transpose's output has its input's strides swapped.
   for (const auto& n : p->graph->nodes()) {
     for (ir::Value* v : n->outputs()) {
-      if (std::find(c.transposed.begin(), c.transposed.end(), v->name()) == c.transposed.end()) continue;
       auto& m = v->mutable_meta();
+      if (std::find(c.channels_last.begin(), c.channels_last.end(), v->name()) != c.channels_last.end()) {
+        m.strides = {m.sizes[1] * m.sizes[2] * m.sizes[3], shapes::SymExpr(1), m.sizes[1] * m.sizes[3], m.sizes[1]};
+      }
+      if (std::find(c.transposed.begin(), c.transposed.end(), v->name()) == c.transposed.end()) continue;
       std::swap(m.strides[0], m.strides[1]);
     }
   }
@@ -230,6 +234,14 @@ TEST_CASE("each decomposition equals the op on the interpreter", "[passes][decom
             return (adaptive_avg_pool2d,)
 )",
        {{2, 3, 7, 5}}, IrLevel::kCore, {{"aten::mean.dim", 1}}},
+      {"adaptive_avg_pool2d to 1x1 of a channels-last input -> mean + as_strided (ATen's restride)",
+       R"(        def forward(self, y: "f32[s0, 7, 5, 3]"):
+            permute: "f32[s0, 3, 7, 5]" = torch.ops.aten.permute.default(y, [0, 3, 1, 2])
+            adaptive_avg_pool2d: "f32[s0, 3, 1, 1]" = torch.ops.aten.adaptive_avg_pool2d.default(permute, [1, 1])
+            return (adaptive_avg_pool2d,)
+)",
+       {{2, 7, 5, 3}}, IrLevel::kCore,
+       {{"aten::permute.default", 1}, {"aten::mean.dim", 1}, {"aten::as_strided.default", 1}}, {}, {"permute"}},
       {"adaptive_avg_pool2d to 2x3 -> _adaptive_avg_pool2d",
        R"(        def forward(self, x: "f32[s0, 3, 7, 5]"):
             adaptive_avg_pool2d: "f32[s0, 3, 2, 3]" = torch.ops.aten.adaptive_avg_pool2d.default(x, [2, 3])

@@ -16,7 +16,13 @@ Outputs softmax(Rewriter& r);
 Outputs conv_nd(Rewriter& r);
 Outputs convolution_private(Rewriter& r);
 Outputs linear(Rewriter& r);
+// matmul.cpp
+/// Whether emit_matmul can rewrite matmul(a, b) (see matmul.cpp).
+bool can_matmul(const ir::TensorMeta& a, const ir::TensorMeta& b);
+/// matmul(a, b) rewritten to mm / bmm with views (can_matmul must hold); `out` is the result's meta.
+ir::Value* emit_matmul(Rewriter& r, ir::Value* a, ir::Value* b, const ir::TensorMeta& out);
 Outputs matmul(Rewriter& r);
+Outputs scaled_dot_product_attention(Rewriter& r);
 // norms.cpp
 Outputs batch_norm(Rewriter& r);
 Outputs layer_norm(Rewriter& r);
@@ -27,6 +33,7 @@ Outputs max_pool2d(Rewriter& r);
 Outputs chunk(Rewriter& r);
 Outputs contiguous(Rewriter& r);
 Outputs flatten(Rewriter& r);
+Outputs full_slice(Rewriter& r);
 Outputs reshape(Rewriter& r);
 Outputs split_tensor(Rewriter& r);
 Outputs squeeze_dim(Rewriter& r);

@@ -140,6 +140,37 @@ bool is_contiguous(const ir::TensorMeta& m) {
   return true;
 }
 
+std::optional<shapes::SymShape> view_strides(const ir::TensorMeta& x, const shapes::SymShape& sizes) {
+  const shapes::SymShape& old = x.sizes;
+  const shapes::SymShape& stride = x.strides;
+  if (stride.size() != old.size()) return std::nullopt;
+  shapes::SymShape out(sizes.size(), SymExpr(1));
+  if (old.empty()) return contiguous_strides(sizes);
+  auto is_one = [](const SymExpr& e) { return e.is_const() && e.value() == 1; };
+  int64_t view_d = static_cast<int64_t>(sizes.size()) - 1;
+  SymExpr chunk_base = stride.back();
+  SymExpr tensor_numel(1), view_numel(1);
+  for (int64_t d = static_cast<int64_t>(old.size()) - 1; d >= 0; --d) {
+    tensor_numel = tensor_numel * old[static_cast<size_t>(d)];
+    const bool chunk_ends = d == 0 || (!is_one(old[static_cast<size_t>(d - 1)]) &&
+                                       !(stride[static_cast<size_t>(d - 1)] == tensor_numel * chunk_base));
+    if (!chunk_ends) continue;
+    while (view_d >= 0 && (!(view_numel == tensor_numel) || is_one(sizes[static_cast<size_t>(view_d)]))) {
+      out[static_cast<size_t>(view_d)] = view_numel * chunk_base;
+      view_numel = view_numel * sizes[static_cast<size_t>(view_d)];
+      --view_d;
+    }
+    if (!(view_numel == tensor_numel)) return std::nullopt;
+    if (d > 0) {
+      chunk_base = stride[static_cast<size_t>(d - 1)];
+      tensor_numel = SymExpr(1);
+      view_numel = SymExpr(1);
+    }
+  }
+  if (view_d != -1) return std::nullopt;
+  return out;
+}
+
 int64_t wrap_dim(int64_t dim, size_t rank) { return dim < 0 ? dim + static_cast<int64_t>(rank) : dim; }
 
 }  // namespace ptx::passes::decomp

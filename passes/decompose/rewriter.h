@@ -67,6 +67,9 @@ ir::TensorMeta with_dtype(const ir::TensorMeta& like, ir::DType dtype);
 ir::TensorMeta permuted(const ir::TensorMeta& x, const std::vector<int64_t>& perm);
 /// Whether strides are the contiguous strides of the sizes (dims of size 1 may have any stride).
 bool is_contiguous(const ir::TensorMeta& m);
+/// The strides of view(x, sizes) when the view exists (ATen's computeStride, with symbolic sizes
+/// compared structurally: an unknown answer is "no view"), else nullopt.
+std::optional<shapes::SymShape> view_strides(const ir::TensorMeta& x, const shapes::SymShape& sizes);
 /// A dim argument in [0, rank).
 int64_t wrap_dim(int64_t dim, size_t rank);
 

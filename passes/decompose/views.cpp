@@ -1,9 +1,10 @@
 // passes/decompose/views.cpp: reshapes, transposes, squeeze, contiguous, chunk and split.
 //
-// A reshape (reshape, flatten) of a tensor whose strides are contiguous is a view; of any other
-// tensor it is clone(memory_format=contiguous) + _unsafe_view, which is always right. ATen's
-// reshape also views some strided tensors without a copy (computeStride); this rewrite copies them,
-// so the op counts can differ from torch's there (the values cannot).
+// A reshape (reshape, flatten) is a view when ATen's computeStride finds one for the input's strides
+// (view_strides: contiguous inputs, and strided ones whose merged dims are adjacent in memory); of
+// any other tensor it is clone(memory_format=contiguous) + _unsafe_view, as ATen's reshape does.
+// A view that symbolic sizes cannot prove copies, which is always right (the op counts can then
+// differ from torch's; the values cannot).
 #include "passes/decompose/families.h"
 
 namespace ptx::passes::decomp {
@@ -12,7 +13,7 @@ ir::NamedArg named(const char* name, ir::ArgValue v) { return {name, std::move(v
 
 Outputs reshape_to(Rewriter& r, ir::Value* x) {
   const ir::TensorMeta& out = r.out()->meta();
-  if (is_contiguous(x->meta())) {
+  if (is_contiguous(x->meta()) || view_strides(x->meta(), out.sizes)) {  // ATen's reshape: a view when one exists
     return std::vector<ir::Value*>{
         r.call1("aten::view.default", {named("self", x), named("size", r.sizes_arg(out.sizes))}, out, "view")};
   }
@@ -61,6 +62,20 @@ Outputs contiguous(Rewriter& r) {
   return std::vector<ir::Value*>{r.call1("aten::clone.default",
                                          {named("self", x), {"memory_format", ir::MemoryFormatArg{0}, true}},
                                          r.out()->meta(), "clone")};
+}
+
+// slice.Tensor(self, dim, start, end, step=1) that keeps every element -> self (inference).
+// TorchScript writes `x[:, 0]` as slice(x, 0, 0, INT64_MAX) + select; torch.export's trace of the
+// same python has the select only.
+Outputs full_slice(Rewriter& r) {
+  ir::Value* x = r.tensor("self");
+  const ir::TensorMeta& in = x->meta();
+  const ir::TensorMeta& out = r.out()->meta();
+  if (r.int_or("step", 1) != 1 || in.sizes.size() != out.sizes.size()) return std::nullopt;
+  for (size_t d = 0; d < in.sizes.size(); ++d) {
+    if (!(in.sizes[d] == out.sizes[d])) return std::nullopt;
+  }
+  return std::vector<ir::Value*>{x};
 }
 
 // transpose.int(self, dim0, dim1) -> permute(self, dims) (core).

@@ -178,6 +178,42 @@ TEST_CASE("each decomposition equals the op on the interpreter", "[passes][decom
 )",
        {{2, 4, 5, 8}, {2, 4, 8, 6}}, IrLevel::kCore,
        {{"aten::bmm.default", 1}, {"aten::expand.default", 2}, {"aten::view.default", 3}}},
+      {"matmul of a transposed 3-d @ 2-d does not fold -> expand + view + bmm + view",
+       R"(        def forward(self, x: "f32[7, s0, 8]", w: "f32[8, 5]"):
+            transpose: "f32[s0, 7, 8]" = torch.ops.aten.transpose.int(x, 0, 1)
+            matmul: "f32[s0, 7, 5]" = torch.ops.aten.matmul.default(transpose, w)
+            return (matmul,)
+)",
+       {{7, 3, 8}, {8, 5}}, IrLevel::kCore,
+       {{"aten::permute.default", 1}, {"aten::bmm.default", 1}, {"aten::expand.default", 2}, {"aten::view.default", 3}},
+       {"transpose"}},
+      {"linear of a transposed 3-d input -> permute + matmul's bmm + add",
+       R"(        def forward(self, x: "f32[7, s0, 8]", w: "f32[5, 8]", b: "f32[5]"):
+            transpose: "f32[s0, 7, 8]" = torch.ops.aten.transpose.int(x, 0, 1)
+            linear: "f32[s0, 7, 5]" = torch.ops.aten.linear.default(transpose, w, b)
+            return (linear,)
+)",
+       {{7, 3, 8}, {5, 8}, {5}}, IrLevel::kCore,
+       {{"aten::permute.default", 2}, {"aten::bmm.default", 1}, {"aten::expand.default", 2}, {"aten::view.default", 3},
+        {"aten::add.Tensor", 1}},
+       {"transpose"}},
+      {"scaled_dot_product_attention -> scaled matmuls and torch's safe softmax",
+       R"(        def forward(self, q: "f32[s0, 2, 5, 8]", k: "f32[s0, 2, 6, 8]", v: "f32[s0, 2, 6, 4]"):
+            scaled_dot_product_attention: "f32[s0, 2, 5, 4]" = torch.ops.aten.scaled_dot_product_attention.default(q, k, v)
+            return (scaled_dot_product_attention,)
+)",
+       {{3, 2, 5, 8}, {3, 2, 6, 8}, {3, 2, 6, 4}}, IrLevel::kCore,
+       {{"aten::mul.Scalar", 2}, {"aten::permute.default", 1}, {"aten::expand.default", 4}, {"aten::view.default", 6},
+        {"aten::bmm.default", 2}, {"aten::_softmax.default", 1}, {"aten::eq.Scalar", 1},
+        {"aten::logical_not.default", 2}, {"aten::any.dim", 1}, {"aten::full_like.default", 1},
+        {"aten::where.self", 1}}},
+      {"a slice that keeps everything -> nothing (inference); a narrowing one stays",
+       R"(        def forward(self, x: "f32[s0, 6]"):
+            slice_1: "f32[s0, 6]" = torch.ops.aten.slice.Tensor(x, 0, 0, 9223372036854775807)
+            slice_2: "f32[s0, 4]" = torch.ops.aten.slice.Tensor(slice_1, 1, 1, 5)
+            return (slice_2,)
+)",
+       {{3, 6}}, IrLevel::kInference, {{"aten::slice.Tensor", 1}}},
       {"matmul at inference stays (torch preserves it)",
        R"(        def forward(self, x: "f32[s0, 7, 8]", w: "f32[8, 5]"):
             matmul: "f32[s0, 7, 5]" = torch.ops.aten.matmul.default(x, w)

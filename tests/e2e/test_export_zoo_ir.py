@@ -34,7 +34,7 @@ import make_models  # noqa: E402  (test_export_zoo put tests/models on the path)
 import torch  # noqa: E402
 
 DEFAULT = ["resnet50", "efficientnet_b0", "densenet121", "regnet_y_400mf", "shufflenet_v2_x1_0",
-           "squeezenet1_1", "mnasnet0_5", "resnet50_traced", "convnext_tiny_full"]
+           "squeezenet1_1", "mnasnet0_5", "resnet50_traced", "convnext_tiny_full", "vit_b_16"]
 LEVELS = ("inference", "core")
 # The one difference allowed: the graph ptexport traces from a torch.jit.trace archive already calls
 # another op than torch.export's trace of the python module, before any decomposition.

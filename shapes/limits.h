@@ -32,4 +32,15 @@ inline constexpr int kMaxPickleNesting = 1000;
 /// Nesting of JSON in .pt2 archives (model JSON; treespecs inside it).
 inline constexpr int kMaxArchiveJsonDepth = 512;
 
+/// Symbolic integers are kept expanded, as sums of monomials (shapes/sym.cpp): multiplying an
+/// m-term by an n-term sum makes m*n monomials before like terms are collected, and a power of a
+/// sum of k symbols about binomial(k + e - 1, e). An expression, or a product before collecting,
+/// may have at most kMaxSymTerms monomials and kMaxSymFactors factors over all of them (symbols
+/// written out: s0**3*s1 is 4); beyond, it is refused (exit 3). A .pt2's 75-byte size text
+/// `(a - b - ... - o)**7` asked for 116k monomials, 20 s and 2 GiB, and `(((s0**64)**64)**64)**64`
+/// for one monomial of 16.7M factors. Real models' shape expressions multiply sums of a few terms
+/// (conv and pool output sizes, flattening a few dims).
+inline constexpr uint64_t kMaxSymTerms = 100000;
+inline constexpr uint64_t kMaxSymFactors = 1000000;
+
 }  // namespace ptx::limits

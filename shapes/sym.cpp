@@ -26,6 +26,7 @@
 #include <unordered_map>
 
 #include "shapes/error.h"
+#include "shapes/limits.h"
 
 namespace ptx::shapes {
 
@@ -277,7 +278,47 @@ bool fold_div_mod(Poly& p) {
   return false;
 }
 
+// ---- size bounds (shapes/limits.h): an expression is at most kMaxSymTerms monomials and
+// kMaxSymFactors factors over all of them; beyond, E_SYM_TOO_LARGE (exit 3). Text from a file can
+// ask for a power of a long sum; refusing before the work is done keeps that work bounded.
+
+[[noreturn]] void too_large(const std::string& what) {
+  PTX_USER_FAIL(ExitCode::kInput, "E_SYM_TOO_LARGE")
+      << what << "; a symbolic expression may have at most " << limits::kMaxSymTerms << " monomials and "
+      << limits::kMaxSymFactors << " factors (limits::kMaxSymTerms, kMaxSymFactors)";
+}
+
+uint64_t factor_count(const Poly& p) {
+  uint64_t n = 0;
+  for (const auto& [f, c] : p) n += f.size();
+  return n;
+}
+
+// A product, counted before like terms are collected (that is the work and memory poly_mul
+// spends). A constant factor changes coefficients only; a monomial factor (x * sum) keeps the
+// other's number of terms, and only the factors grow.
+void check_product_size(const Poly& a, const Poly& b) {
+  auto is_const = [](const Poly& p) { return p.size() == 1 && p.begin()->first.empty(); };
+  if (is_const(a) || is_const(b)) return;
+  uint64_t terms, factors, ta, tb;
+  bool over = __builtin_mul_overflow(a.size(), b.size(), &terms);
+  over |= __builtin_mul_overflow(factor_count(a), b.size(), &ta) ||
+          __builtin_mul_overflow(factor_count(b), a.size(), &tb) || __builtin_add_overflow(ta, tb, &factors);
+  const bool too_many_terms = a.size() > 1 && b.size() > 1 && terms > limits::kMaxSymTerms;
+  if (!over && !too_many_terms && factors <= limits::kMaxSymFactors) return;
+  too_large("the product of a " + std::to_string(a.size()) + "-term and a " + std::to_string(b.size()) +
+            "-term expression would expand into " +
+            (over ? std::string("more than 2^64 monomials") : std::to_string(terms) + " monomials of " + std::to_string(factors) + " factors"));
+}
+
+// A sum (operator+ of two bounded expressions, sym_sum accumulating term by term).
+void check_sum_size(size_t terms, uint64_t factors) {
+  if (terms <= limits::kMaxSymTerms && factors <= limits::kMaxSymFactors) return;
+  too_large("a sum of " + std::to_string(terms) + " monomials of " + std::to_string(factors) + " factors");
+}
+
 SymExpr build_from_poly(Poly p) {
+  check_sum_size(p.size(), factor_count(p));
   while (fold_div_mod(p)) {
   }
   std::vector<SymExpr> terms;
@@ -358,6 +399,27 @@ SymExpr operator+(SymExpr a, SymExpr b) {
   return build_from_poly(std::move(p));
 }
 
+SymExpr sym_sum(std::span<const SymExpr> terms) {
+  Poly p;
+  uint64_t factors = 0;  // over p's monomials, kept exact as terms are added and cancel
+  for (const SymExpr& t : terms) {
+    for (const auto& [f, c] : poly_of(t)) {
+      auto [it, inserted] = p.emplace(f, c);
+      if (inserted) {
+        factors += f.size();
+      } else {
+        it->second = checked_add(it->second, c);
+        if (it->second == 0) {
+          factors -= f.size();
+          p.erase(it);
+        }
+      }
+    }
+    check_sum_size(p.size(), factors);
+  }
+  return build_from_poly(std::move(p));
+}
+
 SymExpr operator-(SymExpr a) { return a * SymExpr(-1); }
 SymExpr operator-(SymExpr a, SymExpr b) { return a + (-b); }
 
@@ -366,7 +428,9 @@ SymExpr operator*(SymExpr a, SymExpr b) {
   if ((a.is_const() && a.value() == 0) || (b.is_const() && b.value() == 0)) return SymExpr(0);
   if (a.is_const() && a.value() == 1) return b;
   if (b.is_const() && b.value() == 1) return a;
-  return build_from_poly(poly_mul(poly_of(a), poly_of(b)));
+  const Poly pa = poly_of(a), pb = poly_of(b);
+  check_product_size(pa, pb);
+  return build_from_poly(poly_mul(pa, pb));
 }
 
 SymExpr floor_div(SymExpr a, SymExpr b) {

@@ -69,7 +69,11 @@ class SymExpr {
 SymExpr operator+(SymExpr a, SymExpr b);
 SymExpr operator-(SymExpr a, SymExpr b);
 SymExpr operator-(SymExpr a);
+/// Expands over sums. A product (or sum) that would have more than limits::kMaxSymTerms monomials
+/// or kMaxSymFactors factors is UserError(ExitCode::kInput, "E_SYM_TOO_LARGE").
 SymExpr operator*(SymExpr a, SymExpr b);
+/// The sum of all `terms`, in one pass (a chain of + re-collects the partial sum at each step).
+SymExpr sym_sum(std::span<const SymExpr> terms);
 /// Rounds toward -infinity (Python `//`, aten::floor_divide). NOT C++ `/`.
 /// A constant divisor of 0 is an InternalError; callers guard symbolic divisors.
 SymExpr floor_div(SymExpr dividend, SymExpr divisor);

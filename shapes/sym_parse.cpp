@@ -21,6 +21,11 @@ namespace {
 
 using Op = SymAst::Op;
 
+/// The text for a message: at most 200 characters (a file may hold megabytes of it).
+std::string clipped(std::string_view text) {
+  return text.size() > 200 ? std::string(text.substr(0, 200)) + "..." : std::string(text);
+}
+
 class Parser {
  public:
   explicit Parser(std::string_view text) : text_(text) {}
@@ -35,8 +40,7 @@ class Parser {
  private:
   [[noreturn]] void fail(const std::string& what) {
     PTX_USER_FAIL(ExitCode::kUsage, "E_SYM_PARSE")
-        << "symbolic expression '" << (text_.size() > 200 ? std::string(text_.substr(0, 200)) + "..." : std::string(text_))
-        << "': " << what << " at column " << (pos_ + 1);
+        << "symbolic expression '" << clipped(text_) << "': " << what << " at column " << (pos_ + 1);
   }
   void skip() {
     while (pos_ < text_.size() && std::isspace(static_cast<unsigned char>(text_[pos_]))) ++pos_;
@@ -51,6 +55,20 @@ class Parser {
   }
   void expect(std::string_view tok) {
     if (!eat(tok)) fail("expected '" + std::string(tok) + "'");
+  }
+  // Operands are moved in, never copied: a left-deep sum of n terms built by copying its left
+  // side at each '+' took n^2 node copies (fuzz_sym_parse's slow inputs).
+  SymAst node(Op op, SymAst a) {
+    std::vector<SymAst> args;
+    args.push_back(std::move(a));
+    return node(op, std::move(args));
+  }
+  SymAst node(Op op, SymAst a, SymAst b) {
+    std::vector<SymAst> args;
+    args.reserve(2);
+    args.push_back(std::move(a));
+    args.push_back(std::move(b));
+    return node(op, std::move(args));
   }
   SymAst node(Op op, std::vector<SymAst> args) {
     SymAst a;
@@ -71,7 +89,7 @@ class Parser {
 
   SymAst conj() {
     SymAst l = rel();
-    while (eat_word("and")) l = node(Op::And, {l, rel()});
+    while (eat_word("and")) l = node(Op::And, std::move(l), rel());
     return l;
   }
   bool eat_word(std::string_view w) {
@@ -92,7 +110,7 @@ class Parser {
     } const rels[] = {{"==", Op::Eq}, {"!=", Op::Ne}, {"<=", Op::Le},
                       {">=", Op::Ge}, {"<", Op::Lt},  {">", Op::Gt}};
     for (const auto& r : rels) {
-      if (eat(r.tok)) return node(r.op, {l, sum()});
+      if (eat(r.tok)) return node(r.op, std::move(l), sum());
     }
     return l;
   }
@@ -100,10 +118,10 @@ class Parser {
     SymAst l = prod();
     for (;;) {
       if (eat("+")) {
-        l = node(Op::Add, {l, prod()});
+        l = node(Op::Add, std::move(l), prod());
       } else if (peek_minus()) {
         ++pos_;
-        l = node(Op::Sub, {l, prod()});
+        l = node(Op::Sub, std::move(l), prod());
       } else {
         return l;
       }
@@ -117,13 +135,13 @@ class Parser {
     SymAst l = unary();
     for (;;) {
       if (eat("//")) {
-        l = node(Op::FloorDiv, {l, unary()});
+        l = node(Op::FloorDiv, std::move(l), unary());
       } else if (eat("**")) {
         fail("'**' needs a parenthesized base here");
       } else if (eat("*")) {
-        l = node(Op::Mul, {l, unary()});
+        l = node(Op::Mul, std::move(l), unary());
       } else if (eat("%")) {
-        l = node(Op::Mod, {l, unary()});
+        l = node(Op::Mod, std::move(l), unary());
       } else {
         return l;
       }
@@ -133,7 +151,7 @@ class Parser {
     if (peek_minus()) {
       ++pos_;
       Nested level(*this);
-      return node(Op::Neg, {unary()});
+      return node(Op::Neg, unary());
     }
     return power();
   }
@@ -143,7 +161,7 @@ class Parser {
       skip();
       int64_t e = integer();
       if (e < 1 || e > 64) fail("exponent must be in [1, 64]");
-      SymAst p = node(Op::Pow, {base});
+      SymAst p = node(Op::Pow, std::move(base));
       p.value = e;
       return p;
     }
@@ -194,7 +212,8 @@ class Parser {
       if (name == "Symbol" && eat("(")) return srepr_symbol();
       if (eat("(")) {
         Nested level(*this);
-        std::vector<SymAst> args{rel()};
+        std::vector<SymAst> args;
+        args.push_back(rel());
         while (eat(",")) args.push_back(rel());
         expect(")");
         // sympy's srepr wrappers: Integer(3), Add(a, b, ...), Mul(a, b, ...), Pow(a, Integer(2)).
@@ -203,21 +222,21 @@ class Parser {
           return args[0];
         }
         if (name == "Add" || name == "Mul") {
-          SymAst r = args[0];
-          for (size_t i = 1; i < args.size(); ++i) r = node(name == "Add" ? Op::Add : Op::Mul, {r, args[i]});
+          SymAst r = std::move(args[0]);
+          for (size_t i = 1; i < args.size(); ++i) r = node(name == "Add" ? Op::Add : Op::Mul, std::move(r), std::move(args[i]));
           return r;
         }
         if (name == "Pow") {
           if (args.size() != 2 || args[1].op != Op::Int || args[1].value < 1 || args[1].value > 64) {
             fail("Pow takes a base and an exponent in [1, 64]");
           }
-          SymAst p = node(Op::Pow, {args[0]});
+          SymAst p = node(Op::Pow, std::move(args[0]));
           p.value = args[1].value;
           return p;
         }
         if (name == "CeilDiv") {  // ceil(a / b) = -((-a) // b)
           if (args.size() != 2) fail(name + " takes two arguments");
-          return node(Op::Neg, {node(Op::FloorDiv, {node(Op::Neg, {args[0]}), args[1]})});
+          return node(Op::Neg, node(Op::FloorDiv, node(Op::Neg, std::move(args[0])), std::move(args[1])));
         }
         struct {
           const char* name;
@@ -248,8 +267,8 @@ class Parser {
             fail(name + " takes two arguments");
           }
           // Min/Max of more than two arguments nest left to right.
-          SymAst r = node(f.op, {args[0], args[1]});
-          for (size_t i = 2; i < args.size(); ++i) r = node(f.op, {r, args[i]});
+          SymAst r = node(f.op, std::move(args[0]), std::move(args[1]));
+          for (size_t i = 2; i < args.size(); ++i) r = node(f.op, std::move(r), std::move(args[i]));
           return r;
         }
         fail("unknown function '" + name + "'");
@@ -368,6 +387,23 @@ std::string SymAst::str() const {
   return "?";
 }
 
+namespace {
+/// A written-out sum is a left-deep chain of Add/Sub: its terms are added in one pass (sym_sum;
+/// one + per term re-collected the partial sum each time, n^2 for n terms). The terms are built
+/// right to left, the order in which gcc evaluated `arg(0) + arg(1)` before: a name met first
+/// here gets its fresh symbol in the same order as before.
+SymExpr build_sum(const SymAst& ast, const std::function<SymExpr(const std::string&)>& var) {
+  std::vector<SymExpr> terms;
+  const SymAst* n = &ast;
+  for (; n->op == Op::Add || n->op == Op::Sub; n = &n->args[0]) {
+    const SymExpr t = build_expr(n->args[1], var);
+    terms.push_back(n->op == Op::Sub ? -t : t);
+  }
+  terms.push_back(build_expr(*n, var));
+  return sym_sum(terms);
+}
+}  // namespace
+
 SymExpr build_expr(const SymAst& ast, const std::function<SymExpr(const std::string&)>& var) {
   auto arg = [&](size_t i) { return build_expr(ast.args[i], var); };
   switch (ast.op) {
@@ -376,16 +412,20 @@ SymExpr build_expr(const SymAst& ast, const std::function<SymExpr(const std::str
     case Op::Var:
       return var(ast.name);
     case Op::Add:
-      return arg(0) + arg(1);
     case Op::Sub:
-      return arg(0) - arg(1);
+      return build_sum(ast, var);
     case Op::Neg:
       return -arg(0);
     case Op::Mul:
       return arg(0) * arg(1);
     case Op::Pow: {
+      // Square and multiply: about log2(e) products, each bounded by operator* (shapes/limits.h,
+      // kMaxSymTerms), so a power too large to expand is refused before it is built.
       SymExpr b = arg(0), r = 1;
-      for (int64_t i = 0; i < ast.value; ++i) r = r * b;
+      for (int64_t e = ast.value; e > 0; e >>= 1) {
+        if (e & 1) r = r * b;
+        if (e > 1) b = b * b;
+      }
       return r;
     }
     case Op::FloorDiv:
@@ -447,10 +487,14 @@ std::invoke_result_t<F> from_file(std::string_view text, F f) {
   try {
     return f();
   } catch (const UserError& e) {
+    // A product too large to expand (shapes/sym.cpp) does not know the text: name it.
+    if (e.diag_code() == "E_SYM_TOO_LARGE") {
+      PTX_USER_FAIL(ExitCode::kInput, "E_SYM_TOO_LARGE") << "symbolic expression '" << clipped(text) << "': " << e.what();
+    }
     if (e.diag_code() != "E_SYM_PARSE") throw;
     throw UserError(ExitCode::kInput, "E_SYM_PARSE", e.what());
   } catch (const InternalError& e) {
-    PTX_USER_FAIL(ExitCode::kInput, "E_SYM_PARSE") << "symbolic expression '" << std::string(text) << "': " << e.what();
+    PTX_USER_FAIL(ExitCode::kInput, "E_SYM_PARSE") << "symbolic expression '" << clipped(text) << "': " << e.what();
   }
 }
 }  // namespace

@@ -71,7 +71,8 @@ using SymbolLookup = std::function<SymExpr(const std::string&)>;
 
 /// build_expr(parse_sym(text), symbol), for text read from a file: errors are
 /// UserError(ExitCode::kInput, "E_SYM_PARSE") (syntax, a condition where an integer was expected,
-/// a constant division by zero, overflow while folding constants).
+/// a constant division by zero, overflow while folding constants), or "E_SYM_TOO_LARGE" naming
+/// the text for a product or power too large to expand (shapes/limits.h, kMaxSymTerms).
 SymExpr parse_sym(std::string_view text, const SymbolLookup& symbol);
 /// build_bool(parse_sym(text), symbol), with errors as parse_sym(text, symbol).
 SymBool parse_sym_bool(std::string_view text, const SymbolLookup& symbol);

@@ -201,6 +201,29 @@ class Security(unittest.TestCase):
             self.expect(3, "inspect", bad, fragments=(fragment,))
             self.expect(3, "run", bad, path("inputs.json"), fragments=(fragment,))
 
+    def test_symbolic_size_too_large_to_expand(self):
+        # fuzz_sym_parse's slow inputs: a power of a long sum (here 15 symbols to the 7th: 116280
+        # monomials) or a product of long sums written out took 17-22 s and 2 GiB to expand.
+        # Refused at the first product past limits::kMaxSymTerms, naming the tensor.
+        syms = [f"q{i}" for i in range(15)]
+        power = "(" + " - ".join(syms) + ")**7"
+        long_sum = " + ".join(f"r{i}" for i in range(400))
+        srepr = ("Pow(Add(" + ", ".join(f"Symbol('t{i}', integer=True, positive=True)" for i in range(15))
+                 + "), Integer(7))")
+        for text in (power, f"({long_sum})*({long_sum})", srepr):
+            def edit(doc, text=text):
+                for s in doc["graph_module"]["graph"]["tensor_values"]["x"]["sizes"]:
+                    if "as_expr" in s:  # the batch size
+                        s["as_expr"]["expr_str"] = text
+                return doc
+            bad = model_json_edit(path("base.pt2"), path("big_expr.pt2"), edit)
+            for args in (("inspect", bad), ("run", bad, path("inputs.json"))):
+                start = time.monotonic()
+                r = self.expect(3, *args, timeout=60,
+                                fragments=("size of tensor 'x'", "a symbolic expression may have at most 100000 monomials"))
+                self.assertLess(time.monotonic() - start, 30, describe(r))
+                self.assertNotIn("internal error", r.stderr)
+
     def test_deep_json_in_pt2(self):
         def edit(doc):
             doc["graph_module"]["metadata"] = {"k": json.loads("[" * 5000 + "]" * 5000)}

@@ -209,3 +209,50 @@ TEST_CASE("parse_sym bounds the nesting and depth of untrusted text", "[shapes][
     CHECK(std::string(e.what()).size() < 400);
   }
 }
+
+TEST_CASE("parse_sym refuses products and powers too large to expand", "[shapes][sym_parse][security]") {
+  // fuzz_sym_parse's slow inputs (issue 19) took 17-22 s: a power of an 8-term sum (3432
+  // monomials, within the bound) printed and parsed again, where the parser copied the left side
+  // of the sum at each '+' and re-collected the partial sum. Now a fraction of a second.
+  const std::string fuzzed = "(s0//sE- mm-m-OE- mao5om-zm-oao5oomaoom-zm-omao)**7 % 4";
+  std::map<std::string, SymExpr> table;
+  const SymExpr e = parse_sym(fuzzed, fresh_symbols(table));
+  CHECK(e.kind() == SymKind::Mod);
+  CHECK(parse_sym(e.str(), fresh_symbols(table)) == e);
+  // 15 symbols to the 7th are 116280 monomials: refused at the first product past the bound.
+  std::string syms = "q0";
+  for (int i = 1; i < 15; ++i) syms += " - q" + std::to_string(i);
+  const std::string power = "(" + syms + ")**7";
+  try {
+    parse_sym(power, fresh_symbols(table));
+    FAIL("no error");
+  } catch (const ptx::UserError& e) {
+    CHECK(e.code() == ptx::ExitCode::kInput);
+    CHECK(e.diag_code() == "E_SYM_TOO_LARGE");
+    CHECK_THAT(e.what(), ContainsSubstring("symbolic expression '" + power + "': the product of a "));
+    CHECK_THAT(e.what(), ContainsSubstring("a symbolic expression may have at most 100000 monomials"));
+  }
+  // A product of long sums written out: 400 x 400 terms.
+  std::string sum = "a0";
+  for (int i = 1; i < 400; ++i) sum += " + a" + std::to_string(i);
+  CHECK_THROWS_WITH(parse_sym("(" + sum + ")*(" + sum + ") + 1", fresh_symbols(table)),
+                    ContainsSubstring("the product of a 400-term and a 400-term expression would expand into 160000"));
+  // Products within the bound whose sum is not: 300 x 300 twice, 180000 monomials.
+  auto sum_of = [](char name) {
+    std::string t = std::string(1, name) + "0";
+    for (int i = 1; i < 300; ++i) t += std::string(" + ") + name + std::to_string(i);
+    return "(" + t + ")";
+  };
+  CHECK_THROWS_WITH(parse_sym(sum_of('w') + "*" + sum_of('x') + " - " + sum_of('y') + "*" + sum_of('z'), fresh_symbols(table)),
+                    ContainsSubstring("a sum of 180000 monomials"));
+  // A power of a monomial: s0**(64**4) is 16.7M factors.
+  CHECK_THROWS_WITH(P("(((s0**64)**64)**64)**64"), ContainsSubstring("1000000 factors (limits::"));
+  // Powers that expand within the bounds are built as before (square and multiply).
+  CHECK(P("(s0 + 1)**3") == s0 * s0 * s0 + 3 * s0 * s0 + 3 * s0 + 1);
+  CHECK(P("(s0 - s1)**2") == s0 * s0 - 2 * s0 * s1 + s1 * s1);
+  CHECK(P("(s0*s1)**5") == s0 * s0 * s0 * s0 * s0 * s1 * s1 * s1 * s1 * s1);
+  CHECK(P("(s0 + s1 + s2 + 1)**6").operands().size() == 84);  // binomial(6 + 3, 3) monomials
+  CHECK(P("s0**1") == s0);
+  // The bool form goes through the same products.
+  CHECK_THROWS_WITH(parse_sym_bool("(" + sum + ")**2 > 0", fresh_symbols(table)), ContainsSubstring("160000"));
+}

@@ -10,6 +10,7 @@
 // normalize relations to `expr rel constant`), the row says so.
 #include <catch2/catch_test_macros.hpp>
 #include <catch2/generators/catch_generators.hpp>
+#include <catch2/matchers/catch_matchers_string.hpp>
 
 #include <functional>
 
@@ -312,4 +313,51 @@ TEST_CASE("SymBool equality, evaluation and symbols", "[shapes][sym]") {
   REQUIRE(fs.size() == 2);
   CHECK(fs[0] == s0);
   CHECK(SymBool(false).free_symbols().empty());
+}
+
+TEST_CASE("an expression too large to expand is an input error", "[shapes][sym][security]") {
+  // Sums of distinct symbols collect nothing: an m-term times an n-term sum has m*n monomials.
+  auto sum_of = [](const std::string& prefix, int n) {
+    std::vector<SymExpr> terms;
+    for (int i = 0; i < n; ++i) terms.push_back(SymExpr::new_symbol(prefix + std::to_string(i)));
+    return sym_sum(terms);
+  };
+  const SymExpr a = sum_of("a", 250), b = sum_of("b", 400), c = sum_of("c", 401);
+  const SymExpr ab = a * b;  // exactly ptx::limits::kMaxSymTerms (100000) monomials
+  REQUIRE(ab.kind() == SymKind::Add);
+  CHECK(ab.operands().size() == 100000);
+  // A constant or a monomial factor does not expand: the 100000-term sum may still be scaled.
+  CHECK((-ab).operands().size() == 100000);
+  CHECK((ab * s0).operands().size() == 100000);
+  CHECK(ab - ab == SymExpr(0));
+  const std::string bounds =
+      "; a symbolic expression may have at most 100000 monomials and 1000000 factors (limits::kMaxSymTerms, "
+      "kMaxSymFactors)";
+  try {
+    (void)(a * c);
+    FAIL("no error");
+  } catch (const ptx::UserError& e) {
+    CHECK(e.code() == ptx::ExitCode::kInput);
+    CHECK(e.diag_code() == "E_SYM_TOO_LARGE");
+    CHECK(std::string(e.what()) ==
+          "the product of a 250-term and a 401-term expression would expand into 100250 monomials of 200500 "
+          "factors" + bounds);
+  }
+  // Sums of bounded expressions are bounded too: by + and by sym_sum.
+  CHECK_THROWS_WITH(ab + s0 * ab, "a sum of 200000 monomials of 500000 factors" + bounds);
+  const SymExpr parts[] = {ab, 2 * ab, s0 * ab};
+  CHECK_THROWS_WITH(sym_sum(parts), "a sum of 200000 monomials of 500000 factors" + bounds);
+  // One monomial of a million factors is the other bound (s0**1048576 written out).
+  SymExpr p = s0;
+  for (int i = 0; i < 19; ++i) p = p * p;  // s0**524288
+  CHECK_THROWS_WITH(p * p, "the product of a 1-term and a 1-term expression would expand into 1 monomials of "
+                           "1048576 factors" + bounds);
+}
+
+TEST_CASE("sym_sum equals a chain of +", "[shapes][sym]") {
+  const SymExpr terms[] = {s0, 3 * s1, floor_div(s0, 2) * 2, python_mod(s0, 2), -s0, SymExpr(7), s1 * s2};
+  SymExpr chain = 0;
+  for (const SymExpr& t : terms) chain = chain + t;
+  CHECK(sym_sum(terms) == chain);
+  CHECK(sym_sum(std::span<const SymExpr>()) == SymExpr(0));
 }

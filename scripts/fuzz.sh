@@ -35,6 +35,8 @@ ALL=(inputs_json dynamic sym_parse unpickler pt2_reader torchscript_check npy)
 [[ ${#TARGETS[@]} -eq 0 ]] && TARGETS=("${ALL[@]}")
 BUILD=${PTEXPORT_FUZZ_BUILD_DIR:-$CHECKOUT/build-fuzz}
 JOBS=${PTEXPORT_JOBS:-$(nproc)}
+# CPU priority of the build and the fuzzers (19, the lowest, unless PTEXPORT_FUZZ_NICE says otherwise).
+NICE=${PTEXPORT_FUZZ_NICE:-19}
 # Inside the root (env.sh run) this script is root: install what the fuzz build needs on demand.
 have_libfuzzer() { compgen -G "/usr/lib/llvm-*/lib/clang/*/lib/linux/libclang_rt.fuzzer-x86_64.a" > /dev/null; }
 if ! command -v clang++ > /dev/null || ! have_libfuzzer; then
@@ -51,7 +53,7 @@ if [[ ! -f "$BUILD/build.ninja" ]]; then
     -DPTX_LIBFUZZER=ON -DPTX_SANITIZE=ON > "$BUILD/configure.log" 2>&1 ||
     { cat "$BUILD/configure.log" >&2; exit 1; }
 fi
-nice -n 19 cmake --build "$BUILD" -j "$JOBS" --target $(printf 'fuzz_%s ' "${TARGETS[@]}") > "$BUILD/build.log" 2>&1 ||
+nice -n "$NICE" cmake --build "$BUILD" -j "$JOBS" --target $(printf 'fuzz_%s ' "${TARGETS[@]}") > "$BUILD/build.log" 2>&1 ||
   { grep -E "error|FAILED" -A3 "$BUILD/build.log" | head -60 >&2; echo "fuzz.sh: build failed ($BUILD/build.log)" >&2; exit 1; }
 [[ $BUILD_ONLY -eq 1 ]] && exit 0
 
@@ -74,7 +76,7 @@ for t in "${TARGETS[@]}"; do
   cp -n "$CHECKOUT/tests/fuzz/corpus/$t/"* "$corpus/" 2> /dev/null || true
   [[ -d "$SEEDS/$t" ]] && cp -n "$SEEDS/$t/"* "$corpus/" 2> /dev/null || true
   start=$(date +%s)
-  if nice -n 19 "$BUILD/tests/fuzz_$t" "$corpus" -max_total_time="$TIME" -timeout=30 -rss_limit_mb=8192 \
+  if nice -n "$NICE" "$BUILD/tests/fuzz_$t" "$corpus" -max_total_time="$TIME" -timeout=30 -rss_limit_mb=8192 \
        -malloc_limit_mb=8192 -max_len=65536 -print_final_stats=1 -artifact_prefix="$findings/" \
        > "$BUILD/fuzz-$t.log" 2>&1; then
     result=clean

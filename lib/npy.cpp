@@ -206,9 +206,14 @@ NpyHeader parse_npy_header(std::string_view bytes, const std::string& what) {
   h.fortran = header.bool_at(header.value_of("fortran_order"));
   h.shape = header.shape_at(header.value_of("shape"));
   const size_t item = c10::elementSize(h.type);
-  size_t numel = 1;
+  // `span`, the product of the non-zero dims, is what torch's strides hold: it must fit even when
+  // a 0 dim makes the array empty ((0, 739388601, 6018601, ...) escaped as a c10::Error, found by
+  // fuzz_npy). numel <= span.
+  size_t numel = 1, span = 1;
   for (int64_t d : h.shape) {
-    if (d != 0 && numel > (SIZE_MAX / item) / static_cast<size_t>(d)) fail(what, "array too large");
+    const size_t m = d == 0 ? 1 : static_cast<size_t>(d);
+    if (span > (static_cast<size_t>(INT64_MAX) / item) / m) fail(what, "array too large");
+    span *= m;
     numel *= static_cast<size_t>(d);
   }
   h.data_bytes = numel * item;

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # scripts/fuzz.sh: builds the libFuzzer targets of tests/fuzz/ with clang, AddressSanitizer and
 # UndefinedBehaviorSanitizer in build-fuzz/ (-DPTX_LIBFUZZER=ON -DPTX_SANITIZE=ON) and runs each for
-# a bounded time, one after the other, at the lowest CPU priority. Not part of ctest.
+# a bounded time, one after the other, at the lowest CPU priority (nice 19; PTEXPORT_FUZZ_NICE, set
+# inside the root, says another: env.sh passes only a few variables in). Not part of ctest.
 #
 #   scripts/fuzz.sh                        every target, 600 s each
 #   scripts/fuzz.sh --time 60 sym_parse    one target for a minute

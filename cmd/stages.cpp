@@ -11,6 +11,7 @@ Traced load_and_trace(StageRunner& stages, const std::filesystem::path& model, c
   LoadedModel m = stages.run("load model", [&](std::string& detail) {
     LoadedModel lm = load_model(model);
     detail = lm.kind;
+    for (const auto& lib : lm.loaded_libraries) detail += ", operators from " + lib.string();
     return lm;
   });
   MethodChoice chosen = stages.run("load inputs", [&](std::string& detail) {

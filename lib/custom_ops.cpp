@@ -7,6 +7,7 @@
 #include <dlfcn.h>
 #include <nlohmann/json.hpp>
 
+#include <cstdlib>
 #include <fstream>
 #include <optional>
 #include <regex>
@@ -280,6 +281,53 @@ void load_op_library(const std::filesystem::path& path) {
   for (const std::string& ns : op_namespaces()) {
     if (!before.count(ns)) allow_op_namespace(ns);
   }
+}
+
+namespace {
+
+/// The torchvision/_C*.so directly in `packages/torchvision`, if any.
+std::optional<std::filesystem::path> torchvision_in(const std::filesystem::path& packages) {
+  std::error_code ec;
+  const std::filesystem::path dir = packages / "torchvision";
+  if (!std::filesystem::is_directory(dir, ec)) return std::nullopt;
+  for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+    const std::string name = e.path().filename().string();
+    if (name.rfind("_C", 0) == 0 && name.size() > 3 && name.compare(name.size() - 3, 3, ".so") == 0 &&
+        (name == "_C.so" || name[2] == '.')) {
+      return e.path();
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+std::optional<std::filesystem::path> find_torchvision_library() {
+  if (const char* env = std::getenv("PTEXPORT_TORCHVISION_LIBRARY")) {
+    if (*env == '\0') return std::nullopt;
+    return std::filesystem::path(env);
+  }
+  Dl_info info{};
+  if (dladdr(reinterpret_cast<void*>(&at::_ops::add_Tensor::call), &info) == 0 || info.dli_fname == nullptr) {
+    return std::nullopt;
+  }
+  std::error_code ec;
+  std::filesystem::path dir = std::filesystem::weakly_canonical(info.dli_fname, ec).parent_path();
+  for (int up = 0; up <= 4 && !dir.empty(); ++up, dir = dir.parent_path()) {
+    std::vector<std::filesystem::path> places = {dir, dir / "python3" / "dist-packages"};
+    for (const auto& e : std::filesystem::directory_iterator(dir, ec)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("python3.", 0) == 0) {
+        places.push_back(e.path() / "dist-packages");
+        places.push_back(e.path() / "site-packages");
+      }
+    }
+    for (const std::filesystem::path& p : places) {
+      if (auto found = torchvision_in(p)) return found;
+    }
+    if (dir == dir.root_path()) break;
+  }
+  return std::nullopt;
 }
 
 bool is_custom_op(const std::string& name) {

@@ -20,6 +20,7 @@
 
 #include <filesystem>
 #include <map>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -32,6 +33,14 @@ namespace ptx {
 /// register its operators with LibTorch's dispatcher. UserError(kInput, "E_LOAD_LIBRARY") naming
 /// the file and dlerror() when it cannot be loaded.
 void load_op_library(const std::filesystem::path& path);
+
+/// torchvision's operator library (torchvision/_C*.so, registering torchvision::nms, roi_align, ...)
+/// of the python torchvision installed beside the LibTorch that ptexport runs with (the two must
+/// match): $PTEXPORT_TORCHVISION_LIBRARY when set (a path; empty: never), else the first
+/// torchvision/_C*.so found under a folder that holds LibTorch's libtorch_cpu (or one of its four
+/// parents), in `python3/dist-packages/`, `python3.*/{dist,site}-packages/` or beside `torch/`.
+/// nullopt when there is none. docs/op-rules.md, "torchvision".
+std::optional<std::filesystem::path> find_torchvision_library();
 
 /// Whether `name` ("mylib::op") is an operator outside torch's own namespaces (aten, prim, ...).
 bool is_custom_op(const std::string& name);

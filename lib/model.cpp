@@ -1,6 +1,8 @@
 // lib/model.cpp
 #include "lib/model.h"
 
+#include "lib/custom_ops.h"
+
 #include <torch/csrc/jit/serialization/import.h>
 #include <zip.h>
 
@@ -80,13 +82,30 @@ LoadedModel load_model(const std::filesystem::path& file) {
   out.kind = "torchscript";
   check_torchscript_archive(file);  // LibTorch's loader trusts the archive: sizes and nesting first
   try {
-    out.module = torch::jit::load(file.string());
+    try {
+      out.module = torch::jit::load(file.string());
+    } catch (const std::exception& e) {  // c10::Error, or torch::jit::ErrorReport for an unknown op
+      // torchvision's operators (a detection model's nms): its library, found beside LibTorch, is
+      // loaded as --load-library would, and the archive loaded again (docs/op-rules.md).
+      const std::string what = e.what();
+      const auto lib = what.find("Unknown builtin op: torchvision::") == std::string::npos ? std::nullopt
+                                                                                            : find_torchvision_library();
+      if (!lib) throw;
+      load_op_library(*lib);
+      out.module = torch::jit::load(file.string());
+      out.loaded_libraries.push_back(*lib);
+    }
   } catch (const c10::Error& e) {
     std::string msg = e.what_without_backtrace();
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
     PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_LOAD") << file.string() << ": cannot load TorchScript: " << msg;
   } catch (const std::exception& e) {
-    PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_LOAD") << file.string() << ": cannot load TorchScript: " << e.what();
+    std::string msg = e.what();
+    if (msg.find("Unknown builtin op: torchvision::") != std::string::npos) {
+      msg += "\n(torchvision's operator library was not found beside LibTorch: install python3-torchvision "
+             "for this LibTorch, or pass --load-library .../torchvision/_C.so; docs/op-rules.md)";
+    }
+    PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_LOAD") << file.string() << ": cannot load TorchScript: " << msg;
   }
   out.module.eval();
   return out;

@@ -5,6 +5,7 @@
 #include <torch/csrc/jit/api/module.h>
 
 #include <filesystem>
+#include <vector>
 #include <string>
 
 namespace ptx {
@@ -13,6 +14,9 @@ struct LoadedModel {
   torch::jit::Module module;   // in eval mode
   std::filesystem::path file;
   std::string kind;            // "torchscript" or "pickled-module"
+  /// Operator libraries loaded because the archive calls their ops (torchvision's, found beside
+  /// LibTorch: lib/custom_ops.h find_torchvision_library).
+  std::vector<std::filesystem::path> loaded_libraries;
 };
 
 /// Loads `file`. UserError ExitCode::kInput naming the file and what is wrong when it is missing,

@@ -148,6 +148,16 @@ void Tracer::run_node(jit::Node* n) {
         << (p.source.empty() ? std::string("model") : p.source)
         << ": the model raises an exception on the sample inputs: " << msg << called_from(n, "  ");
   }
+  if (kind == c10::prim::CreateObject) {
+    // An instance of a TorchScript class (torchvision's ImageList in a detection model's transform):
+    // its attributes would have to flow through the trace like a dict's values; not done yet.
+    const shapes::Provenance p = why(n, "");
+    PTX_USER_FAIL(ExitCode::kExportFailed, "E_UNSUPPORTED_OP")
+        << (p.source.empty() ? std::string("model") : p.source) << ": the model creates an object of the TorchScript class "
+        << n->output()->type()->annotation_str()
+        << "; objects of classes a model defines are not supported yet (pass tensors, tuples, lists or dicts)"
+        << (p.code.empty() ? "" : "\n    " + p.code) << called_from(n, "  ");
+  }
   if (kind == c10::prim::SetAttr) return run_set_attr(n);
   if (kind == c10::aten::warn) return;  // warnings on the sample do not change the graph
   // ATen ops, and ops of loaded libraries (--load-library, lib/custom_ops.h), alike.

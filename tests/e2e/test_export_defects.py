@@ -361,6 +361,30 @@ def check_log_order(tmp):
            "the +dynamic lines are not inside the stages that made them", r)
 
 
+# ---------------------------------------------------------------------------------------------
+# An archive calling torchvision's operators loads: their library is found beside LibTorch and loaded
+# (it was exit 3, "Unknown builtin op: torchvision::nms"); with PTEXPORT_TORCHVISION_LIBRARY set empty
+# it is not, and the error says how to give it. (torchvision's ops have no shape rule yet: exit 4.)
+
+class Nms(nn.Module):
+    def forward(self, boxes, scores):
+        return boxes[torch.ops.torchvision.nms(boxes, scores, 0.5)]
+
+
+def check_torchvision_ops(tmp):
+    import torchvision  # noqa: F401  (registers torch.ops.torchvision for scripting)
+    model = save_scripted(Nms(), tmp, "nms")
+    inputs = write_inputs(tmp, "nms", [tensor("boxes", [6, 4], [None, None]), tensor("scores", [6], [None])], {})
+    r = cli_common.run("check", model, inputs, conformance=False)
+    expect(r.returncode == 4 and "load model (torchscript, operators from " in r.stderr and
+           "torchvision/_C" in r.stderr and "torchvision::nms" in r.stderr and "Unknown builtin op" not in r.stderr,
+           "torchvision's library was not loaded for an archive calling torchvision::nms", r)
+    r = cli_common.run("check", model, inputs, conformance=False, env=cli_common.clean_env(PTEXPORT_TORCHVISION_LIBRARY=""))
+    expect(r.returncode == 3 and "Unknown builtin op: torchvision::nms" in r.stderr and
+           "torchvision's operator library was not found beside LibTorch" in r.stderr,
+           "without the library: not the documented exit 3 and hint", r)
+
+
 class IntOut(nn.Module):
     def forward(self, x):
         return x * 2.0, x.size(1), x.size(0)
@@ -376,7 +400,8 @@ def check_int_output(tmp):
     conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
 
 
-CHECKS = {"int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze, "narrowed": check_narrowed, "log_order": check_log_order}
+CHECKS = {"int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze, "narrowed": check_narrowed, "log_order": check_log_order,
+          "torchvision_ops": check_torchvision_ops}
 
 
 def main(argv=None) -> int:

@@ -68,8 +68,8 @@ def ranges_of(meta: dict) -> dict[str, tuple[int, int]]:
     if "batch" in ranges:
         ranges["batch"] = (max(ranges["batch"][0], BATCH[0]), min(ranges["batch"][1], BATCH[1]))
     for sym, top in MAX.items():
-        if sym in ranges and ranges[sym][1] > top:
-            ranges[sym] = (ranges[sym][0], top)
+        if sym in ranges and ranges[sym][1] > top:  # a range starting above the cap keeps [lo, 2*lo] (ssdlite)
+            ranges[sym] = (ranges[sym][0], min(ranges[sym][1], max(top, 2 * ranges[sym][0])))
     return ranges
 
 

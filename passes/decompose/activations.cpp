@@ -3,24 +3,26 @@
 #include "passes/decompose/families.h"
 
 namespace ptx::passes::decomp {
-namespace {
-ir::NamedArg named(const char* name, ir::ArgValue v) { return {name, std::move(v), false}; }
-}  // namespace
-
 // dropout(input, p, train) in eval mode (train=False) is its input: the op disappears.
 Outputs dropout(Rewriter& r) {
   if (r.bool_or("train", true)) return std::nullopt;
   return std::vector<ir::Value*>{r.tensor("input")};
 }
 
-// hardsigmoid(x) = clamp(clamp(x + 3, min=0), max=6) / 6
-Outputs hardsigmoid(Rewriter& r) {
-  ir::Value* x = r.tensor("self");
-  const ir::TensorMeta& m = r.out()->meta();
+namespace {
+/// clamp(clamp(x + 3, min=0), max=6): the ReLU6 of x + 3 that hardsigmoid and hardswish share.
+ir::Value* relu6_of_x_plus_3(Rewriter& r, ir::Value* x, const ir::TensorMeta& m) {
   ir::Value* add = r.call1("aten::add.Tensor", {named("self", x), named("other", int64_t{3})}, m, "add");
   ir::Value* lo = r.call1("aten::clamp.default", {named("self", add), named("min", int64_t{0})}, m, "clamp");
-  ir::Value* hi = r.call1("aten::clamp.default", {named("self", lo), named("min", ir::NoneArg{}), named("max", int64_t{6})},
-                          m, "clamp");
+  return r.call1("aten::clamp.default", {named("self", lo), named("min", ir::NoneArg{}), named("max", int64_t{6})}, m,
+                 "clamp");
+}
+}  // namespace
+
+// hardsigmoid(x) = clamp(clamp(x + 3, min=0), max=6) / 6
+Outputs hardsigmoid(Rewriter& r) {
+  const ir::TensorMeta& m = r.out()->meta();
+  ir::Value* hi = relu6_of_x_plus_3(r, r.tensor("self"), m);
   return std::vector<ir::Value*>{r.call1("aten::div.Tensor", {named("self", hi), named("other", int64_t{6})}, m, "div")};
 }
 
@@ -28,10 +30,7 @@ Outputs hardsigmoid(Rewriter& r) {
 Outputs hardswish(Rewriter& r) {
   ir::Value* x = r.tensor("self");
   const ir::TensorMeta& m = r.out()->meta();
-  ir::Value* add = r.call1("aten::add.Tensor", {named("self", x), named("other", int64_t{3})}, m, "add");
-  ir::Value* lo = r.call1("aten::clamp.default", {named("self", add), named("min", int64_t{0})}, m, "clamp");
-  ir::Value* hi = r.call1("aten::clamp.default", {named("self", lo), named("min", ir::NoneArg{}), named("max", int64_t{6})},
-                          m, "clamp");
+  ir::Value* hi = relu6_of_x_plus_3(r, x, m);
   ir::Value* mul = r.call1("aten::mul.Tensor", {named("self", x), named("other", hi)}, m, "mul");
   return std::vector<ir::Value*>{r.call1("aten::div.Tensor", {named("self", mul), named("other", int64_t{6})}, m, "div")};
 }

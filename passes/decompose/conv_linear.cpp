@@ -5,7 +5,6 @@
 
 namespace ptx::passes::decomp {
 namespace {
-ir::NamedArg named(const char* name, ir::ArgValue v) { return {name, std::move(v), false}; }
 
 Outputs make_convolution(Rewriter& r, bool transposed, std::vector<ir::SymIntArg> output_padding) {
   ir::Value* input = r.tensor("input");

@@ -27,8 +27,6 @@ namespace {
 using shapes::SymExpr;
 using shapes::SymShape;
 
-ir::NamedArg named(const char* name, ir::ArgValue v) { return {name, std::move(v), false}; }
-ir::NamedArg kwarg(const char* name, ir::ArgValue v) { return {name, std::move(v), true}; }
 
 SymExpr product(const SymShape& sizes, size_t begin, size_t end) {
   SymExpr p(1);

@@ -4,7 +4,6 @@
 
 namespace ptx::passes::decomp {
 namespace {
-ir::NamedArg named(const char* name, ir::ArgValue v) { return {name, std::move(v), false}; }
 ir::ArgValue optional_tensor(ir::Value* v) { return v ? ir::ArgValue(v) : ir::ArgValue(ir::NoneArg{}); }
 }  // namespace
 

@@ -7,10 +7,6 @@
 #include "passes/decompose/families.h"
 
 namespace ptx::passes::decomp {
-namespace {
-ir::NamedArg named(const char* name, ir::ArgValue v) { return {name, std::move(v), false}; }
-}  // namespace
-
 Outputs max_pool2d(Rewriter& r) {
   const ir::TensorMeta& out = r.out()->meta();
   std::vector<ir::NamedArg> args;

@@ -18,6 +18,10 @@ namespace ptx::passes::decomp {
 
 using Outputs = std::optional<std::vector<ir::Value*>>;
 
+/// An argument by schema name, positional (`named`) or keyword-only as torch prints it (`kwarg`).
+inline ir::NamedArg named(const char* name, ir::ArgValue v) { return {name, std::move(v), false}; }
+inline ir::NamedArg kwarg(const char* name, ir::ArgValue v) { return {name, std::move(v), true}; }
+
 class Rewriter {
  public:
   Rewriter(ir::Graph& graph, const ir::Node& node, const std::vector<ir::Value*>& user_inputs);

@@ -9,7 +9,6 @@
 
 namespace ptx::passes::decomp {
 namespace {
-ir::NamedArg named(const char* name, ir::ArgValue v) { return {name, std::move(v), false}; }
 
 Outputs reshape_to(Rewriter& r, ir::Value* x) {
   const ir::TensorMeta& out = r.out()->meta();

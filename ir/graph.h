@@ -71,6 +71,10 @@ class Value {
   /// SymBools only: the condition it computes (e.g. Eq(Mod(s0, 4), 0)); nullopt if unknown.
   const std::optional<shapes::SymBool>& sym_bool() const { return sym_bool_; }
   void set_sym_bool(shapes::SymBool b) { sym_bool_ = b; }
+  /// SymFloats only: the unbacked float symbol it holds ("zuf0": the value of a float tensor read
+  /// by item()); empty when the value has no symbol.
+  const std::string& float_symbol() const { return float_symbol_; }
+  void set_float_symbol(std::string s) { float_symbol_ = std::move(s); }
   /// The node that produces it (a placeholder for graph inputs).
   Node* producer() const { return producer_; }
 
@@ -82,6 +86,7 @@ class Value {
   shapes::SymExpr sym_;
   bool has_sym_ = false;
   std::optional<shapes::SymBool> sym_bool_;
+  std::string float_symbol_;
   Node* producer_ = nullptr;
 };
 

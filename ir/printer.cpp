@@ -65,6 +65,8 @@ std::string value_annotation(const Value& v) {
       return v.has_sym() ? "Sym(" + v.sym().str() + ")" : "";
     case ValueType::kSymBool:
       return v.sym_bool() ? "Sym(" + v.sym_bool()->str() + ")" : "";
+    case ValueType::kSymFloat:
+      return v.float_symbol().empty() ? "" : "Sym(" + v.float_symbol() + ")";
     default:
       return "";
   }

@@ -275,8 +275,15 @@ class ProgramReader {
         v->set_sym(sym_int(it->second, "SymInt '" + v->name() + "'"));
         break;
       }
+      case ValueType::kSymFloat: {  // an unbacked float's symbol (zuf0), when the table names one
+        auto it = g.get_sym_float_values().find(v->name());
+        if (it != g.get_sym_float_values().end() && it->second.tag() == tx::SymFloat::Tag::AS_EXPR) {
+          v->set_float_symbol(it->second.get_as_expr().get_expr_str());
+        }
+        break;
+      }
       default:
-        break;  // ir/ keeps no expression for SymBool / SymFloat values
+        break;  // ir/ keeps no expression for SymBool values
     }
   }
 

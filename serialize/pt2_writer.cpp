@@ -113,6 +113,7 @@ class ProgramSerializer {
     serialize_outputs(graph, signature);
     graph.set_tensor_values(tensor_values_);
     graph.set_sym_int_values(sym_int_values_);
+    graph.set_sym_float_values(sym_float_values_);
     graph.set_sym_bool_values(sym_bool_values_);
     graph.set_is_single_tensor_return(false);
 
@@ -238,9 +239,15 @@ class ProgramSerializer {
         sym_bool_values_[v->name()] = sym_bool_of(v);
         break;
       case ValueType::kSymFloat:
-      case ValueType::kFloat:
-        PTX_INTERNAL_CHECK(false) << "value " << v->name() << ": SymFloat values have no expression in ir/";
+      case ValueType::kFloat: {
+        PTX_INTERNAL_CHECK(!v->float_symbol().empty()) << "value " << v->name() << ": a SymFloat without a symbol";
+        tx::SymExpr x;
+        x.set_expr_str(v->float_symbol());
+        tx::SymFloat f;
+        f.set_as_expr(std::move(x));
+        sym_float_values_[v->name()] = std::move(f);
         break;
+      }
       case ValueType::kNone:
         break;
     }
@@ -489,9 +496,11 @@ class ProgramSerializer {
     auto saved_tensors = std::move(tensor_values_);
     auto saved_ints = std::move(sym_int_values_);
     auto saved_bools = std::move(sym_bool_values_);
+    auto saved_floats = std::move(sym_float_values_);
     tensor_values_.clear();
     sym_int_values_.clear();
     sym_bool_values_.clear();
+    sym_float_values_.clear();
     tx::Graph g;
     std::vector<tx::Argument> inputs, outputs;
     for (const Value* p : ga.graph->placeholders()) {
@@ -508,11 +517,13 @@ class ProgramSerializer {
     g.set_outputs(std::move(outputs));
     g.set_tensor_values(tensor_values_);
     g.set_sym_int_values(sym_int_values_);
+    g.set_sym_float_values(sym_float_values_);
     g.set_sym_bool_values(sym_bool_values_);
     g.set_is_single_tensor_return(false);
     tensor_values_ = std::move(saved_tensors);
     sym_int_values_ = std::move(saved_ints);
     sym_bool_values_ = std::move(saved_bools);
+    sym_float_values_ = std::move(saved_floats);
     tx::GraphArgument out;
     out.set_name(ga.name);
     tx::ForwardRef<tx::Graph> ref;
@@ -924,6 +935,7 @@ class ProgramSerializer {
   const WriteOptions& opts_;
   std::unordered_map<std::string, tx::TensorMeta> tensor_values_;
   std::unordered_map<std::string, tx::SymInt> sym_int_values_;
+  std::unordered_map<std::string, tx::SymFloat> sym_float_values_;
   std::unordered_map<std::string, tx::SymBool> sym_bool_values_;
   std::map<std::string, const Value*> placeholder_by_name_;
   std::map<std::string, const ir::InputSpec*> placeholder_spec_;

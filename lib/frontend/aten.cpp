@@ -19,7 +19,8 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
   call.schema = &schema;
   for (jit::Value* v : n->inputs()) call.in.push_back(get(v));
   for (const SVP& s : call.in) {
-    if (!s->data_dep.empty() && s->k != SV::K::kTensor) data_dependent(n, s, "an argument");
+    // An unbacked float (item() of a float tensor) is passed as its SymFloat value, as torch does.
+    if (!s->data_dep.empty() && s->k != SV::K::kTensor && s->fvalue == nullptr) data_dependent(n, s, "an argument");
   }
   call.name = schema.name();
   call.overload = schema.overload_name().empty() ? "default" : schema.overload_name();

@@ -16,9 +16,25 @@ namespace ptx::frontend {
 
 /// `int(n.item())`, `int(n)`, `n.item()` of a one-element integer tensor: a fresh unbacked symbol
 /// u<N> (torch's item: "Sym(u0)" = torch.ops.aten.item.default(n)), its value on the sample as hint.
-/// False when the tensor is not an integer scalar (a float's item stays a value read from data).
+/// A floating-point tensor's item is an unbacked float (torch's "Sym(zuf0)"): a SymFloat value that
+/// ATen calls may take as an argument; anything that decides on it (a comparison, arithmetic in
+/// TorchScript) is still a decision on data (data_dep stays set).
+/// False for any other tensor.
 bool Tracer::read_item(jit::Node* n, const SVP& t, const c10::IValue& out) {
   const at::Tensor& s = t->cell->sample;
+  if (s.numel() == 1 && at::isFloatingType(s.scalar_type()) && (out.isDouble() || out.isScalar())) {
+    ir::Node* node = graph_.add_call("aten::item.default", {{"self", tensor_value(t), false}},
+                                     {ir::ValueType::kSymFloat}, "item");
+    node->outputs()[0]->set_float_symbol("zuf" + std::to_string(float_symbols_++));
+    set_meta(node, n);
+    auto sv = from_concrete(out.isDouble() ? out : c10::IValue(out.toScalar().toDouble()));
+    sv->k = SV::K::kFloat;
+    sv->fvalue = node->outputs()[0];
+    sv->data_dep = "the value of a float tensor, read by " + std::string(n->kind().toQualString()) + " at " +
+                   why(n, "").source;
+    set(n->output(), sv);
+    return true;
+  }
   if (s.numel() != 1 || !at::isIntegralType(s.scalar_type(), /*includeBool=*/false)) return false;
   if (!(out.isInt() || (out.isScalar() && out.toScalar().isIntegral(false)))) return false;
   const int64_t v = out.isInt() ? out.toInt() : out.toScalar().toLong();

@@ -137,8 +137,12 @@ void Tracer::data_dependent(jit::Node* n, const SVP& s, const char* what) {
       << (p.source.empty() ? std::string("model") : p.source) << ": " << what
       << " depends on the values in a tensor (" << s->data_dep << "), not only on shapes"
       << (p.code.empty() ? "" : "\n    " + p.code) << called_from(n, "  ")
-      << "\n  an exported graph has no Python control flow: rewrite the condition with torch.cond, "
-         "or compute both branches and select with torch.where";
+      << (std::string(what).find("argument") != std::string::npos
+              ? "\n  keep the value a tensor (tensor ops instead of Python numbers), or pass a tensor's .item() to the "
+                "op as it is: ptexport follows item() of an integer tensor as an unbacked size and of a float tensor "
+                "as an unbacked float, but not Python arithmetic or decisions on them"
+              : "\n  an exported graph has no Python control flow: rewrite the condition with torch.cond, "
+                "or compute both branches and select with torch.where");
 }
 
 void Tracer::set_meta(ir::Node* node, jit::Node* n) {

@@ -131,9 +131,9 @@ bool Tracer::run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const
     set(n->output(), sv);
     return true;
   }
-  if ((op_name == "aten::Int" || op_name == "aten::ScalarImplicit") && in.size() == 1 &&
+  if ((op_name == "aten::Int" || op_name == "aten::ScalarImplicit" || op_name == "aten::Float") && in.size() == 1 &&
       in[0]->k == SV::K::kTensor) {
-    if (in[0]->cell->scalar) return int_result(n, outs, *in[0]->cell->scalar);
+    if (in[0]->cell->scalar && op_name != "aten::Float") return int_result(n, outs, *in[0]->cell->scalar);
     if (read_item(n, in[0], outs[0])) return true;
     auto sv = from_concrete(outs[0]);
     sv->data_dep = "the value of a tensor, read by " + op_name + " at " + why(n, "").source;

@@ -91,6 +91,7 @@ struct SV {
   c10::IValue iv;                         // the concrete value
   std::shared_ptr<TensorCell> cell;       // kTensor
   SymExpr sym;                            // kInt
+  ir::Value* fvalue = nullptr;            // kFloat read from a tensor by item(): its SymFloat value
   std::optional<SymBool> cond;            // kBool, when symbolic
   std::string data_dep;                   // non-empty: derived from tensor data (where)
   std::shared_ptr<std::vector<SVP>> elems;  // kList / kTuple (shared: lists are references)
@@ -258,6 +259,7 @@ class Tracer {
   std::map<std::string, RuleMiss> missing_;
   std::vector<std::string> missing_seen_;  // the keys of missing_ in first-seen order
   int lifted_constants_ = 0;
+  int float_symbols_ = 0;  // zuf<N>: unbacked floats read by item()
   int cond_count_ = 0;  // torch.cond nodes made (true_graph_N)
 };
 

@@ -148,6 +148,10 @@ ir::ArgValue Tracer::to_arg(const SVP& s, const c10::TypePtr& type_in, jit::Node
   if (s->k == SV::K::kNone) return ir::NoneArg{};
   if (auto opt = type->cast<c10::OptionalType>()) type = opt->getElementType();
   const std::string what = "argument '" + arg + "' of " + std::string(n->kind().toQualString());
+  if (s->fvalue != nullptr && (type->kind() == c10::TypeKind::TensorType || type->kind() == c10::TypeKind::FloatType ||
+                               type->kind() == c10::TypeKind::NumberType || type->kind() == c10::TypeKind::SymFloatType)) {
+    return s->fvalue;  // an unbacked float (item() of a float tensor): torch passes its SymFloat
+  }
   switch (type->kind()) {
     case c10::TypeKind::TensorType:
       return tensor_value(s);

@@ -129,15 +129,19 @@ std::string to_sympy_repr(const shapes::SymBool& b) {
 // The parsing is shapes/sym_parse's (one parser of symbolic text in ptexport); its errors
 // become SympyParseError for the archive reader.
 namespace {
-/// The text for a message: at most 200 characters (an archive may hold megabytes of it).
-std::string quoted(const std::string& text) { return text.size() > 200 ? text.substr(0, 200) + "..." : text; }
+/// The parser's message names the text already (at most 200 characters of it): "symbolic
+/// expression 'TEXT': unexpected ')' at column 5". A valid expression too large to expand
+/// (E_SYM_TOO_LARGE) was parsed: only a syntax error says "cannot parse".
+SympyParseError parse_error(const UserError& e) {
+  return SympyParseError(e.diag_code() == "E_SYM_TOO_LARGE" ? std::string(e.what()) : "cannot parse " + std::string(e.what()));
+}
 }  // namespace
 
 SymExpr parse_sympy_expr(const std::string& text, SymbolTable& symbols) {
   try {
     return shapes::parse_sym(text, shapes::fresh_symbols(symbols));
   } catch (const UserError& e) {
-    throw SympyParseError("cannot parse sympy expression '" + quoted(text) + "': " + e.what());
+    throw parse_error(e);
   }
 }
 
@@ -145,7 +149,7 @@ shapes::SymBool parse_sympy_bool(const std::string& text, SymbolTable& symbols) 
   try {
     return shapes::parse_sym_bool(text, shapes::fresh_symbols(symbols));
   } catch (const UserError& e) {
-    throw SympyParseError("cannot parse sympy relation '" + quoted(text) + "': " + e.what());
+    throw parse_error(e);
   }
 }
 

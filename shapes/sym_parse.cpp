@@ -402,6 +402,16 @@ SymExpr build_sum(const SymAst& ast, const std::function<SymExpr(const std::stri
   terms.push_back(build_expr(*n, var));
   return sym_sum(terms);
 }
+
+/// The two operands of a binary node, the right one built first. C++ leaves the order of
+/// `f(arg(0), arg(1))` to the compiler (gcc evaluated the right side first, clang the left), and a
+/// name met first gets the next fresh symbol: this order keeps the numbering gcc gave, with any
+/// compiler.
+std::pair<SymExpr, SymExpr> operands(const SymAst& ast, const std::function<SymExpr(const std::string&)>& var) {
+  SymExpr rhs = build_expr(ast.args[1], var);
+  SymExpr lhs = build_expr(ast.args[0], var);
+  return {std::move(lhs), std::move(rhs)};
+}
 }  // namespace
 
 SymExpr build_expr(const SymAst& ast, const std::function<SymExpr(const std::string&)>& var) {
@@ -416,8 +426,7 @@ SymExpr build_expr(const SymAst& ast, const std::function<SymExpr(const std::str
       return build_sum(ast, var);
     case Op::Neg:
       return -arg(0);
-    case Op::Mul:
-      return arg(0) * arg(1);
+    case Op::Mul: { auto [a, b] = operands(ast, var); return a * b; }
     case Op::Pow: {
       // Square and multiply: about log2(e) products, each bounded by operator* (shapes/limits.h,
       // kMaxSymTerms), so a power too large to expand is refused before it is built.
@@ -428,14 +437,10 @@ SymExpr build_expr(const SymAst& ast, const std::function<SymExpr(const std::str
       }
       return r;
     }
-    case Op::FloorDiv:
-      return floor_div(arg(0), arg(1));
-    case Op::Mod:
-      return python_mod(arg(0), arg(1));
-    case Op::Min:
-      return sym_min(arg(0), arg(1));
-    case Op::Max:
-      return sym_max(arg(0), arg(1));
+    case Op::FloorDiv: { auto [a, b] = operands(ast, var); return floor_div(a, b); }
+    case Op::Mod: { auto [a, b] = operands(ast, var); return python_mod(a, b); }
+    case Op::Min: { auto [a, b] = operands(ast, var); return sym_min(a, b); }
+    case Op::Max: { auto [a, b] = operands(ast, var); return sym_max(a, b); }
     default:
       break;
   }
@@ -451,20 +456,13 @@ std::vector<SymAst> conjuncts(const SymAst& ast) {
 }
 
 SymBool build_bool(const SymAst& ast, const std::function<SymExpr(const std::string&)>& var) {
-  auto arg = [&](size_t i) { return build_expr(ast.args[i], var); };
   switch (ast.op) {
-    case Op::Eq:
-      return sym_eq(arg(0), arg(1));
-    case Op::Ne:
-      return sym_ne(arg(0), arg(1));
-    case Op::Lt:
-      return sym_lt(arg(0), arg(1));
-    case Op::Le:
-      return sym_le(arg(0), arg(1));
-    case Op::Gt:
-      return sym_gt(arg(0), arg(1));
-    case Op::Ge:
-      return sym_ge(arg(0), arg(1));
+    case Op::Eq: { auto [a, b] = operands(ast, var); return sym_eq(a, b); }
+    case Op::Ne: { auto [a, b] = operands(ast, var); return sym_ne(a, b); }
+    case Op::Lt: { auto [a, b] = operands(ast, var); return sym_lt(a, b); }
+    case Op::Le: { auto [a, b] = operands(ast, var); return sym_le(a, b); }
+    case Op::Gt: { auto [a, b] = operands(ast, var); return sym_gt(a, b); }
+    case Op::Ge: { auto [a, b] = operands(ast, var); return sym_ge(a, b); }
     case Op::True:
       return SymBool(true);
     case Op::False:
@@ -479,7 +477,7 @@ SymBool build_bool(const SymAst& ast, const std::function<SymExpr(const std::str
 // ---- shortcuts for readers of files -------------------------------------------------------------
 
 namespace {
-/// Runs `f`; a syntax error becomes an input error (the text came from a file), and the
+/// Runs `f`; a syntax error becomes an input error naming the text once (it came from a file), and the
 /// InternalErrors of constant folding (overflow, a constant division by zero) become input errors
 /// naming the text.
 template <typename F>
@@ -492,7 +490,10 @@ std::invoke_result_t<F> from_file(std::string_view text, F f) {
       PTX_USER_FAIL(ExitCode::kInput, "E_SYM_TOO_LARGE") << "symbolic expression '" << clipped(text) << "': " << e.what();
     }
     if (e.diag_code() != "E_SYM_PARSE") throw;
-    throw UserError(ExitCode::kInput, "E_SYM_PARSE", e.what());
+    // The syntax errors name the whole text; a misplaced condition names its part: add the text.
+    const std::string msg = e.what(), quoted = "'" + clipped(text) + "'";
+    throw UserError(ExitCode::kInput, "E_SYM_PARSE",
+                    msg.find(quoted) != std::string::npos ? msg : "symbolic expression " + quoted + ": " + msg);
   } catch (const InternalError& e) {
     PTX_USER_FAIL(ExitCode::kInput, "E_SYM_PARSE") << "symbolic expression '" << clipped(text) << "': " << e.what();
   }
@@ -504,7 +505,7 @@ SymExpr parse_sym(std::string_view text, const SymbolLookup& symbol) {
     const SymAst ast = parse_sym(text);
     if (ast.is_bool()) {
       PTX_USER_FAIL(ExitCode::kInput, "E_SYM_PARSE")
-          << "symbolic expression '" << std::string(text) << "': expected an integer, got a condition";
+          << "symbolic expression '" << clipped(text) << "': expected an integer, got a condition";
     }
     return build_expr(ast, symbol);
   });
@@ -515,7 +516,7 @@ SymBool parse_sym_bool(std::string_view text, const SymbolLookup& symbol) {
     const SymAst ast = parse_sym(text);
     if (!ast.is_bool() || ast.op == SymAst::Op::And) {
       PTX_USER_FAIL(ExitCode::kInput, "E_SYM_PARSE")
-          << "symbolic condition '" << std::string(text) << "': expected one relation (==, !=, <, <=, >, >=, Eq, Ne)";
+          << "symbolic condition '" << clipped(text) << "': expected one relation (==, !=, <, <=, >, >=, Eq, Ne)";
     }
     return build_bool(ast, symbol);
   });

@@ -102,3 +102,33 @@ TEST_CASE("malformed text is a parse error naming the text", "[serialize][sympy]
   CHECK_THROWS_WITH(parse_sympy_expr(bad, syms), Catch::Matchers::ContainsSubstring(bad));
   CHECK_THROWS_AS(parse_sympy_expr(bad, syms), SympyParseError);
 }
+
+TEST_CASE("an error names the text once; only a syntax error says it cannot be parsed", "[serialize][sympy]") {
+  auto message = [](const std::string& text) {
+    SymbolTable syms;
+    try {
+      (void)parse_sympy_expr(text, syms);
+    } catch (const SympyParseError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  auto count = [](const std::string& s, const std::string& part) {
+    size_t n = 0;
+    for (size_t at = s.find(part); at != std::string::npos; at = s.find(part, at + 1)) ++n;
+    return n;
+  };
+  // Valid, but 15 symbols to the 7th are 116280 monomials (shapes/limits.h, kMaxSymTerms).
+  std::string sum = "q0";
+  for (int i = 1; i < 15; ++i) sum += " - q" + std::to_string(i);
+  const std::string big = "(" + sum + ")**7";
+  const std::string too_large = message(big);
+  CHECK(count(too_large, "'" + big + "'") == 1);
+  CHECK(too_large.find("cannot parse") == std::string::npos);
+  CHECK_THAT(too_large, Catch::Matchers::ContainsSubstring("would expand into"));
+  for (const std::string bad : {"s0 +", "(s0", "Max(s0 < 1, 2)", "Eq(s0, 1)", "s0 // 0"}) {
+    const std::string m = message(bad);
+    CHECK(count(m, "'" + bad + "'") == 1);
+    CHECK(m.rfind("cannot parse symbolic expression '", 0) == 0);
+  }
+}

@@ -256,3 +256,30 @@ TEST_CASE("parse_sym refuses products and powers too large to expand", "[shapes]
   // The bool form goes through the same products.
   CHECK_THROWS_WITH(parse_sym_bool("(" + sum + ")**2 > 0", fresh_symbols(table)), ContainsSubstring("160000"));
 }
+
+TEST_CASE("parse_sym meets the names of a binary node right side first, with any compiler", "[shapes][sym_parse]") {
+  // A reader gives each name a fresh symbol the first time it meets it (fresh_symbols), so the
+  // order in which the two sides of a node are built numbers a file's symbols. C++ leaves the
+  // order of f(arg(0), arg(1)) to the compiler (gcc: right first, clang: left first); the parser
+  // fixes it to the right side first (the numbering gcc gave before).
+  std::vector<std::string> met;
+  const SymbolLookup record = [&met](const std::string& name) {
+    met.push_back(name);
+    return SymExpr::new_symbol(name);
+  };
+  const std::vector<std::string> b_then_a{"b", "a"};
+  for (const std::string text : {"a*b", "a + b", "a - b", "a//b", "a % b", "Mod(a, b)", "Min(a, b)", "Max(a, b)",
+                                 "FloorDiv(a, b)"}) {
+    met.clear();
+    (void)parse_sym(text, record);
+    CHECK(met == b_then_a);
+  }
+  for (const std::string text : {"a < b", "a <= b", "a > b", "a >= b", "Eq(a, b)", "Ne(a, b)"}) {
+    met.clear();
+    (void)parse_sym_bool(text, record);
+    CHECK(met == b_then_a);
+  }
+  met.clear();
+  (void)parse_sym("a*b + c*d", record);
+  CHECK(met == std::vector<std::string>{"d", "c", "b", "a"});
+}

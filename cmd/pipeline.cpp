@@ -23,32 +23,6 @@
 namespace ptx::cmd {
 namespace {
 
-// The parameters, buffers and constants of the archive read back are those of the program written,
-// bit for bit (verification then runs the read-back program, so its graph is checked at every
-// point; a weight changed within the tolerances would not be). Once equal, the read-back program
-// shares the written program's tensors, so that the weights are not held twice while verifying
-// (the full vit_b_16: 330 MB).
-void check_same_state(const ir::ExportedProgram& program, ir::ExportedProgram& back, const std::filesystem::path& out) {
-  const auto same = [&](const char* what, const auto& a, auto& b) {
-    bool ok = a.size() == b.size();
-    std::string which;
-    for (const auto& [name, t] : a) {
-      if (!ok) break;
-      auto it = b.find(name);
-      ok = it != b.end() && it->second.sizes() == t.sizes() && it->second.dtype() == t.dtype() &&
-           at::equal(it->second, t);
-      if (!ok) which = name;
-    }
-    PTX_USER_CHECK(ok, ExitCode::kVerifyMismatch, "E_ROUNDTRIP")
-        << out.string() << ": the archive read back has other " << what << (which.empty() ? "" : " (" + which + ")")
-        << " than the program written; it was not written (this is a bug: please report it)";
-    for (const auto& [name, t] : a) b[name] = t;
-  };
-  same("parameters", program.parameters, back.parameters);
-  same("buffers", program.buffers, back.buffers);
-  same("constants", program.constants, back.constants);
-}
-
 std::map<std::string, int> op_histogram(const ir::Graph& g) {
   std::map<std::string, int> counts;
   for (const auto& n : g.nodes()) {
@@ -233,11 +207,13 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
         serialize::WriteOptions wo;
         wo.dialect = passes::ir_level_dialect(level);
         for (const shapes::SymbolInfo& s : t.trace.env.symbols()) wo.symbol_hints[s.sym.str()] = s.hint;
-        serialize::write_pt2_uncommitted(program, *tmp, wo);
+        const serialize::WrittenEntries entries = serialize::write_pt2_uncommitted(program, *tmp, wo);
         detail = out->string() + " (" + std::to_string(std::filesystem::file_size(tmp->path())) + " bytes)";
         if (opts.verify) {
-          written = serialize::read_pt2(tmp->path());
-          check_same_state(program, *written, *out);
+          // The graph and metadata are read from the file (verification runs that program); the
+          // weights are checked against the writer's digests without being read into memory, and
+          // the program read back takes the written program's tensors (held once).
+          written = serialize::read_pt2_written(tmp->path(), program, entries, *out);
           detail += ", read back";
         }
       });

@@ -7,9 +7,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/dispatch/Dispatcher.h>
 #include <nlohmann/json.hpp>
-#include <sys/stat.h>
 #include <torch/csrc/export/pt2_archive_constants.h>
-#include <zip.h>
 
 #include <cstring>
 #include <limits>
@@ -20,6 +18,8 @@
 #include <vector>
 
 #include "serialize/pt2_format.h"
+#include "serialize/pt2_zip.h"
+#include "serialize/written_check.h"
 #include "serialize/schema_version.h"
 #include "serialize/sympy_text.h"
 #include "shapes/error.h"
@@ -29,119 +29,11 @@ namespace ptx::serialize {
 namespace {
 
 namespace archive = torch::_export::archive_spec;
+using detail::Archive;
+using detail::malformed;
+using detail::Malformed;
 using ir::Value;
 using ir::ValueType;
-
-/// Raised inside the reader for a malformed archive; turned into UserError with the file name.
-struct Malformed {
-  std::string message;
-};
-[[noreturn]] void malformed(const std::string& m) { throw Malformed{m}; }
-
-// ---- the zip ------------------------------------------------------------------------------------
-
-/// A PT2 zip: every entry under one top folder, read by its name below that folder.
-class Archive {
- public:
-  explicit Archive(const std::filesystem::path& path) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) malformed(std::strerror(errno));
-    if (S_ISDIR(st.st_mode)) malformed("is a directory");
-    if (!S_ISREG(st.st_mode)) malformed("not a regular file (a device or FIFO cannot hold an archive)");
-    file_size_ = static_cast<uint64_t>(st.st_size);
-    int err = 0;
-    // No ZIP_CHECKCONS: torch's writer leaves sizes out of local headers (data descriptors), which
-    // that check rejects. Entry data is still checked against its CRC-32 when read.
-    zip_ = zip_open(path.c_str(), ZIP_RDONLY, &err);
-    if (!zip_) {
-      zip_error_t e;
-      zip_error_init_with_code(&e, err);
-      const std::string msg = zip_error_strerror(&e);
-      zip_error_fini(&e);
-      malformed("not a valid zip archive (" + msg + ")");
-    }
-    const zip_int64_t n = zip_get_num_entries(zip_, 0);
-    if (n <= 0) malformed("the archive has no entries");
-    for (zip_int64_t i = 0; i < n; ++i) {
-      const char* name = zip_get_name(zip_, static_cast<zip_uint64_t>(i), 0);
-      if (!name) malformed("entry " + std::to_string(i) + " has no name");
-      std::string s = name;
-      if (i == 0) {
-        // torch's reader takes the top folder from the first entry (PyTorchStreamReader::init).
-        const size_t slash = s.find('/');
-        if (slash == std::string::npos || slash == 0) malformed("entry '" + s + "' is not inside a top folder");
-        root_ = s.substr(0, slash + 1);
-      }
-      if (s.compare(0, root_.size(), root_) != 0) {
-        malformed("entry '" + s + "' is outside the archive's top folder '" + root_ + "'");
-      }
-      index_[s.substr(root_.size())] = static_cast<zip_uint64_t>(i);
-    }
-  }
-  Archive(const Archive&) = delete;
-  Archive& operator=(const Archive&) = delete;
-  ~Archive() {
-    if (zip_) zip_discard(zip_);
-  }
-
-  const std::string& root() const { return root_; }
-  bool has(const std::string& name) const { return index_.count(name) != 0; }
-  std::vector<std::string> names_under(const std::string& prefix) const {
-    std::vector<std::string> out;
-    for (const auto& [name, i] : index_) {
-      if (name.compare(0, prefix.size(), prefix) == 0) out.push_back(name);
-    }
-    return out;
-  }
-
-  /// The entry's bytes. `what` says what the entry is for, in messages.
-  std::string read(const std::string& name, const std::string& what) const {
-    auto it = index_.find(name);
-    if (it == index_.end()) malformed("no entry '" + root_ + name + "' (" + what + ")");
-    zip_stat_t st;
-    zip_stat_init(&st);
-    if (zip_stat_index(zip_, it->second, 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE)) {
-      malformed("entry '" + root_ + name + "': cannot stat (" + zip_strerror(zip_) + ")");
-    }
-    // Stored entries are never larger than the file; allow deflate's best ratio (~1032:1).
-    if (st.size > file_size_ * 1100 + 4096) {
-      malformed("entry '" + root_ + name + "' claims an implausible size of " + std::to_string(st.size) + " bytes");
-    }
-    if ((st.valid & ZIP_STAT_COMP_METHOD) && st.comp_method != ZIP_CM_STORE &&
-        st.size > limits::kMaxInflatedEntryBytes) {
-      malformed("entry '" + root_ + name + "' is compressed and inflates to " + std::to_string(st.size) +
-                " bytes, over the limit of " + std::to_string(limits::kMaxInflatedEntryBytes) +
-                " (docs/security.md; torch stores weights uncompressed)");
-    }
-    zip_file_t* f = zip_fopen_index(zip_, it->second, 0);
-    if (!f) malformed("entry '" + root_ + name + "': cannot open (" + zip_strerror(zip_) + ")");
-    std::string data(static_cast<size_t>(st.size), '\0');
-    zip_uint64_t done = 0;
-    while (done < st.size) {
-      const zip_int64_t got = zip_fread(f, data.data() + done, st.size - done);
-      if (got <= 0) {
-        const std::string msg = got < 0 ? zip_error_strerror(zip_file_get_error(f)) : "unexpected end of data";
-        zip_fclose(f);
-        malformed("entry '" + root_ + name + "': truncated or corrupt (" + msg + ")");
-      }
-      done += static_cast<zip_uint64_t>(got);
-    }
-    if (const int rc = zip_fclose(f); rc != 0) {
-      zip_error_t e;
-      zip_error_init_with_code(&e, rc);
-      const std::string msg = zip_error_strerror(&e);
-      zip_error_fini(&e);
-      malformed("entry '" + root_ + name + "': corrupt (" + msg + ")");
-    }
-    return data;
-  }
-
- private:
-  zip_t* zip_ = nullptr;
-  uint64_t file_size_ = 0;
-  std::string root_;
-  std::map<std::string, zip_uint64_t> index_;
-};
 
 std::string trim(std::string s) {
   while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
@@ -174,7 +66,10 @@ std::string shape_text(const std::vector<int64_t>& v) {
 
 class ProgramReader {
  public:
-  ProgramReader(const Archive& ar, const tx::ExportedProgram& program) : ar_(ar), program_(program) {}
+  /// With `check`, weights and constants are checked against what was written and taken from
+  /// the written program instead of read (read_pt2_written).
+  ProgramReader(const Archive& ar, const tx::ExportedProgram& program, detail::WrittenCheck* check)
+      : ar_(ar), program_(program), check_(check) {}
 
   ir::ExportedProgram run(std::map<std::string, int64_t>* hints) {
     const tx::SchemaVersion& v = program_.get_schema_version();
@@ -189,6 +84,7 @@ class ProgramReader {
     read_outputs(gm.get_graph(), gm.get_signature());
     read_specs(gm.get_module_call_graph());
     read_payloads();
+    if (check_) check_->check_complete(ep_);
     if (hints) *hints = hints_;
     return std::move(ep_);
   }
@@ -807,6 +703,7 @@ class ProgramReader {
     }
     const int64_t esize = elem_size(*dtype);
     const std::string entry = dir + file;
+    if (check_) return check_->tensor(ar_, entry, fqn, *dtype, sizes, strides, offset);
     auto [it, fresh] = blobs_.try_emplace(entry);
     if (fresh) it->second = ar_.read(entry, "the data of " + what);
     const std::string& bytes = it->second;
@@ -870,6 +767,7 @@ class ProgramReader {
 
   const Archive& ar_;
   const tx::ExportedProgram& program_;
+  detail::WrittenCheck* check_;
   ir::ExportedProgram ep_;
   SymbolTable symbols_;
   std::map<std::string, int64_t> hints_;
@@ -882,7 +780,9 @@ class ProgramReader {
 
 }  // namespace
 
-ir::ExportedProgram read_pt2(const std::filesystem::path& path, std::map<std::string, int64_t>* symbol_hints) {
+namespace {
+ir::ExportedProgram read_archive(const std::filesystem::path& path, std::map<std::string, int64_t>* symbol_hints,
+                                 detail::WrittenCheck* check) {
   const std::string file = path.string();
   try {
     Archive ar(path);
@@ -907,7 +807,7 @@ ir::ExportedProgram read_pt2(const std::filesystem::path& path, std::map<std::st
     }
     const auto program = parse_json<tx::ExportedProgram>(ar, model, ar.read(model, "the exported program"));
     try {
-      return ProgramReader(ar, program).run(symbol_hints);
+      return ProgramReader(ar, program, check).run(symbol_hints);
     } catch (const std::bad_variant_access&) {
       malformed("entry '" + ar.root() + model + "': a union has no recognised member");
     } catch (const nlohmann::json::exception& e) {
@@ -919,6 +819,23 @@ ir::ExportedProgram read_pt2(const std::filesystem::path& path, std::map<std::st
     std::string msg = e.what_without_backtrace();
     if (const size_t nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
     PTX_USER_FAIL(ExitCode::kInput, "E_PT2") << "cannot read " << file << ": " << msg;
+  }
+}
+}  // namespace
+
+ir::ExportedProgram read_pt2(const std::filesystem::path& path, std::map<std::string, int64_t>* symbol_hints) {
+  return read_archive(path, symbol_hints, nullptr);
+}
+
+ir::ExportedProgram read_pt2_written(const std::filesystem::path& path, const ir::ExportedProgram& written,
+                                     const WrittenEntries& entries, const std::filesystem::path& dest) {
+  detail::WrittenCheck check(written, entries);
+  try {
+    return read_archive(path, nullptr, &check);
+  } catch (const detail::Mismatch& m) {
+    PTX_USER_FAIL(ExitCode::kVerifyMismatch, "E_ROUNDTRIP")
+        << dest.string() << ": the archive read back (" << path.string() << ") differs from the program written: "
+        << m.message << "; it was not written (a bug or a failing disk: please report it)";
   }
 }
 

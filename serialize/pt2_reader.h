@@ -19,6 +19,7 @@
 #include <string>
 
 #include "ir/program.h"
+#include "serialize/written.h"
 
 namespace ptx::serialize {
 
@@ -26,5 +27,16 @@ namespace ptx::serialize {
 /// each symbol (as_expr hints of bare symbols), by name.
 ir::ExportedProgram read_pt2(const std::filesystem::path& path,
                              std::map<std::string, int64_t>* symbol_hints = nullptr);
+
+/// Reads `path`, which write_pt2_uncommitted just wrote from `written` (its `entries`), as the
+/// export's write stage checks it (issue 14): the graph and metadata are read from the file as by
+/// read_pt2; each weight and constant entry is streamed through its CRC-32 in chunks of at most
+/// 1 MiB (never held) and must have the size and CRC written and declare them, each tensor's meta
+/// in the file must be the written tensor's, and the program returned takes the written
+/// program's tensors (so the weights are held once). A difference is
+/// UserError(ExitCode::kVerifyMismatch, "E_ROUNDTRIP") naming `dest`, the tensor, the entry and
+/// `path`; a malformed archive is E_PT2 as with read_pt2.
+ir::ExportedProgram read_pt2_written(const std::filesystem::path& path, const ir::ExportedProgram& written,
+                                     const WrittenEntries& entries, const std::filesystem::path& dest);
 
 }  // namespace ptx::serialize

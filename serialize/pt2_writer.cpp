@@ -980,13 +980,14 @@ std::string space_note(const TempFile& tmp, uint64_t needed) {
 
 }  // namespace
 
-void write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const WriteOptions& opts) {
+WrittenEntries write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const WriteOptions& opts) {
   const std::filesystem::path& out = tmp.dest();
   // Everything that can fail on the program is done before the file is opened.
   ProgramSerializer serializer(ep, opts);
   const Pt2Json json = serializer.run();
   const std::string& model_name = kModelName;
   static const char kEmpty = 0;
+  WrittenEntries written;
 
   // Note [leaked archive writer]: ~PyTorchStreamWriter finishes an unfinished archive and can
   // throw from the destructor (std::terminate) when the file cannot be written. A writer that
@@ -1001,9 +1002,14 @@ void write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const W
     auto put_text = [&](const std::string& name, const std::string& text) { put(name, text.data(), text.size()); };
     // _package_exported_programs: weights, their config, constants, their config, the program,
     // the sample inputs; then PT2ArchiveWriter.__exit__: archive_format, archive_version.
-    for (const Blob& b : serializer.weight_blobs()) put(b.path, b.data, b.nbytes);
+    // Each tensor entry's digest is computed from the bytes as they are handed to the writer.
+    auto put_blob = [&](const Blob& b) {
+      written[b.path] = {b.data, b.nbytes, b.nbytes ? crc32_of(b.data, b.nbytes) : 0};
+      put(b.path, b.data, b.nbytes);
+    };
+    for (const Blob& b : serializer.weight_blobs()) put_blob(b);
     put_text(format_archive_path(archive::WEIGHTS_CONFIG_FILENAME_FORMAT, model_name), json.weights_config);
-    for (const Blob& b : serializer.constant_blobs()) put(b.path, b.data, b.nbytes);
+    for (const Blob& b : serializer.constant_blobs()) put_blob(b);
     put_text(format_archive_path(archive::CONSTANTS_CONFIG_FILENAME_FORMAT, model_name), json.constants_config);
     put_text(format_archive_path(archive::MODELS_FILENAME_FORMAT, model_name), json.model);
     // No sample inputs: an empty record, which torch's loader reads as "none" (never a pickle).
@@ -1022,6 +1028,7 @@ void write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const W
                                                  << space_note(tmp, archive_bytes(serializer, json));
   }
   delete writer;  // finalized: the destructor does nothing
+  return written;
 }
 
 }  // namespace ptx::serialize

@@ -18,6 +18,7 @@
 
 #include "ir/program.h"
 #include "serialize/temp_file.h"
+#include "serialize/written.h"
 
 namespace ptx::serialize {
 
@@ -39,9 +40,10 @@ void write_pt2(const ir::ExportedProgram& ep, const std::filesystem::path& out,
                const WriteOptions& opts = {});
 
 /// The same archive written to `tmp`'s temporary file, not committed: the caller checks it (export
-/// verifies the archive read back) and then calls tmp.commit(), or lets `tmp` remove it. Errors
-/// name tmp.dest().
-void write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const WriteOptions& opts = {});
+/// reads it back with read_pt2_written, pt2_reader.h) and then calls tmp.commit(), or lets `tmp`
+/// remove it. Errors name tmp.dest(). Returns what was written into each weight and constant
+/// entry: its storage, size and the CRC-32 of the bytes, computed as they are written.
+WrittenEntries write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const WriteOptions& opts = {});
 
 /// The JSON documents write_pt2 puts in the archive, exactly as written.
 struct Pt2Json {

@@ -363,3 +363,125 @@ TEST_CASE("in-flight temporaries can be removed by a signal handler", "[serializ
   }
   CHECK(ptx::serialize::inflight_temp_file_count() == before);
 }
+
+// ---- the write stage's check (read_pt2_written, issue 14) -----------------------------------------
+
+namespace {
+/// Every tensor of `back` is the written program's own tensor (same storage), by name.
+bool shares_tensors(const ptx::ir::ExportedProgram& back, const ptx::ir::ExportedProgram& written) {
+  auto same = [](const auto& a, const auto& b) {
+    if (a.size() != b.size()) return false;
+    for (const auto& [name, t] : a) {
+      auto it = b.find(name);
+      if (it == b.end() || !it->second.is_same(t)) return false;
+    }
+    return true;
+  };
+  return same(back.parameters, written.parameters) && same(back.buffers, written.buffers) &&
+         same(back.constants, written.constants);
+}
+
+/// The zip's own CRC-32 of each entry (written by LibTorch's archive writer, miniz), by name.
+std::map<std::string, uint32_t> zip_crcs(const fs::path& p) {
+  int err = 0;
+  zip_t* z = zip_open(p.c_str(), ZIP_RDONLY, &err);
+  REQUIRE(z != nullptr);
+  std::map<std::string, uint32_t> out;
+  for (zip_int64_t i = 0; i < zip_get_num_entries(z, 0); ++i) {
+    zip_stat_t st;
+    zip_stat_index(z, static_cast<zip_uint64_t>(i), 0, &st);
+    out[st.name] = st.crc;
+  }
+  zip_discard(z);
+  return out;
+}
+}  // namespace
+
+TEST_CASE("the write stage's read-back takes the written tensors once their entries match", "[serialize][roundtrip]") {
+  for (const auto& [name, make] : ptx::test::all_fixtures()) {
+    DYNAMIC_SECTION(name) {
+      TempDir dir;
+      ptx::test::Fixture f = make();
+      const fs::path out = dir.path / (name + ".pt2");
+      ptx::serialize::TempFile tmp(out);
+      const ptx::serialize::WrittenEntries entries = ptx::serialize::write_pt2_uncommitted(f.ep, tmp, f.opts);
+      const ptx::ir::ExportedProgram back = ptx::serialize::read_pt2_written(tmp.path(), f.ep, entries, out);
+      CHECK(ptx::test::describe(back) == ptx::test::describe(f.ep));
+      CHECK(shares_tensors(back, f.ep));
+      // The graph is the file's: the same as read_pt2 reads (weights and all).
+      CHECK(ptx::test::describe(ptx::serialize::read_pt2(tmp.path())) == ptx::test::describe(back));
+      // The writer's digests are the zip's own CRCs (computed by LibTorch's writer) and sizes.
+      const auto crcs = zip_crcs(tmp.path());
+      const auto files = unzip(tmp.path());
+      const std::string root = files.front().first.substr(0, files.front().first.find('/') + 1);
+      for (const auto& [entry, w] : entries) {
+        INFO(entry);
+        CHECK(crcs.at(root + entry) == w.crc32);
+        for (const auto& [n, data] : files) {
+          if (n == root + entry) CHECK(data.size() == w.nbytes);
+        }
+      }
+    }
+  }
+}
+
+TEST_CASE("a weight changed in the file between write and check is E_ROUNDTRIP naming it", "[serialize][roundtrip][errors]") {
+  TempDir dir;
+  ptx::test::Fixture f = ptx::test::mlp();
+  const fs::path out = dir.path / "m.pt2";
+  ptx::serialize::TempFile tmp(out);
+  ptx::serialize::WrittenEntries entries = ptx::serialize::write_pt2_uncommitted(f.ep, tmp, f.opts);
+  const std::string good = slurp(tmp.path());
+  const at::Tensor w = f.ep.parameters.at("fc2.weight");
+  const std::string raw(static_cast<const char*>(w.data_ptr()), static_cast<size_t>(w.nbytes()));
+  const size_t at = good.find(raw);
+  REQUIRE(at != std::string::npos);
+  REQUIRE(good.find(raw, at + 1) == std::string::npos);
+  auto check = [&] { (void)ptx::serialize::read_pt2_written(tmp.path(), f.ep, entries, out); };
+  const std::vector<std::string> names{out.string(), tmp.path().string(), "parameter 'fc2.weight'",
+                                       "it was not written"};
+
+  SECTION("a flipped bit inside the weight's bytes") {
+    std::string bad = good;
+    bad[at + raw.size() / 2] ^= 0x10;
+    spit(tmp.path(), bad);
+    std::vector<std::string> parts = names;
+    parts.push_back("CRC-32");
+    require_user_error(check, ExitCode::kVerifyMismatch, parts);
+    // verify/run/inspect read weights whole as before: libzip's CRC check refuses the entry.
+    require_user_error([&] { (void)ptx::serialize::read_pt2(tmp.path()); }, ExitCode::kInput,
+                       {"corrupt (CRC error)", "data/weights/"});
+  }
+  SECTION("other bytes with a consistent zip CRC (only the writer's digest tells)") {
+    auto files = unzip(tmp.path());
+    bool changed = false;
+    for (auto& [n, data] : files) {
+      if (data == raw) {
+        data[3] ^= 0x01;
+        changed = true;
+      }
+    }
+    REQUIRE(changed);
+    rezip(tmp.path(), files);
+    CHECK_NOTHROW(ptx::serialize::read_pt2(tmp.path()));  // a valid archive, other weights
+    require_user_error(check, ExitCode::kVerifyMismatch, names);
+  }
+  SECTION("a writer's digest that the file does not have") {
+    for (auto& [entry, e] : entries) {
+      if (e.storage == w.storage().data()) e.crc32 ^= 1;
+    }
+    require_user_error(check, ExitCode::kVerifyMismatch, names);
+  }
+  SECTION("a program other than the one written, with equal values") {
+    const ptx::test::Fixture other = ptx::test::mlp();  // fresh tensors: other storages
+    require_user_error([&] { (void)ptx::serialize::read_pt2_written(tmp.path(), other.ep, entries, out); },
+                       ExitCode::kVerifyMismatch, {out.string(), "another tensor's storage"});
+  }
+  SECTION("a written tensor the archive does not have") {
+    ptx::test::Fixture more = ptx::test::mlp();
+    more.ep.parameters = f.ep.parameters;  // the tensors written, and one more
+    more.ep.buffers["extra"] = at::ones({2});
+    require_user_error([&] { (void)ptx::serialize::read_pt2_written(tmp.path(), more.ep, entries, out); },
+                       ExitCode::kVerifyMismatch, {out.string(), "buffer 'extra' is not in the archive read back"});
+  }
+}

@@ -58,7 +58,8 @@ NOTES = [
     "guards) plus its solve stage (Z3); there is no separate shapes stage. It is compared with the "
     "torch.export.export() call.",
     "In the default export, the write artifact stage writes the archive under a temporary name and reads it "
-    "back (weights compared bit for bit); the verify stage then runs that read-back program against eager, and "
+    "back (the graph read from the file; each weight entry streamed through its CRC-32 and compared with the "
+    "digest computed while writing, never held twice); the verify stage then runs that read-back program against eager, and "
     "only then is the file renamed into place. The write benchmark uses the --no-verify run's stage, which is "
     "the writer alone (temporary file in the destination folder, fsync, rename).",
 ]

@@ -7,6 +7,10 @@
 #   scripts/fuzz.sh                        every target, 600 s each
 #   scripts/fuzz.sh --time 60 sym_parse    one target for a minute
 #   scripts/fuzz.sh --build-only
+#   scripts/fuzz.sh --unit-tests [ARGS]    the same instrumented build (ASan + UBSan) of everything:
+#                                          the C++ unit tests (ctest labels shapes ir lib passes
+#                                          serialize cmd; ARGS go to ctest) and every target once on
+#                                          the committed seeds (docs/security.md, "Sanitizer builds")
 #
 # Each target starts from the committed seeds (tests/fuzz/corpus/<target>/, small text files) plus
 # seeds made at run time from real files (a TorchScript model, a torch.save file, a .pt2 export;
@@ -23,12 +27,15 @@ if [[ -z "${PTEXPORT_IN_ENV:-}" && -z "${PTEXPORT_NATIVE:-}" ]]; then
 fi
 TIME=600
 BUILD_ONLY=0
+UNIT=0
+CTEST_ARGS=()
 TARGETS=()
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --time) TIME=$2; shift 2 ;;
     --build-only) BUILD_ONLY=1; shift ;;
-    -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
+    --unit-tests) UNIT=1; shift; CTEST_ARGS=("$@"); break ;;
+    -h|--help) sed -n '2,22p' "$0"; exit 0 ;;
     *) TARGETS+=("$1"); shift ;;
   esac
 done
@@ -54,7 +61,10 @@ if [[ ! -f "$BUILD/build.ninja" ]]; then
     -DPTX_LIBFUZZER=ON -DPTX_SANITIZE=ON > "$BUILD/configure.log" 2>&1 ||
     { cat "$BUILD/configure.log" >&2; exit 1; }
 fi
-nice -n "$NICE" cmake --build "$BUILD" -j "$JOBS" --target $(printf 'fuzz_%s ' "${TARGETS[@]}") > "$BUILD/build.log" 2>&1 ||
+# --unit-tests builds everything (the unit tests, ptexport and the fuzz targets), else the targets.
+BUILD_TARGETS=(all)
+[[ $UNIT -eq 1 ]] || BUILD_TARGETS=($(printf 'fuzz_%s ' "${TARGETS[@]}"))
+nice -n "$NICE" cmake --build "$BUILD" -j "$JOBS" --target "${BUILD_TARGETS[@]}" > "$BUILD/build.log" 2>&1 ||
   { grep -E "error|FAILED" -A3 "$BUILD/build.log" | head -60 >&2; echo "fuzz.sh: build failed ($BUILD/build.log)" >&2; exit 1; }
 [[ $BUILD_ONLY -eq 1 ]] && exit 0
 
@@ -69,6 +79,21 @@ fi
 # An allocation above 2 GiB returns null (a valid input may ask for a large sample: fuzz_common.h).
 export ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:symbolize=1:allocator_may_return_null=1:max_allocation_size_mb=2048
 export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+if [[ $UNIT -eq 1 ]]; then
+  # The unit tests (and the fixtures they need: test models made by python, outside ASan's
+  # reach), then each target once over its committed seeds (-runs=0: every file, no mutation).
+  status=0
+  (cd "$BUILD" && nice -n "$NICE" ctest --output-on-failure -j "$JOBS" -L '^(shapes|ir|lib|passes|serialize|cmd)$' \
+     "${CTEST_ARGS[@]}") || status=1
+  for t in "${ALL[@]}"; do
+    if nice -n "$NICE" "$BUILD/tests/fuzz_$t" -runs=0 "$CHECKOUT/tests/fuzz/corpus/$t" > "$BUILD/seeds-$t.log" 2>&1; then
+      echo "fuzz_$t: the committed seeds replay clean"
+    else
+      echo "fuzz_$t: FINDING on a committed seed (see $BUILD/seeds-$t.log)"; status=1
+    fi
+  done
+  exit $status
+fi
 status=0
 for t in "${TARGETS[@]}"; do
   corpus="$BUILD/corpus/$t"

@@ -237,6 +237,8 @@ void Tracer::run_cond(jit::Node* n, const SVP& c) {
     if (std::find(operands.begin(), operands.end(), v) == operands.end()) operands.push_back(v);
   }
   for (int i = 0; i < 2; ++i) {
+    // ops[i][k]'s placeholder, taken before any move (moving one shifts the others' positions).
+    const std::vector<ir::Value*> had = sub[i]->placeholders();
     for (size_t j = 0; j < operands.size(); ++j) {
       auto it = std::find(ops[i].begin(), ops[i].end(), operands[j]);
       ir::Value* p = nullptr;
@@ -246,7 +248,7 @@ void Tracer::run_cond(jit::Node* n, const SVP& c) {
         p = sub[i]->add_placeholder(operands[j]->name(), operands[j]->type(), meta);
         if (operands[j]->has_sym()) p->set_sym(operands[j]->sym());
       } else {
-        p = sub[i]->placeholders()[static_cast<size_t>(it - ops[i].begin())];
+        p = had[static_cast<size_t>(it - ops[i].begin())];
       }
       sub[i]->move_placeholder(p, j);
     }

@@ -107,6 +107,17 @@ class IfSumCond(torch.nn.Module):
         return torch.cond(x.sum() > 0, lambda x: x.sin(), lambda x: x.cos(), (x,)) * 2
 
 
+class IfOrder(torch.nn.Module):
+    """The branches read the same tensors in other orders (the operands of one list for both)."""
+
+    def forward(self, a, b):
+        if a.sum() > 0:
+            y = a * 2 + b
+        else:
+            y = b * 3 - a
+        return y
+
+
 class IfShapes(torch.nn.Module):
     def forward(self, x):
         if x.sum() > 0:
@@ -259,6 +270,7 @@ def ok_cases():
          {"u0": ("0", "int_oo")}, None),
         ("if_sum", IfSum(), (X54,), False, [(pos,), (neg,), (X54,)], {}, IfSumCond()),
         ("if_sum_traced", IfSum(), (X54,), True, [(pos,), (neg,)], {}, None),
+        ("if_order", IfOrder(), (pos, neg), False, [(pos, neg), (neg, pos), (neg, neg * 2)], {}, None),
         ("if_shapes", IfShapes(), (X54,), False, [(pos,), (neg,)], {"u0": ("2", "3")}, None),
         # item() of a float tensor: an unbacked float (torch's zuf0) passed to mul (torch.jit.trace
         # cannot record it: it bakes the sample's value in, so there is no traced case)

@@ -274,6 +274,17 @@ void check_argument_types(const ir::Node& n, const c10::FunctionSchema& schema, 
 using Env = std::unordered_map<const ir::Value*, c10::IValue>;
 void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignment& meta_values);
 
+/// One call of a higher-order op's subgraph on `inputs` (one per placeholder): its outputs.
+std::vector<c10::IValue> call_subgraph(const ir::Graph& sub, const std::vector<c10::IValue>& inputs, bool on_meta,
+                                       const shapes::Assignment& meta_values) {
+  Env inner;
+  for (size_t i = 0; i < inputs.size(); ++i) inner[sub.placeholders()[i]] = inputs[i];
+  run_nodes(sub, inner, on_meta, meta_values);
+  std::vector<c10::IValue> outs;
+  for (const ir::Value* v : sub.outputs()) outs.push_back(inner.at(v));
+  return outs;
+}
+
 /// torch.ops.higher_order.cond(pred, true_graph, false_graph, operands): runs the branch that
 /// pred selects on the operands.
 void run_cond(const ir::Node& n, Env& env, bool on_meta, const shapes::Assignment& meta_values) {
@@ -294,10 +305,40 @@ void run_cond(const ir::Node& n, Env& env, bool on_meta, const shapes::Assignmen
       << "node " << n.name() << ": branch " << branch->name << " takes " << sub.placeholders().size()
       << " inputs and returns " << sub.outputs().size() << " values, the node passes " << operands->size()
       << " and expects " << n.outputs().size();
-  Env inner;
-  for (size_t i = 0; i < operands->size(); ++i) inner[sub.placeholders()[i]] = env.at((*operands)[i]);
-  run_nodes(sub, inner, on_meta, meta_values);
-  for (size_t i = 0; i < n.outputs().size(); ++i) env[n.outputs()[i]] = inner.at(sub.outputs()[i]);
+  std::vector<c10::IValue> values;
+  for (const ir::Value* v : *operands) values.push_back(env.at(v));
+  std::vector<c10::IValue> outs = call_subgraph(sub, values, on_meta, meta_values);
+  for (size_t i = 0; i < n.outputs().size(); ++i) env[n.outputs()[i]] = std::move(outs[i]);
+}
+
+/// torch.ops.higher_order.while_loop(cond_graph, body_graph, carried, additional): while cond_graph
+/// of (carried..., additional...) is true, carried = body_graph(carried..., additional...).
+void run_while_loop(const ir::Node& n, Env& env, bool on_meta, const shapes::Assignment& meta_values) {
+  const auto* cond = n.inputs().size() == 4 ? std::get_if<ir::GraphArg>(&n.inputs()[0].value) : nullptr;
+  const auto* body = n.inputs().size() == 4 ? std::get_if<ir::GraphArg>(&n.inputs()[1].value) : nullptr;
+  const auto* carried = n.inputs().size() == 4 ? std::get_if<std::vector<ir::Value*>>(&n.inputs()[2].value) : nullptr;
+  const auto* additional = n.inputs().size() == 4 ? std::get_if<std::vector<ir::Value*>>(&n.inputs()[3].value) : nullptr;
+  PTX_USER_CHECK(cond && cond->graph && body && body->graph && carried && additional, ExitCode::kInput, "E_BAD_WHILE")
+      << "node " << n.name() << ": while_loop takes (cond_graph, body_graph, carried_inputs, additional_inputs)";
+  const size_t k = carried->size(), a = additional->size();
+  PTX_USER_CHECK(cond->graph->placeholders().size() == k + a && body->graph->placeholders().size() == k + a &&
+                     cond->graph->outputs().size() == 1 && body->graph->outputs().size() == k &&
+                     n.outputs().size() == k,
+                 ExitCode::kInput, "E_BAD_WHILE")
+      << "node " << n.name() << ": while_loop's graphs must take the " << k << " carried and " << a
+      << " additional inputs; the condition returns one value, the body and the node " << k;
+  std::vector<c10::IValue> values;
+  for (const ir::Value* v : *carried) values.push_back(env.at(v));
+  for (const ir::Value* v : *additional) values.push_back(env.at(v));
+  while (true) {
+    const c10::IValue c = call_subgraph(*cond->graph, values, on_meta, meta_values).at(0);
+    PTX_USER_CHECK((c.isTensor() && c.toTensor().numel() == 1) || c.isBool(), ExitCode::kInput, "E_BAD_WHILE")
+        << "node " << n.name() << ": while_loop's condition must return a bool or a one-element tensor";
+    if (!(c.isTensor() ? c.toTensor().item<bool>() : c.toBool())) break;  // on meta: c10::Error (data)
+    std::vector<c10::IValue> next = call_subgraph(*body->graph, values, on_meta, meta_values);
+    std::move(next.begin(), next.end(), values.begin());
+  }
+  for (size_t i = 0; i < k; ++i) env[n.outputs()[i]] = values[i];
 }
 
 /// Runs the call nodes of `g`; `env` holds the placeholders' values and receives every output.
@@ -327,8 +368,8 @@ void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignm
       drop_dead();
       continue;
     }
-    if (n.target() == "higher_order::cond") {
-      run_cond(n, env, on_meta, meta_values);
+    if (n.target() == "higher_order::cond" || n.target() == "higher_order::while_loop") {
+      (n.target() == "higher_order::cond" ? run_cond : run_while_loop)(n, env, on_meta, meta_values);
       drop_dead();
       continue;
     }
@@ -402,6 +443,12 @@ void run_nodes(const ir::Graph& g, Env& env, bool on_meta, const shapes::Assignm
 }
 
 }  // namespace
+
+std::vector<c10::IValue> run_subgraph(const ir::Graph& graph, const std::vector<c10::IValue>& inputs) {
+  PTX_INTERNAL_CHECK(inputs.size() == graph.placeholders().size())
+      << "subgraph takes " << graph.placeholders().size() << " inputs, got " << inputs.size();
+  return call_subgraph(graph, inputs, /*on_meta=*/false, shapes::Assignment{});
+}
 
 std::vector<const ir::Value*> user_input_values(const ir::ExportedProgram& p) {
   std::vector<const ir::Value*> out;

@@ -24,6 +24,10 @@ namespace ptx {
 std::vector<at::Tensor> run_program(const ir::ExportedProgram& program, const std::vector<at::Tensor>& user_inputs,
                                     bool on_meta = false);
 
+/// Runs a higher-order op's subgraph (cond's branch, while_loop's condition or body) on concrete
+/// `inputs`, one per placeholder, and returns its outputs.
+std::vector<c10::IValue> run_subgraph(const ir::Graph& graph, const std::vector<c10::IValue>& inputs);
+
 /// Checks `user_inputs` against the program's placeholders: rank, dtype, static sizes, the symbols'
 /// range constraints and the relations between dims sharing a symbol. UserError kInput naming the
 /// input, the dimension, the value and the allowed range.

@@ -106,12 +106,14 @@ std::map<std::string, std::string> refused_ops(const torch::jit::Module& module,
 
 namespace {
 
-/// refused_ops of one graph, and of every subgraph its higher-order ops take (cond's branches).
+/// refused_ops of one graph, and of every subgraph its higher-order ops take (cond's branches,
+/// while_loop's condition and body).
 void refused_in_graph(const ir::Graph& g, std::map<std::string, std::string>& out) {
   for (const auto& n : g.nodes()) {
     if (n->kind() != ir::NodeKind::kCall) continue;
     const std::string& target = n->target();
-    if (target == "higher_order::cond") {  // interpreted by ptexport: its branches run, it does not
+    // Interpreted by ptexport: its subgraphs run, it does not.
+    if (target == "higher_order::cond" || target == "higher_order::while_loop") {
       for (const ir::NamedArg& a : n->inputs()) {
         if (const auto* sub = std::get_if<ir::GraphArg>(&a.value); sub != nullptr && sub->graph) {
           refused_in_graph(*sub->graph, out);

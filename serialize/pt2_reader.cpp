@@ -466,7 +466,7 @@ class ProgramReader {
     std::string node_name = n.get_name().value_or("");
     const std::string where = "node '" + (node_name.empty() ? target : node_name) + "'";
     if ((target.rfind("torch.ops.higher_order.", 0) == 0 || target.rfind("higher_order::", 0) == 0) &&
-        target != "higher_order::cond") {
+        target != "higher_order::cond" && target != "higher_order::while_loop") {
       malformed(where + ": higher-order op " + n.get_target() + " is not supported");
     }
     std::vector<ir::NamedArg> inputs;

@@ -453,7 +453,9 @@ class ProgramSerializer {
       if (name.empty() && sym_op) name = std::string(1, static_cast<char>('a' + i));
       na.set_name(name);
       const auto* ga = std::get_if<ir::GraphArg>(&a.value);
-      na.set_arg(ga ? graph_arg(*ga) : arg(a.value));
+      // while_loop's condition graph returns its tensor as is, not in a tuple (torch's cond_fn).
+      const bool single = node.target() == "higher_order::while_loop" && i == 0;
+      na.set_arg(ga ? graph_arg(*ga, single) : arg(a.value));
       na.set_kind(std::optional<int64_t>(
           static_cast<int64_t>(a.kwarg_only ? tx::ArgumentKind::KEYWORD : tx::ArgumentKind::POSITIONAL)));
       inputs.push_back(std::move(na));
@@ -489,9 +491,10 @@ class ProgramSerializer {
     return out;
   }
 
-  /// serialize_graph for a higher-order op's subgraph (cond's branches): a graph of its own, with
-  /// its own value tables, whose inputs are its placeholders (torch's GraphArgument).
-  tx::Argument graph_arg(const ir::GraphArg& ga) {
+  /// serialize_graph for a higher-order op's subgraph (cond's branches, while_loop's condition and
+  /// body): a graph of its own, with its own value tables, whose inputs are its placeholders (torch's
+  /// GraphArgument). `single`: it returns its one tensor as is (is_single_tensor_return).
+  tx::Argument graph_arg(const ir::GraphArg& ga, bool single) {
     PTX_INTERNAL_CHECK(ga.graph != nullptr) << "subgraph " << ga.name << " is null";
     auto saved_tensors = std::move(tensor_values_);
     auto saved_ints = std::move(sym_int_values_);
@@ -519,7 +522,7 @@ class ProgramSerializer {
     g.set_sym_int_values(sym_int_values_);
     g.set_sym_float_values(sym_float_values_);
     g.set_sym_bool_values(sym_bool_values_);
-    g.set_is_single_tensor_return(false);
+    g.set_is_single_tensor_return(single);
     tensor_values_ = std::move(saved_tensors);
     sym_int_values_ = std::move(saved_ints);
     sym_bool_values_ = std::move(saved_bools);

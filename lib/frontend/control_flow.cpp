@@ -206,17 +206,10 @@ void Tracer::run_loop(jit::Node* n) {
   const SVP trip_sv = get(n->input(0));
   const SymExpr trip_e = int_of(trip_sv, n, "a loop's trip count");
   int64_t trip = trip_sv->iv.toInt();
-  // Also under --draft: an unrolled loop would need Eq(u0, N) as an assertion, which makes
+  // A trip count or a condition read from data: torch's while_loop (Note [Data loops]). Unrolling it
+  // on the sample, even under --draft, would need Eq(u0, N) as an assertion, which makes
   // torch.export.load specialize u0 and then refuse the artifact (it finds u0 bound by no node).
-  if (env_.has_unbacked(trip_e)) {
-    const shapes::Provenance p = why(n, "");
-    PTX_USER_FAIL(ExitCode::kExportFailed, "E_DATA_DEPENDENT_LOOP")
-        << (p.source.empty() ? std::string("model") : p.source) << ": a loop whose trip count is read from data ("
-        << trip_e.str() << " = " << trip << " on the sample)" << (p.code.empty() ? "" : "\n    " + p.code)
-        << called_from(n, "  ")
-        << "\n  ptexport unrolls loops on the sample and has no while_loop for TorchScript loops yet: bound the "
-           "count by a size, or write the loop with torch._higher_order_ops.while_loop and export it in python";
-  }
+  if (is_data_loop(trip_e, get(n->input(1)))) return run_while_loop(n, trip_e, get(n->input(1)));
   if (!trip_e.is_const()) trip = env_.guard_int(trip_e, why(n, "loop trip count (the loop is unrolled)"));
   bool cond = decide(get(n->input(1)), n, "a loop condition");
   std::vector<SVP> carried;

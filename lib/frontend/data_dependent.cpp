@@ -113,21 +113,19 @@ bool Tracer::run_check(jit::Node* n, const SVP& c) {
 
 // ---- cond -------------------------------------------------------------------------------------------
 
-namespace {
-/// Nodes that change state: a branch that runs one cannot become a subgraph of torch.cond.
-bool mutates(jit::Block* b, std::string& what) {
+/// Nodes that change state: a block that runs one cannot become a subgraph of torch.cond or while_loop.
+bool block_mutates(jit::Block* b, std::string& what) {
   for (jit::Node* n : b->nodes()) {
     if (n->kind() == c10::prim::SetAttr || (n->maybeSchema() && n->schema().is_mutable())) {
       what = n->kind().toQualString();
       return true;
     }
     for (jit::Block* inner : n->blocks()) {
-      if (mutates(inner, what)) return true;
+      if (block_mutates(inner, what)) return true;
     }
   }
   return false;
 }
-}  // namespace
 
 /// The output shapes of cond: equal dims as they are, a dim the branches disagree on becomes an
 /// unbacked symbol whose range holds both (torch 2.14: x[:2] / x[:3] gives u0 in [2, 3]); a dtype or
@@ -183,7 +181,7 @@ void Tracer::run_cond(jit::Node* n, const SVP& c) {
   const std::string at = where.source.empty() ? std::string("model") : where.source;
   std::string what;
   for (int i = 0; i < 2; ++i) {
-    PTX_USER_CHECK(!mutates(n->blocks()[i], what), ExitCode::kExportFailed, "E_DATA_DEPENDENT")
+    PTX_USER_CHECK(!block_mutates(n->blocks()[i], what), ExitCode::kExportFailed, "E_DATA_DEPENDENT")
         << at << ": an if on tensor data (" << c->data_dep << ") becomes torch.cond, whose branches cannot change "
         << "state, and this one does (" << what << ")" << (where.code.empty() ? "" : "\n    " + where.code)
         << "\n  compute both branches and select with torch.where, or move the update out of the if";

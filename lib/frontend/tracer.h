@@ -13,6 +13,7 @@
 //   trace.cpp        the entry point: trace_module and Tracer::run
 //   data_dependent.cpp  values read from data (item() as unbacked symbols), asserts as checks,
 //                    ifs on tensor data as torch.cond (see Note [Unbacked symbols] in shapes/)
+//   while_loop.cpp   loops decided by data as torch's while_loop (Note [Data loops])
 //
 // Note [Two runs in one]
 // ~~~~~~~~~~~~~~~~~~~~~~
@@ -140,6 +141,10 @@ std::string called_from(jit::Node* n, const std::string& indent);
 /// exporting, as under torch.export).
 bool exporting_flag(jit::Node* n);
 
+/// True when a node of `b` (or of a block inside it) changes state (an in-place op, prim::SetAttr):
+/// such a block cannot become a subgraph of torch.cond or while_loop. `what` names the node.
+bool block_mutates(jit::Block* b, std::string& what);
+
 // ---- the interpreter -------------------------------------------------------------------------------
 
 /// The interpreter of one trace. One instance per trace_module call.
@@ -227,6 +232,15 @@ class Tracer {
   void run_cond(jit::Node* n, const SVP& c);
   std::vector<SymShape> merge_branch_shapes(jit::Node* n, const std::vector<SVP> (&results)[2], bool taken);
 
+  // while_loop.cpp: loops decided by data as while_loop (Note [Data loops])
+  bool is_data_loop(const SymExpr& trip, const SVP& cond);
+  void run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0);
+  void build_while_loop(jit::Node* n, const std::vector<SVP>& init, const std::vector<SVP>& inner, const SVP& bound,
+                        const std::shared_ptr<ir::Graph>& body_graph, const std::vector<ir::Value*>& ops,
+                        const std::vector<ir::Node*>& stand_in_nodes);
+  at::Tensor sample_of(const ir::Value* v);
+  SVP bool_tensor(const SVP& pred, jit::Node* n);
+
   // provenance.cpp: where a node comes from
   shapes::Provenance why(jit::Node* n, const std::string& reason);
   /// The call chain of `n`, outermost first (cached per node).
@@ -261,6 +275,7 @@ class Tracer {
   int lifted_constants_ = 0;
   int float_symbols_ = 0;  // zuf<N>: unbacked floats read by item()
   int cond_count_ = 0;  // torch.cond nodes made (true_graph_N)
+  int while_count_ = 0;  // while_loop nodes made (while_loop_body_graph_N)
 };
 
 }  // namespace ptx::frontend

@@ -151,6 +151,54 @@ class DataLoop(torch.nn.Module):
         return x
 
 
+class WhileSum(torch.nn.Module):
+    def forward(self, x):
+        while x.sum() < 100:
+            x = x * 2 + 1
+        return x
+
+
+class WhileSumLoop(torch.nn.Module):
+    """WhileSum as torch.export takes it (torch's while_loop carrying the condition as a tensor);
+    TorchScript cannot script while_loop."""
+
+    def forward(self, x):
+        from torch._higher_order_ops.while_loop import while_loop
+
+        def cond_fn(c, x):
+            return c.clone()
+
+        def body_fn(c, x):
+            y = x * 2 + 1
+            return y.sum() < 100, y
+        return while_loop(cond_fn, body_fn, (x.sum() < 100, x))[1]
+
+
+class DataLoopTwo(torch.nn.Module):
+    """Two carried tensors, one read from outside the loop (w), one that is an input returned as is."""
+
+    def forward(self, x, n, w):
+        y = x
+        z = w
+        for _ in range(int(n.item())):
+            y = y * 0.5 + w
+        return y, z
+
+
+class LoopShape(torch.nn.Module):
+    def forward(self, x):
+        while x.sum() < 100:
+            x = torch.cat([x, x])
+        return x
+
+
+class LoopIndex(torch.nn.Module):
+    def forward(self, x, n):
+        for i in range(int(n.item())):
+            x = x + i
+        return x
+
+
 class ItemFloat(torch.nn.Module):
     def forward(self, x, s):
         return x * s.item() + 1
@@ -227,10 +275,25 @@ def same_kernel(d: dict) -> dict:
     return d
 
 
+def subgraph_calls(ep) -> dict:
+    """The calls of each subgraph of cond and while_loop nodes (true_graph_0, while_loop_body_graph_0,
+    ...), by name, with same_kernel's spelling."""
+    out = {}
+    for n in ep.graph.nodes:
+        if n.op == "get_attr" and re.match(r"(true|false)_graph_\d+$|while_loop_(cond|body)_graph_\d+$", str(n.target)):
+            sub = getattr(ep.graph_module, n.target)
+            calls = [test_graph_vs_torch._target(m.target) for m in sub.graph.nodes if m.op == "call_function"]
+            out[n.target] = same_kernel({"calls": calls})["calls"]
+    return out
+
+
 def compare_with_torch(name, ep, module, sample):
+    exported = torch.export.export(module, sample)
     ours = same_kernel(test_graph_vs_torch.describe(ep))
-    theirs = same_kernel(test_graph_vs_torch.describe(torch.export.export(module, sample)))
+    theirs = same_kernel(test_graph_vs_torch.describe(exported))
     problems = []
+    if subgraph_calls(ep) != subgraph_calls(exported):
+        problems.append(f"subgraphs: ptexport {subgraph_calls(ep)}, torch {subgraph_calls(exported)}")
     # An unbacked float (zuf0) is unbounded: torch lists it as (-oo, oo), ptexport writes no range
     # for it (the .pt2 range table holds ints; docs/cli.md). Every other range must be torch's.
     theirs["ranges"] = {k: v for k, v in theirs["ranges"].items() if not (k.startswith("zuf") and v == ("-oo", "oo"))}
@@ -272,6 +335,14 @@ def ok_cases():
         ("if_sum_traced", IfSum(), (X54,), True, [(pos,), (neg,)], {}, None),
         ("if_order", IfOrder(), (pos, neg), False, [(pos, neg), (neg, pos), (neg, neg * 2)], {}, None),
         ("if_shapes", IfShapes(), (X54,), False, [(pos,), (neg,)], {"u0": ("2", "3")}, None),
+        # Loops decided by data become torch's while_loop (torch.jit.trace unrolls loops on its
+        # sample, so there is no traced case): a count read by item() (0, 1, 3, 7 iterations and a
+        # negative count), a `while` on a tensor condition (0 or several iterations).
+        ("data_loop", DataLoop(), (X54, n(3)), False, [(X54, n(k)) for k in (0, 1, 3, 7, -2)],
+         {"u0": ("-int_oo", "int_oo")}, None),
+        ("data_loop_two", DataLoopTwo(), (X54, n(2), X54.flip(0)), False,
+         [(X54, n(k), X54.flip(0)) for k in (0, 2, 5)], {"u0": ("-int_oo", "int_oo")}, None),
+        ("while_sum", WhileSum(), (pos,), False, [(pos,), (pos * 1000,), (pos * 0.01,)], {}, WhileSumLoop()),
         # item() of a float tensor: an unbacked float (torch's zuf0) passed to mul (torch.jit.trace
         # cannot record it: it bakes the sample's value in, so there is no traced case)
         ("item_float", ItemFloat(), (X54, n(1.5)), False, [(X54, n(v)) for v in (1.5, -2.0, 0.0, 1e3)], {},
@@ -293,6 +364,12 @@ def main() -> int:
                 assert got == ranges, f"unbacked ranges {got}, expected {ranges}"
                 if twin is not None:
                     compare_with_torch(name, ep, twin, sample)
+                if "loop" in name or name.startswith("while"):  # inspect and the report show the subgraphs
+                    shown = cli_common.run("inspect", out, conformance=False).stdout
+                    assert "while_loop_cond_graph_0" in shown and "while_loop_body_graph_0" in shown, shown[-1500:]
+                    r, out = export(d, "--json", conformance=False)
+                    listed = [g["name"] for g in json.loads(r.stdout)["data_dependent"]["cond_subgraphs"]]
+                    assert listed == ["while_loop_cond_graph_0", "while_loop_body_graph_0"], listed
                 print(f"ok   {name}: ranges {got}")
             except Exception as e:  # noqa: BLE001: every case reports
                 failures.append(f"{name}: {type(e).__name__}: {e}\n{traceback.format_exc(limit=2)}")
@@ -313,8 +390,12 @@ def failing_cases(tmp) -> list[str]:
                                                  r"--draft"]),
         ("if_dtypes", IfDtypes(), (X54,), [r"expected same dtype", r"torch\.int32 and torch\.float32"]),
         ("item_float_arith", ItemFloatArith(), (X54, n(1.5)), [r"s\.item\(\)|item\(s\)", r"keep the value a tensor"]),
-        ("data_loop", DataLoop(), (X54, n(3)), [r"a loop whose trip count is read from data",
-                                                r"\n    for _0 in range\(int\(torch\.item\(n\)\)\):", r"while_loop"]),
+        ("loop_shape", LoopShape(), (X54.abs() + 1,), [r"changes carried 'x\.\d+' from \[5, 4\].* to \[10, 4\]",
+                                                        r"\n    while _\d+:",
+                                                        r"keep its shape|keep the carried tensors' shapes"]),
+        ("loop_index", LoopIndex(), (X54, n(3)), [r"reads the iteration number",
+                                                  r"\n    for i in range\(int\(torch\.item\(n\)\)\):",
+                                                  r"carry a counter tensor"]),
     ]
     for name, module, sample, patterns in cases:
         try:

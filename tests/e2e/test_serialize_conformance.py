@@ -161,6 +161,21 @@ class CondParam(torch.nn.Module):
         return torch.cond(x.sum() > 0, lambda x: x * self.w, lambda x: x.cos(), (x,)) * 2
 
 
+class WhileCount(torch.nn.Module):
+    """torch's while_loop: a counter carried with x, its bound n read from outside the loop (an
+    additional input), the condition graph returning a single tensor."""
+
+    def forward(self, x, n):
+        from torch._higher_order_ops.while_loop import while_loop
+
+        def cond_fn(i, x):
+            return i < n
+
+        def body_fn(i, x):
+            return i + 1, x * 2 + 1
+        return while_loop(cond_fn, body_fn, (torch.zeros((), dtype=torch.int64), x))[1]
+
+
 class Unbacked(torch.nn.Module):
     """Values read from data: nonzero's count and an item() with checks (u0, u1 and their asserts)."""
 
@@ -182,6 +197,8 @@ def torch_cases():
                     lambda: ((torch.randn(6, 4), 3), {"y": torch.randn(6, 2)})),
         "t_cond": (CondParam(), (torch.randn(5, 4),), {}, None,
                    lambda: ((torch.randn(5, 4) * 3,), {})),
+        "t_while": (WhileCount(), (torch.randn(4, 3), torch.tensor(3)), {}, None,
+                    lambda: ((torch.randn(4, 3), torch.randint(0, 6, ())), {})),
         "t_unbacked": (Unbacked(), (torch.randn(6, 4), torch.tensor(3)), {}, None,
                        lambda: ((torch.randn(6, 4), torch.randint(1, 7, ())), {})),
     }

@@ -1,0 +1,331 @@
+// lib/frontend/while_loop.cpp: a TorchScript loop that tensor data decides (issue 15) as
+// torch.ops.higher_order.while_loop(cond_graph, body_graph, carried_inputs, additional_inputs).
+//
+// Note [Data loops]
+// ~~~~~~~~~~~~~~~~~
+// TorchScript scripts both kinds of loop to prim::Loop(max_trip_count, initial_condition, carried...)
+// whose body maps (iteration, carried...) to (condition, carried...):
+// - `for _ in range(int(n.item()))`: the trip count is an unbacked symbol, the conditions are True.
+//   It becomes a while_loop carrying a 0-dim int64 counter first, whose condition graph is
+//   `counter < scalar_tensor(trip)` (the bound is an additional input), as torch writes a counted
+//   while_loop by hand;
+// - `while x.sum() < 100:`: the trip count is TorchScript's "no limit" and the conditions are bools
+//   read from tensors (aten::Bool). It becomes a while_loop carrying that 0-dim bool tensor first: the
+//   condition graph returns it (cloned: torch refuses a subgraph output that aliases its input), the
+//   body computes the next one with the carried values.
+// The body is traced once on the sample, on stand-ins of the carried values (clones in the outer graph,
+// removed afterwards) so that the subgraph can tell a carried value from one read from outside (an
+// additional input) even where they are the same tensor. torch's while_loop requires each carried
+// tensor to keep its shape and dtype; the body's outputs are checked against its inputs
+// symbolically. The sample's result comes from running the two subgraphs (lib/interpreter.h) until
+// the condition is false, as torch.export.load's program will.
+// Not supported (a clear error naming the line): a body that reads the iteration number, carries a
+// non-tensor (an int counter, a list), or changes state; a `break` inside a counted loop (TorchScript
+// turns it into an int counter); any other mix of a data trip count and a data condition.
+#include <limits>
+#include <unordered_set>
+
+#include "lib/frontend/tracer.h"
+#include "lib/interpreter.h"
+#include "lib/torch_convert.h"
+#include "shapes/error.h"
+
+namespace ptx::frontend {
+
+namespace {
+bool constant_true(jit::Value* v) {
+  const std::optional<c10::IValue> iv = jit::toIValue(v);
+  return iv && iv->isBool() && iv->toBool();
+}
+}  // namespace
+
+bool Tracer::is_data_loop(const SymExpr& trip, const SVP& cond) {
+  return env_.has_unbacked(trip) || (!cond->data_dep.empty() && cond->pred);
+}
+
+void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0) {
+  const shapes::Provenance where = why(n, "a loop on tensor data (while_loop)");
+  const std::string at = where.source.empty() ? std::string("model") : where.source;
+  const auto refuse = [&](const std::string& what, const std::string& fix) {
+    PTX_USER_FAIL(ExitCode::kExportFailed, "E_DATA_DEPENDENT_LOOP")
+        << at << ": a loop decided by tensor data (" << (env_.has_unbacked(trip) ? "its trip count " + trip.str()
+                                                                                 : cond0->data_dep)
+        << ") becomes torch.ops.higher_order.while_loop, and " << what
+        << (where.code.empty() ? "" : "\n    " + where.code) << called_from(n, "  ") << "\n  " << fix;
+  };
+  jit::Block* body = n->blocks()[0];
+  const bool counted = env_.has_unbacked(trip);
+  if (counted) {
+    if (!constant_true(n->input(1)) || !constant_true(body->outputs()[0])) {
+      refuse("this one also stops on a condition (a break): TorchScript counts it with an int, which "
+             "while_loop cannot carry here",
+             "write it as `while` on a tensor condition, or bound the count by a size");
+    }
+  } else if (!trip.is_const() || trip.value() != std::numeric_limits<int64_t>::max()) {
+    refuse("this one also has a trip count (" + trip.str() + "): a `for` loop with a break on data",
+           "write it as `while` on a tensor condition that includes the count");
+  }
+  if (!body->inputs()[0]->uses().empty()) {
+    refuse("its body reads the iteration number, which while_loop does not have",
+           "carry a counter tensor yourself (i = i + 1) and read it as a tensor");
+  }
+  std::string what;
+  if (block_mutates(body, what)) {
+    refuse("its body changes state (" + what + "), which while_loop's body cannot",
+           "compute the new values functionally (x = x * 2, not x.mul_(2))");
+  }
+  std::vector<SVP> init;
+  for (size_t i = 2; i < n->inputs().size(); ++i) {
+    init.push_back(get(n->input(i)));
+    if (init.back()->k != SV::K::kTensor) {
+      refuse("it carries " + n->input(i)->type()->str() + " '" + n->input(i)->debugName() +
+                 "' from one iteration to the next; while_loop carries tensors here",
+             "keep the carried values tensors (a count as a 0-dim tensor)");
+    }
+  }
+
+  // The first carried value: the counter (counted) or the condition as a 0-dim bool tensor.
+  SVP first;
+  SVP bound;  // counted: scalar_tensor(trip), an additional input of the condition graph
+  const auto new_tensor = [&](ir::Node* node, const at::Tensor& sample) {
+    node->outputs()[0]->mutable_meta() = make_meta(sample, {});
+    set_meta(node, n);
+    auto sv = std::make_shared<SV>();
+    sv->k = SV::K::kTensor;
+    sv->iv = sample;
+    sv->cell = std::make_shared<TensorCell>();
+    sv->cell->value = node->outputs()[0];
+    sv->cell->sample = sample;
+    return sv;
+  };
+  if (counted) {
+    first = new_tensor(graph_.add_call("aten::zeros.default",
+                                       {{"size", std::vector<ir::SymIntArg>{}, false},
+                                        {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
+                                        {"device", ir::DeviceArg{"cpu"}, true},
+                                        {"pin_memory", false, true}},
+                                       {ir::ValueType::kTensor}, "zeros"),
+                       at::zeros({}, at::kLong));
+    bound = new_tensor(graph_.add_call("aten::scalar_tensor.default",
+                                       {{"s", sym_value(trip), false},
+                                        {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
+                                        {"layout", ir::NoneArg{}, true},
+                                        {"device", ir::DeviceArg{"cpu"}, true},
+                                        {"pin_memory", ir::NoneArg{}, true}},
+                                       {ir::ValueType::kTensor}, "scalar_tensor"),
+                       at::scalar_tensor(get(n->input(0))->iv.toInt(), at::kLong));
+  } else {
+    first = bool_tensor(cond0->pred, n);
+  }
+  init.insert(init.begin(), first);
+
+  // Stand-ins the body reads: clones of the carried values (removed once the body is a subgraph).
+  std::vector<ir::Node*> stand_in_nodes;
+  std::vector<SVP> inner;
+  for (const SVP& s : init) {
+    ir::Value* v = tensor_value(s);
+    ir::Node* clone = graph_.add_call("aten::clone.default", {{"self", v, false}}, {ir::ValueType::kTensor}, "clone");
+    clone->outputs()[0]->mutable_meta() = v->meta();
+    stand_in_nodes.push_back(clone);
+    auto sv = std::make_shared<SV>(*s);
+    sv->cell = std::make_shared<TensorCell>(*s->cell);
+    sv->cell->value = clone->outputs()[0];
+    sv->cell->view_base = nullptr;
+    inner.push_back(sv);
+  }
+
+  // The body, traced once on the sample's carried values.
+  const ir::Node* last = graph_.nodes().back().get();
+  set(body->inputs()[0], from_concrete(c10::IValue(int64_t{0})));
+  for (size_t i = 1; i < inner.size(); ++i) set(body->inputs()[i], inner[i]);
+  run_block(body);
+  std::vector<SVP> next;
+  if (counted) {
+    ir::Node* add = graph_.add_call("aten::add.Tensor", {{"self", tensor_value(inner[0]), false},
+                                                          {"other", int64_t{1}, false}},
+                                    {ir::ValueType::kTensor}, "add");
+    next.push_back(new_tensor(add, inner[0]->cell->sample.add(1)));
+  } else {
+    const SVP c = get(body->outputs()[0]);
+    if (c->data_dep.empty() || !c->pred) {
+      refuse("the condition the body computes is not a bool read from a tensor",
+             "compute the loop's condition from the carried tensors");
+    }
+    next.push_back(bool_tensor(c->pred, n));
+  }
+  for (size_t i = 1; i < body->outputs().size(); ++i) next.push_back(get(body->outputs()[i]));
+  for (size_t k = 1; k < next.size(); ++k) {
+    const TensorCell& a = *inner[k]->cell;
+    const TensorCell& b = *next[k]->cell;
+    if (a.shape != b.shape || a.sample.scalar_type() != b.sample.scalar_type()) {
+      refuse("its body changes carried '" + n->input(k + 1)->debugName() + "' from " + shapes::to_string(a.shape) +
+                 " " + std::string(c10::toString(a.sample.scalar_type())) + " to " + shapes::to_string(b.shape) + " " +
+                 std::string(c10::toString(b.sample.scalar_type())) +
+                 ": while_loop requires each carried tensor to keep its shape and dtype",
+             "keep the carried tensors' shapes fixed (pad, or collect the results outside the loop)");
+    }
+  }
+  std::vector<ir::Node*> body_nodes;
+  bool after = false;
+  for (const auto& np : graph_.nodes()) {
+    if (after && np->kind() == ir::NodeKind::kCall) body_nodes.push_back(np.get());
+    after = after || np.get() == last;
+  }
+  const std::unordered_set<const ir::Node*> inside(body_nodes.begin(), body_nodes.end());
+  std::vector<ir::Value*> outs;
+  for (const SVP& r : next) {
+    ir::Value* v = tensor_value(r);
+    if (!inside.count(v->producer())) {  // returned as it came in: cloned (no aliasing in subgraphs)
+      ir::Node* clone = graph_.add_call("aten::clone.default", {{"self", v, false}}, {ir::ValueType::kTensor}, "clone");
+      clone->outputs()[0]->mutable_meta() = v->meta();
+      set_meta(clone, n);
+      body_nodes.push_back(clone);
+      v = clone->outputs()[0];
+    }
+    outs.push_back(v);
+  }
+  syms_.forget(body_nodes);
+  std::vector<ir::Value*> ops;
+  std::shared_ptr<ir::Graph> body_graph = graph_.extract(body_nodes, outs, ops);
+  build_while_loop(n, init, inner, bound, body_graph, ops, stand_in_nodes);
+}
+
+/// The condition graph, the while_loop node, its sample result and the loop's outputs.
+void Tracer::build_while_loop(jit::Node* n, const std::vector<SVP>& init, const std::vector<SVP>& inner,
+                              const SVP& bound, const std::shared_ptr<ir::Graph>& body_graph,
+                              const std::vector<ir::Value*>& ops, const std::vector<ir::Node*>& stand_in_nodes) {
+  // Placeholders: the carried stand-ins in order, then the additional inputs (other outer values).
+  std::vector<ir::Value*> additional;
+  for (ir::Value* v : ops) {
+    bool carried = false;
+    for (const SVP& s : inner) carried = carried || s->cell->value == v;
+    if (!carried) additional.push_back(v);
+  }
+  if (bound && std::find(additional.begin(), additional.end(), tensor_value(bound)) == additional.end()) {
+    additional.push_back(tensor_value(bound));
+  }
+  std::vector<ir::Value*> order;
+  for (const SVP& s : inner) order.push_back(s->cell->value);
+  order.insert(order.end(), additional.begin(), additional.end());
+  const auto place = [&](ir::Graph& g, const std::vector<ir::Value*>& have) {
+    const std::vector<ir::Value*> had = g.placeholders();  // have[i]'s placeholder, before any move
+    for (size_t j = 0; j < order.size(); ++j) {
+      auto it = std::find(have.begin(), have.end(), order[j]);
+      ir::Value* p = nullptr;
+      if (it == have.end()) {
+        std::optional<ir::TensorMeta> meta;
+        if (order[j]->has_meta()) meta = order[j]->meta();
+        p = g.add_placeholder(order[j]->name(), order[j]->type(), meta);
+        if (order[j]->has_sym()) p->set_sym(order[j]->sym());
+      } else {
+        p = had[static_cast<size_t>(it - have.begin())];
+      }
+      g.move_placeholder(p, j);
+    }
+  };
+  place(*body_graph, ops);
+  for (ir::Value* v : additional) {
+    PTX_USER_CHECK(v->type() == ir::ValueType::kTensor, ExitCode::kExportFailed, "E_DATA_DEPENDENT_LOOP")
+        << why(n, "").source << ": the body of a loop on tensor data reads the " << (v->has_sym() ? "size " : "value ")
+        << v->name() << " from outside the loop; ptexport passes tensors only into a while_loop";
+  }
+  // The condition graph: the carried bool (cloned), or counter < bound.
+  auto cond_graph = std::make_shared<ir::Graph>();
+  place(*cond_graph, {});
+  const auto& cph = cond_graph->placeholders();
+  ir::Node* c = bound ? cond_graph->add_call("aten::lt.Tensor",
+                                             {{"self", cph[0], false}, {"other", cph[inner.size() + static_cast<size_t>(
+                                                  std::find(additional.begin(), additional.end(), tensor_value(bound)) -
+                                                  additional.begin())], false}},
+                                             {ir::ValueType::kTensor}, "lt")
+                      : cond_graph->add_call("aten::clone.default", {{"self", cph[0], false}}, {ir::ValueType::kTensor},
+                                             "clone");
+  c->outputs()[0]->mutable_meta() = make_meta(at::zeros({}, at::kBool), {});
+  set_meta(c, n);
+  cond_graph->set_outputs({c->outputs()[0]});
+
+  // The node, on the values the loop starts from; the stand-ins are gone.
+  std::vector<ir::Value*> carried;
+  for (const SVP& s : init) carried.push_back(tensor_value(s));
+  const int index = while_count_++;
+  std::vector<std::string> names(init.size(), "getitem");
+  ir::Node* node = graph_.add_call("higher_order::while_loop",
+                                   {{"", ir::GraphArg{"while_loop_cond_graph_" + std::to_string(index), cond_graph}, false},
+                                    {"", ir::GraphArg{"while_loop_body_graph_" + std::to_string(index), body_graph}, false},
+                                    {"", carried, false},
+                                    {"", additional, false}},
+                                   std::vector<ir::ValueType>(init.size(), ir::ValueType::kTensor), "while_loop", names);
+  set_meta(node, n);
+  const std::unordered_set<const ir::Node*> gone(stand_in_nodes.begin(), stand_in_nodes.end());
+  graph_.remove_nodes_if([&](const ir::Node& x) { return gone.count(&x) > 0; });
+
+  // The sample's result: the loop run on the sample (lib/interpreter.h).
+  std::vector<c10::IValue> values;
+  for (const SVP& s : init) values.push_back(s->cell->sample);
+  for (ir::Value* v : additional) values.push_back(bound && v == tensor_value(bound) ? bound->cell->sample : sample_of(v));
+  while (run_subgraph(*cond_graph, values).at(0).toTensor().item<bool>()) {
+    std::vector<c10::IValue> step = run_subgraph(*body_graph, values);
+    std::move(step.begin(), step.end(), values.begin());
+  }
+  for (size_t k = 0; k < init.size(); ++k) {
+    ir::Value* v = node->outputs()[k];
+    const at::Tensor sample = values[k].toTensor();
+    v->mutable_meta() = make_meta(sample, inner[k]->cell->shape);
+    if (k == 0) continue;  // the counter or the condition: not an output of the TorchScript loop
+    auto sv = std::make_shared<SV>();
+    sv->k = SV::K::kTensor;
+    sv->iv = sample;
+    sv->cell = std::make_shared<TensorCell>();
+    sv->cell->value = v;
+    sv->cell->shape = inner[k]->cell->shape;
+    sv->cell->sample = sample;
+    set(n->output(k - 1), sv);
+  }
+}
+
+/// The sample of the tensor that IR value `v` holds now (a live TorchScript value, a parameter,
+/// buffer or input).
+at::Tensor Tracer::sample_of(const ir::Value* v) {
+  for (const auto& [jv, s] : vals_) {
+    if (s->k == SV::K::kTensor && s->cell && s->cell->value == v) return s->cell->sample;
+    if (s->elems) {
+      for (const SVP& e : *s->elems) {
+        if (e->k == SV::K::kTensor && e->cell && e->cell->value == v) return e->cell->sample;
+      }
+    }
+  }
+  for (const auto& [fqn, cell] : state_) {
+    if (cell->value == v || cell->original == v) return cell->sample;
+  }
+  PTX_INTERNAL_CHECK(false) << "no sample for " << v->name() << ", read by a while_loop body";
+  return {};
+}
+
+/// A 0-dim bool tensor of the one-element tensor an if or a loop reads (aten::Bool): as it is when
+/// it is a bool, else compared with 0 as Bool() does.
+SVP Tracer::bool_tensor(const SVP& pred, jit::Node* n) {
+  if (pred->cell->sample.scalar_type() == at::kBool && pred->cell->sample.dim() == 0) return pred;
+  ir::Node* ne = graph_.add_call("aten::ne.Scalar", {{"self", tensor_value(pred), false}, {"other", int64_t{0}, false}},
+                                 {ir::ValueType::kTensor}, "ne");
+  at::Tensor sample = pred->cell->sample.ne(0).reshape({});
+  ir::Value* v = ne->outputs()[0];
+  if (pred->cell->sample.dim() != 0) {  // a one-element tensor of rank > 0: viewed as 0-dim
+    v->mutable_meta() = make_meta(pred->cell->sample.ne(0), pred->cell->shape);
+    set_meta(ne, n);
+    ir::Node* view = graph_.add_call("aten::view.default", {{"self", v, false}, {"size", std::vector<ir::SymIntArg>{}, false}},
+                                     {ir::ValueType::kTensor}, "view");
+    v = view->outputs()[0];
+    ne = view;
+  }
+  v->mutable_meta() = make_meta(sample, {});
+  set_meta(ne, n);
+  auto sv = std::make_shared<SV>();
+  sv->k = SV::K::kTensor;
+  sv->iv = sample;
+  sv->cell = std::make_shared<TensorCell>();
+  sv->cell->value = v;
+  sv->cell->sample = sample;
+  return sv;
+}
+
+}  // namespace ptx::frontend

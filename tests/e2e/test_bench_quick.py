@@ -91,8 +91,13 @@ class Quick(unittest.TestCase):
         self.assertAlmostEqual(r["analysis_s"], m["ptexport"]["timings"]["trace"] + m["ptexport"]["timings"]["solve"])
         self.assertAlmostEqual(r["analysis"], m["torch"]["timings"]["export"] / r["analysis_s"])
         self.assertEqual(set(m["eval"]["met"]), set(compare.TARGETS))
-        for key in ("whole_process", "analysis", "memory"):
+        for key in ("whole_process", "whole_process_no_verify", "analysis", "memory", "memory_no_verify"):
             self.assertIsInstance(m["eval"]["met"][key], bool)
+        # issue 14's thresholds, recomputed from the raw figures
+        self.assertEqual(m["eval"]["met"]["whole_process"], r["whole_process"] >= 4)
+        self.assertEqual(m["eval"]["met"]["whole_process_no_verify"], m["torch"]["wall_s"] / m["no_verify"]["wall_s"] >= 10)
+        self.assertEqual(m["eval"]["met"]["memory_no_verify"],
+                         m["no_verify"]["peak_rss_mib"] <= w["weights_bytes"] / 2 ** 20 + 250)
         self.assertIsNone(m["eval"]["met"]["write"])  # under 1 MiB of weights: no verdict
 
     def test_markdown(self):
@@ -127,6 +132,7 @@ class Quick(unittest.TestCase):
         m["eval"] = compare.evaluate(m)
         self.assertIsNone(m["eval"]["met"]["whole_process"])
         self.assertIsNone(m["eval"]["met"]["memory"])
+        self.assertIsNotNone(m["eval"]["met"]["whole_process_no_verify"])  # the --no-verify run still counts
         md = compare.markdown(doc)
         self.assertIn("**fails (exit 4)**", md)
         self.assertIn("- mlp, ptexport: exit 4: `error: model.py:3: no shape rule`", md)

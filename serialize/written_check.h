@@ -2,7 +2,7 @@
 // (serialize/written.h): each weight entry streamed through its CRC-32 in bounded chunks and
 // compared with the writer's digest and the entry's declared size and CRC, each tensor's meta in
 // the file compared with the written tensor, which the program read back then takes. Internal
-// to serialize/ (pt2_reader.cpp).
+// to serialize/ (the pt2_reader*.cpp files).
 #pragma once
 
 #include <ATen/ATen.h>

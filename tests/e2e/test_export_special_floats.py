@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """End to end: float constants -inf and +inf in the graph survive the .pt2 (Note [-inf in the
-JSON] in serialize/pt2_writer.cpp: LibTorch's generated writer would turn -inf into +inf). The
+JSON] in serialize/pt2_writer_graph.cpp: LibTorch's generated writer would turn -inf into +inf). The
 artifact, loaded by torch.export.load, equals the eager model, infinities included."""
 import json
 import os

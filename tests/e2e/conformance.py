@@ -22,7 +22,7 @@ load_inputs(inputs_json_path, sizes=None, sample=0, tuples=None) -> (args: list,
     (normal | uniform low/high | int low/high), `fill`, `value`, `npy` (.npy, or .npz with `key`);
     scalars, lists and dicts from `value`, with nested tensor objects; JSON lists of the parameters
     named in `tuples` become tuples (tuple_params(method) gives them). Random draws are ptexport's
-    (lib/inputs.cpp): a torch.Generator seeded with `seed` (default: the tensor's position in the
+    (lib/inputs_tensors.cpp): a torch.Generator seeded with `seed` (default: the tensor's position in the
     file, args then kwargs), normal_/uniform_ in float32 (float64 for float64) then cast, randint in
     int64 then cast: the same tensors as ptexport makes from the same file. `sizes` maps symbol
     names to values ({"batch": 7}) and re-derives every dimension marked with that symbol or a derived
@@ -147,7 +147,7 @@ def _is_tensor_desc(obj) -> bool:
 
 
 def _random(shape, dtype: torch.dtype, spec: dict) -> torch.Tensor:
-    # the same draws as ptexport's lib/inputs.cpp (docs/inputs.md): a CPU generator seeded with
+    # the same draws as ptexport's lib/inputs_tensors.cpp (docs/inputs.md): a CPU generator seeded with
     # `seed`; floating values drawn in float32 (float64 for float64) with normal_/uniform_, then cast;
     # integers with randint in int64, then cast
     g = torch.Generator().manual_seed(int(spec.get("seed", 0)))

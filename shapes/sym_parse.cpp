@@ -485,7 +485,7 @@ std::invoke_result_t<F> from_file(std::string_view text, F f) {
   try {
     return f();
   } catch (const UserError& e) {
-    // A product too large to expand (shapes/sym.cpp) does not know the text: name it.
+    // A product too large to expand (shapes/sym_poly.cpp) does not know the text: name it.
     if (e.diag_code() == "E_SYM_TOO_LARGE") {
       PTX_USER_FAIL(ExitCode::kInput, "E_SYM_TOO_LARGE") << "symbolic expression '" << clipped(text) << "': " << e.what();
     }

@@ -370,7 +370,19 @@ void Analysis::runtime_asserts() {
     const std::vector<SymBool> facts =
         comps_.split ? facts_of(guard_symbols_[i], [&](size_t p) { return res_.symbols[p].proven; })
                      : std::vector<SymBool>{};
-    if (final_prover.implies(g.cond, nullptr, facts) == Truth::True) continue;
+    const Truth t = final_prover.implies(g.cond, nullptr, facts);
+    if (t == Truth::True) continue;
+    // As in step 1: a guard Z3 gives up on is evaluated at every point of small final ranges, so
+    // that whether it becomes a runtime assertion does not depend on how Z3's search went (swin_t's
+    // window view guard: decided by enumeration in step 1, and without this an assertion in some
+    // runs and not in others).
+    if (t == Truth::Unknown) {
+      const uint64_t limit = std::min(kEnumerationLimit, opts_.budget.rlimit / kStepsPerPoint);
+      Assignment cex;
+      if (decide_by_enumeration(g.cond, guard_symbols_[i], final_bounds, limit, &cex) == std::optional<Truth>(Truth::True)) {
+        continue;
+      }
+    }
     res_.runtime_asserts.push_back(g);
   }
 }

@@ -220,6 +220,10 @@ void add_export_options(CLI::App& sub, ParsedArgs& a, bool is_check) {
                "draft export (torch's draft_export): report every problem in one run, decide data-dependent "
                "conditions on the sample (kept as runtime assertions) and still write the artifact; exit 9 "
                "when it has problems");
+  sub.add_flag("--trace-on-data", a.exp.trace_on_data,
+               "trace on the sample's values (every op computed, each shape rule checked against ATen's sizes; "
+               "a debug mode): by default the trace runs on meta tensors and reads values only when the model "
+               "does");
   sub.add_option("--method", a.exp.method,
                  "the method to export (default: inputs.json's \"method\", else forward, else the overload "
                  "of forward the inputs match)")

@@ -115,6 +115,7 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
     // [1-3] the model, the inputs bound to the method's schema, the trace
     LoadAndTraceOptions lo;
     lo.trace.draft = opts.draft;
+    lo.trace.concrete = opts.trace_on_data;
     lo.allow_unsafe_ops = opts.allow_unsafe_ops;
     lo.method = opts.method;
     lo.loaded = [&](const MethodChoice& c) {

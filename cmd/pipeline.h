@@ -44,6 +44,7 @@ struct ExportOptions {
   double solver_timeout_s = 10;            // --solver-timeout (a deterministic rlimit derived from it)
   int64_t verify_element_budget = 1 << 24; // largest input (elements) built for verification
   bool draft = false;                      // --draft: collect every problem, write what can be written
+  bool trace_on_data = false;              // --trace-on-data: the trace computes on the sample (TraceOptions::concrete)
   bool allow_unsafe_ops = false;           // --allow-unsafe-ops: run ops outside lib/op_policy.h's allowlist
   std::string ir = "training";             // --ir training|inference|core (passes/decompose)
   std::vector<std::string> keep;           // --keep OP (repeatable): ops left undecomposed

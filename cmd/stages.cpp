@@ -30,6 +30,8 @@ Traced load_and_trace(StageRunner& stages, const std::filesystem::path& model, c
     for (const auto& n : r.program.graph->nodes()) calls += n->kind() == ir::NodeKind::kCall;
     detail = std::to_string(r.script_nodes) + " TorchScript nodes -> " + std::to_string(calls) + " ATen nodes, " +
              std::to_string(r.env.symbols().size()) + " symbols, " + std::to_string(r.env.guards().size()) + " guards";
+    // The trace on meta tensors met a read of data and ran again on the sample's values (one line).
+    if (!r.needed_data.empty()) detail += "; traced on the sample's values: " + r.needed_data;
     log_trace(r.env);  // inside the stage, before its line: the log follows the work
     return r;
   });

@@ -34,6 +34,11 @@ struct TraceResult {
   /// --draft: each op without a usable shape rule ("aten::foo.default (2 calls): ... first at m.py:3"),
   /// traced with the sample's static sizes.
   std::vector<std::string> missing_rules;
+  /// The trace ran on meta tensors (nothing computed; lib/frontend/tracer.h, Note [Meta trace]).
+  bool on_meta = false;
+  /// Non-empty when the trace started on meta tensors and ran again on the sample's values: the op
+  /// and line that read a tensor's data ("aten::item at m.py:3 reads a tensor's value").
+  std::string needed_data;
 };
 
 /// Traces `inputs.sets[0]` through `model.module`'s `inputs.method`. Throws UserError:
@@ -42,8 +47,12 @@ struct TraceResult {
 /// --draft (torch's draft_export): decisions on data are taken on the sample and kept as runtime
 /// assertions, and ops without a shape rule are listed in TraceResult::missing_rules instead of
 /// stopping the trace.
+/// By default the trace runs on meta tensors (no data; Note [Meta trace] in lib/frontend/tracer.h)
+/// and again on the sample's values only when it reads one; `concrete` (--trace-on-data) runs every
+/// op on the sample's values from the start, as a debug mode. --draft always does.
 struct TraceOptions {
   bool draft = false;
+  bool concrete = false;
 };
 
 TraceResult trace_module(const LoadedModel& model, const Inputs& inputs, const TraceOptions& options = {});

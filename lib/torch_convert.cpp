@@ -52,7 +52,8 @@ ir::TensorMeta make_meta(const at::Tensor& sample, const shapes::SymShape& sizes
   m.sizes = sizes;
   m.strides = symbolic_strides(sizes, sample);
   m.storage_offset = shapes::SymExpr(0);
-  m.device = sample.device().str();
+  // A meta tensor is the frontend's stand-in for a CPU tensor (lib/frontend/tracer.h, Note [Meta trace]).
+  m.device = sample.is_meta() ? "cpu" : sample.device().str();
   m.requires_grad = sample.requires_grad();
   return m;
 }

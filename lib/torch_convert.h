@@ -24,7 +24,8 @@ std::vector<int64_t> evaluate_shape(const shapes::SymShape& shape, const shapes:
 /// torch.export records the same for its outputs.
 shapes::SymShape symbolic_strides(const shapes::SymShape& sizes, const at::Tensor& sample);
 
-/// A tensor meta from a sample tensor and its symbolic sizes.
+/// A tensor meta from a sample tensor and its symbolic sizes. A meta sample is the frontend's
+/// stand-in for a CPU tensor (lib/frontend/tracer.h, Note [Meta trace]): its device is cpu.
 ir::TensorMeta make_meta(const at::Tensor& sample, const shapes::SymShape& sizes);
 
 /// "f32[s0, 64]"-style text of a meta, as ptexport prints tensors.

@@ -30,11 +30,25 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
   call.functional = call.inplace ? name.substr(0, name.size() - 1) : name;
 
   // Concrete run first: it also validates the sample.
-  call.outs = run_concrete(n, call.in);
-  if (!call.inplace && run_scalar_tensor_op(n, call.functional, call.in, call.outs)) return;
-  if (run_constant_tensor(call)) return;
-  rule_shapes(call);
-  check_rule_shapes(call);
+  std::string no_meta_kernel;
+  call.outs = run_concrete(n, call.in, &no_meta_kernel);
+  if (!no_meta_kernel.empty()) {
+    meta_fallback(call, no_meta_kernel);  // sizes from the rule (Note [Meta trace])
+  } else {
+    if (!call.inplace && run_scalar_tensor_op(n, call.functional, call.in, call.outs)) return;
+    if (run_constant_tensor(call)) return;
+    rule_shapes(call);
+    // On meta, no value has been read: a size from data is this op's own (nonzero, unique, ...),
+    // whose meta kernel does not know it.
+    if (meta_) {
+      for (const SymShape& s : call.shapes) {
+        for (const SymExpr& d : s) {
+          if (env_.has_unbacked(d)) needs_data(n, "the size of its output depends on data");
+        }
+      }
+    }
+    check_rule_shapes(call);
+  }
   ir::Node* node = emit_call(call);
   // A size read from data (nonzero's count): later sym_size nodes read it off this output.
   for (size_t i = 0; i < call.shapes.size() && i < node->outputs().size(); ++i) {

@@ -250,6 +250,7 @@ void Tracer::evaluate_on_sample(jit::Node* n, const std::string& kind, const std
   for (const SVP& s : in) tensor_in = tensor_in || s->k == SV::K::kTensor;
   // (item, Bool, Float, is_nonzero, equal, allclose, tolist of a tensor; Bool of an int is not)
   const bool reads_data = tensor_in && !kMetadata.count(kind);
+  if (reads_data && meta_) needs_data(n, kind + " reads a tensor's values");
   if (reads_data && data_dep.empty()) data_dep = "the values of a tensor, read by " + kind + " at " + why(n, "").source;
   for (size_t i = 0; i < outs.size(); ++i) {
     SVP sv = from_concrete(outs[i]);

@@ -92,12 +92,14 @@ bool same_value(const SV& a, const SV& b) {
 
 }  // namespace
 
-std::vector<c10::IValue> Tracer::run_concrete(jit::Node* n, const std::vector<SVP>& in) {
+std::vector<c10::IValue> Tracer::run_concrete(jit::Node* n, const std::vector<SVP>& in, std::string* no_meta_kernel) {
   jit::Stack stack;
   stack.reserve(in.size());
   for (const SVP& s : in) stack.push_back(s->k == SV::K::kTensor ? c10::IValue(s->cell->sample) : s->iv);
   try {
-    if (!run_interpreter_prim(n, stack)) {
+    if (meta_arguments(n, stack, in)) {
+      // computed on meta without running the operation (Note [Meta trace])
+    } else if (!run_interpreter_prim(n, stack)) {
       // Vararg operators (aten::format) take their input count on top of the stack.
       const size_t nin = n->inputs().size();
       if (n->maybeSchema() != nullptr && n->schema().is_vararg()) stack.emplace_back(static_cast<int64_t>(nin));
@@ -106,7 +108,13 @@ std::vector<c10::IValue> Tracer::run_concrete(jit::Node* n, const std::vector<SV
     }
   } catch (const c10::Error& e) {
     std::string msg = e.what_without_backtrace();
+    if (meta_ && no_meta_kernel != nullptr && msg.find("with arguments from the 'Meta' backend") != std::string::npos) {
+      *no_meta_kernel = msg;  // LibTorch has no meta kernel for it: its shape rule gives the outputs
+      return {};
+    }
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+    // On meta, any failure may come from the missing data: the trace on the sample's values decides.
+    if (meta_) needs_data(n, msg);
     const shapes::Provenance p = why(n, "");
     PTX_USER_FAIL(ExitCode::kInput, "E_MODEL_RAISED")
         << (p.source.empty() ? std::string("model") : p.source) << ": " << n->kind().toQualString()
@@ -115,7 +123,9 @@ std::vector<c10::IValue> Tracer::run_concrete(jit::Node* n, const std::vector<SV
   }
   const size_t nout = n->outputs().size();
   PTX_INTERNAL_CHECK(stack.size() >= nout) << n->kind().toQualString() << ": operation left too few outputs";
-  return std::vector<c10::IValue>(stack.end() - static_cast<std::ptrdiff_t>(nout), stack.end());
+  std::vector<c10::IValue> outs(stack.end() - static_cast<std::ptrdiff_t>(nout), stack.end());
+  meta_results(n, outs);
+  return outs;
 }
 
 void Tracer::run_block(jit::Block* block) {
@@ -138,6 +148,7 @@ void Tracer::run_node(jit::Node* n) {
   if (kind == c10::prim::Loop) return run_loop(n);
   if (kind == c10::prim::GetAttr) return run_get_attr(n);
   if (kind == c10::prim::RaiseException) {
+    if (meta_) needs_data(n, "the model raises an exception; its message may print values");
     std::string msg;
     if (!n->inputs().empty()) {
       const SVP s = get(n->input(0));
@@ -274,7 +285,9 @@ void Tracer::run_get_attr(jit::Node* n) {
     const shapes::Provenance p = why(n, "");
     read_first_[path] = p.source.empty() ? std::string("an unknown line") : p.source;
   }
-  const c10::IValue v = obj->iv.toObjectRef().getAttr(name);
+  // On meta, the attribute's tensors are stand-ins and its containers copies (the module is traced
+  // as it is, Note [Meta trace]).
+  const c10::IValue v = stand_in_value(obj->iv.toObjectRef().getAttr(name), /*copy=*/true);
   if (v.isTensor()) {
     auto it = state_.find(path);
     if (it != state_.end()) {

@@ -27,7 +27,7 @@ void Tracer::lift_state() {
   // Parameters first, then buffers, in the module's registration order (torch.export's order).
   for (const auto& p : model_.module.named_parameters(/*recurse=*/true)) {
     auto cell = std::make_shared<TensorCell>();
-    cell->sample = p.value.detach();
+    cell->sample = stand_in(p.value.detach());  // on meta a stand-in (Note [Meta trace])
     SymShape shape(p.value.sizes().begin(), p.value.sizes().end());
     const std::string name = state_placeholder_name("p_", p.name);
     cell->value = graph_.add_placeholder(name, ir::ValueType::kTensor, make_meta(cell->sample, shape));
@@ -35,14 +35,14 @@ void Tracer::lift_state() {
     cell->param_requires_grad = p.value.requires_grad();
     cell->original = cell->value;
     cell->shape = shape;
-    out_.program.parameters[p.name] = cell->sample;
+    out_.program.parameters[p.name] = p.value.detach();
     out_.program.input_specs.push_back({ir::InputKind::kParameter, cell->value->name(), p.name, true});
     state_[p.name] = cell;
     state_by_data_.emplace(p.value.data_ptr(), cell);
   }
   for (const auto& b : model_.module.named_buffers(/*recurse=*/true)) {
     auto cell = std::make_shared<TensorCell>();
-    cell->sample = b.value;
+    cell->sample = stand_in(b.value);
     SymShape shape(b.value.sizes().begin(), b.value.sizes().end());
     const std::string name = state_placeholder_name("b_", b.name);
     cell->value = graph_.add_placeholder(name, ir::ValueType::kTensor, make_meta(cell->sample, shape));
@@ -147,7 +147,7 @@ SVP Tracer::make_input_tensor(const at::Tensor& t, const std::string& path) {
     }
   }
   auto cell = std::make_shared<TensorCell>();
-  cell->sample = t;
+  cell->sample = stand_in(t);
   cell->shape = shape;
   std::string name = ir::python_identifier(path);
   while (name.size() > 1 && name.back() == '_') name.pop_back();
@@ -158,7 +158,7 @@ SVP Tracer::make_input_tensor(const at::Tensor& t, const std::string& path) {
   input_cells_.push_back(cell);
   auto sv = std::make_shared<SV>();
   sv->k = SV::K::kTensor;
-  sv->iv = t;
+  sv->iv = cell->sample;
   sv->cell = cell;
   return sv;
 }

@@ -1,10 +1,12 @@
 // lib/frontend/trace.cpp: the frontend's entry point (lib/frontend.h): trace_module and the order
 // of a trace (Tracer::run). See lib/frontend/tracer.h for how the work is split.
 #include <torch/csrc/jit/api/function_impl.h>
+#include <spdlog/spdlog.h>
 #include <torch/csrc/jit/passes/inliner.h>
 
 #include "lib/frontend/tracer.h"
 #include "lib/method.h"
+#include "lib/torch_convert.h"
 #include "shapes/error.h"
 
 namespace ptx {
@@ -29,8 +31,61 @@ void Tracer::run() {
 
 }  // namespace frontend
 
+namespace {
+
+/// True when every tensor the trace starts from is a dense CPU tensor, which a meta stand-in can
+/// replace (Note [Meta trace]).
+bool meta_capable(const LoadedModel& model, const Inputs& inputs) {
+  const auto dense_cpu = [](const at::Tensor& t) {
+    return !t.defined() || (t.device().is_cpu() && t.layout() == at::kStrided && !t.is_quantized());
+  };
+  for (const auto& p : model.module.named_parameters(/*recurse=*/true)) {
+    if (!dense_cpu(p.value)) return false;
+  }
+  for (const auto& b : model.module.named_buffers(/*recurse=*/true)) {
+    if (!dense_cpu(b.value)) return false;
+  }
+  for (const c10::IValue& v : inputs.sets.at(0).args) {
+    std::vector<at::Tensor> ts;
+    flatten_tensors(v, ts);
+    for (const at::Tensor& t : ts) {
+      if (!dense_cpu(t)) return false;
+    }
+  }
+  return true;
+}
+
+void finish(TraceResult& out) {
+  // Range constraints: every symbol that the graph uses, with the range the user asked for; the
+  // constraint checker narrows them (cmd/ applies its result).
+  for (const shapes::SymbolInfo& s : out.env.symbols()) {
+    out.program.range_constraints[s.sym.str()] = s.requested;
+  }
+}
+
+}  // namespace
+
 TraceResult trace_module(const LoadedModel& model, const Inputs& inputs, const TraceOptions& options) {
   PTX_INTERNAL_CHECK(!inputs.sets.empty()) << "no sample set";
+  std::string needed_data;
+  if (!options.concrete && !options.draft && meta_capable(model, inputs)) {
+    // On meta stand-ins nothing real is updated (the module's containers are copied when read), so
+    // the caller's module is traced as it is.
+    TraceResult out;
+    try {
+      frontend::Tracer tracer(model, inputs, out, /*on_meta=*/true);
+      tracer.run();
+      out.on_meta = true;
+      if (auto log = spdlog::get("trace")) log->debug("traced on meta tensors: no tensor data read, nothing computed");
+      finish(out);
+      return out;
+    } catch (const frontend::NeedsData& e) {
+      needed_data = e.what;
+      if (auto log = spdlog::get("trace")) {
+        log->info("{}: traced again on the sample's values (the trace on meta tensors computes none)", e.what);
+      }
+    }
+  }
   TraceResult out;
   // The concrete run updates buffers in place (BatchNorm statistics, a counter): trace a copy so
   // that the caller's module keeps its state for verification.
@@ -38,13 +93,10 @@ TraceResult trace_module(const LoadedModel& model, const Inputs& inputs, const T
   copy.module = model.module.clone();
   copy.module.eval();
   out.env.set_draft(options.draft);
-  frontend::Tracer tracer(copy, inputs, out);
+  frontend::Tracer tracer(copy, inputs, out, /*on_meta=*/false);
   tracer.run();
-  // Range constraints: every symbol that the graph uses, with the range the user asked for; the
-  // constraint checker narrows them (cmd/ applies its result).
-  for (const shapes::SymbolInfo& s : out.env.symbols()) {
-    out.program.range_constraints[s.sym.str()] = s.requested;
-  }
+  out.needed_data = needed_data;
+  finish(out);
   return out;
 }
 

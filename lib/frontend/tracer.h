@@ -14,6 +14,8 @@
 //   data_dependent.cpp  values read from data (item() as unbacked symbols), asserts as checks,
 //                    ifs on tensor data as torch.cond (see Note [Unbacked symbols] in shapes/)
 //   while_loop.cpp   loops decided by data as torch's while_loop (Note [Data loops])
+//   meta.cpp         the trace on meta tensors (Note [Meta trace]): stand-ins, ops without a meta
+//                    kernel, and the restart on the sample's values when data is read
 //
 // Note [Two runs in one]
 // ~~~~~~~~~~~~~~~~~~~~~~
@@ -23,6 +25,20 @@
 // computes it; an int carries a SymExpr; a bool may carry a SymBool). The concrete run gives every
 // symbolic value its hint, and checks the shape rules: a rule's result evaluated on the hints must
 // equal the sizes that ATen computed, or it is a bug in the rule (InternalError).
+//
+// Note [Meta trace]
+// ~~~~~~~~~~~~~~~~~
+// By default the concrete run computes nothing: inputs, parameters, buffers and tensor constants
+// are replaced by meta tensors of the same sizes, strides and dtype ("stand-ins"; the real tensor
+// stays known for constants, which are lifted with their data), factory ops make meta tensors, and
+// every node runs on them as above, so ATen's meta kernels compute the sizes that the shape rules
+// are checked against. An op without a meta kernel in LibTorch (the convolutions, batch norm, ...)
+// gets meta outputs of its shape rule's sizes (meta.cpp lists them, with their dtype and memory
+// format). Nothing "meta" reaches the graph: a stand-in is a CPU tensor in the metadata and in
+// `x.device`. Whenever the trace would read a value (item(), aten::Int of a tensor, tolist, an op
+// whose output sizes depend on data, an op that fails on meta, a model raising on the sample, a
+// custom op), the Tracer throws NeedsData and trace_module traces again on the sample's values
+// (TraceOptions::concrete, the mode above), saying which op at which line needed data.
 //
 // Note [Aliasing]
 // ~~~~~~~~~~~~~~~
@@ -110,6 +126,12 @@ struct RuleMiss {
   std::string detail;
 };
 
+/// Thrown by a trace on meta tensors that needs a tensor's values (Note [Meta trace]): the op and
+/// where, for the log. trace_module catches it and traces on the sample's values.
+struct NeedsData {
+  std::string what;
+};
+
 /// One ATen call being interpreted (aten.cpp): its schema names, inputs and concrete results.
 struct AtenCall {
   jit::Node* n = nullptr;
@@ -150,8 +172,10 @@ bool block_mutates(jit::Block* b, std::string& what);
 /// The interpreter of one trace. One instance per trace_module call.
 class Tracer {
  public:
-  Tracer(const LoadedModel& model, const Inputs& inputs, TraceResult& out)
-      : model_(model), inputs_(inputs), out_(out), env_(out.env), graph_(*out.program.graph), syms_(graph_) {}
+  /// `on_meta`: the concrete run is on meta stand-ins (Note [Meta trace]).
+  Tracer(const LoadedModel& model, const Inputs& inputs, TraceResult& out, bool on_meta)
+      : model_(model), inputs_(inputs), out_(out), env_(out.env), graph_(*out.program.graph), syms_(graph_),
+        meta_(on_meta) {}
 
   void run();
 
@@ -174,7 +198,9 @@ class Tracer {
   void run_loop(jit::Node* n);
   void run_get_attr(jit::Node* n);
   void run_set_attr(jit::Node* n);
-  std::vector<c10::IValue> run_concrete(jit::Node* n, const std::vector<SVP>& in);
+  /// The node's own operation on the samples. On meta, a failure throws NeedsData, except an ATen
+  /// op without a meta kernel when `no_meta_kernel` is given: it receives the error, no outputs.
+  std::vector<c10::IValue> run_concrete(jit::Node* n, const std::vector<SVP>& in, std::string* no_meta_kernel = nullptr);
 
   // aten.cpp: ATen calls
   void run_aten(jit::Node* n, const c10::FunctionSchema& schema);
@@ -214,7 +240,7 @@ class Tracer {
                           const std::vector<c10::IValue>& outs);
 
   // values.cpp: symbolic values
-  SVP from_concrete(const c10::IValue& v);
+  SVP from_concrete(const c10::IValue& given);
   SVP get(jit::Value* v);
   void set(jit::Value* v, SVP s) { vals_[v] = std::move(s); }
   std::vector<SVP> elements(const SVP& s);
@@ -240,6 +266,26 @@ class Tracer {
                         const std::vector<ir::Node*>& stand_in_nodes);
   at::Tensor sample_of(const ir::Value* v);
   SVP bool_tensor(const SVP& pred, jit::Node* n);
+  // meta.cpp: the trace on meta tensors (Note [Meta trace])
+  /// The meta stand-in of `t` (the same for the same tensor); `t` itself when not on meta or when
+  /// it is a meta tensor already.
+  at::Tensor stand_in(const at::Tensor& t);
+  /// `v` with every tensor replaced by its stand-in; lists, tuples and dicts holding one are new
+  /// containers (with `copy`, every container is: a module's attribute is never mutated).
+  c10::IValue stand_in_value(const c10::IValue& v, bool copy = false);
+  /// The real tensor a stand-in stands for, or an undefined tensor when its values are unknown.
+  at::Tensor real_of(const at::Tensor& sample) const;
+  /// The data of a tensor constant to lift: the sample, or on meta the real tensor it stands for.
+  at::Tensor constant_data(const TensorCell& c, jit::Node* n);
+  /// On meta: factory ops make meta tensors; a size tensor's int is its hint (no item()).
+  /// True when the node's outputs were computed here (no operation run).
+  bool meta_arguments(jit::Node* n, jit::Stack& stack, const std::vector<SVP>& in);
+  /// On meta: results as a CPU run gives them (the device is cpu), CPU tensors made stand-ins.
+  void meta_results(jit::Node* n, std::vector<c10::IValue>& outs);
+  /// An op without a meta kernel: its outputs from its shape rule (fills call.outs, call.shapes,
+  /// call.concrete). Throws NeedsData when meta.cpp does not know the op or the rule fails.
+  void meta_fallback(AtenCall& call, const std::string& error);
+  [[noreturn]] void needs_data(jit::Node* n, const std::string& why);
 
   // provenance.cpp: where a node comes from
   shapes::Provenance why(jit::Node* n, const std::string& reason);
@@ -276,6 +322,11 @@ class Tracer {
   int float_symbols_ = 0;  // zuf<N>: unbacked floats read by item()
   int cond_count_ = 0;  // torch.cond nodes made (true_graph_N)
   int while_count_ = 0;  // while_loop nodes made (while_loop_body_graph_N)
+  const bool meta_;     // Note [Meta trace]
+  /// Stand-ins by the real tensor they stand for, and the real tensors by their stand-in (each
+  /// entry holds both tensors, so that an address is never reused while it is a key).
+  std::unordered_map<const c10::TensorImpl*, std::pair<at::Tensor, at::Tensor>> stand_ins_;  // real -> (real, meta)
+  std::unordered_map<const c10::TensorImpl*, std::pair<at::Tensor, at::Tensor>> reals_;      // meta -> (meta, real)
 };
 
 }  // namespace ptx::frontend

@@ -10,7 +10,8 @@
 
 namespace ptx::frontend {
 
-SVP Tracer::from_concrete(const c10::IValue& v) {
+SVP Tracer::from_concrete(const c10::IValue& given) {
+  const c10::IValue v = stand_in_value(given);  // on meta: real tensors become stand-ins
   auto sv = std::make_shared<SV>();
   sv->iv = v;
   if (v.isNone()) {
@@ -19,8 +20,9 @@ SVP Tracer::from_concrete(const c10::IValue& v) {
     sv->k = SV::K::kTensor;
     // A parameter or buffer held by another attribute (nn.LSTM's _flat_weights): the same cell.
     const at::Tensor& t = v.toTensor();
-    if (t.defined() && t.numel() > 0) {
-      auto it = state_by_data_.find(t.data_ptr());
+    const at::Tensor real = real_of(t);  // t itself, or on meta the tensor it stands for (if any)
+    if (real.defined() && !real.is_meta() && real.numel() > 0) {
+      auto it = state_by_data_.find(real.data_ptr());
       if (it != state_by_data_.end() && it->second->sample.sizes() == t.sizes() &&
           it->second->sample.strides() == t.strides() && it->second->sample.scalar_type() == t.scalar_type()) {
         sv->cell = it->second;
@@ -31,8 +33,9 @@ SVP Tracer::from_concrete(const c10::IValue& v) {
     cell->sample = v.toTensor();
     cell->shape = SymShape(cell->sample.sizes().begin(), cell->sample.sizes().end());
     // A constant 0-dim integer tensor is a known scalar for size arithmetic (traced models).
-    if (cell->sample.dim() == 0 && at::isIntegralType(cell->sample.scalar_type(), /*includeBool=*/false)) {
-      cell->scalar = SymExpr(cell->sample.item<int64_t>());
+    if (cell->sample.dim() == 0 && at::isIntegralType(cell->sample.scalar_type(), /*includeBool=*/false) &&
+        real.defined() && !real.is_meta()) {
+      cell->scalar = SymExpr(real.item<int64_t>());
     }
     sv->cell = cell;  // value is created lazily (lifted constant) by tensor_value()
   } else if (v.isInt()) {
@@ -126,7 +129,7 @@ ir::Value* Tracer::tensor_value(const SVP& s) {
   const std::string target = "lifted_tensor_" + std::to_string(lifted_constants_);
   ++lifted_constants_;
   ir::Value* v = graph_.add_placeholder(name, ir::ValueType::kTensor, make_meta(c.sample, c.shape));
-  out_.program.constants[target] = c.sample.clone();
+  out_.program.constants[target] = constant_data(c, nullptr).clone();
   // Constants come after parameters and buffers and before user inputs.
   size_t pos = 0;
   while (pos < out_.program.input_specs.size() &&

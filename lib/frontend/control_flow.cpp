@@ -108,7 +108,7 @@ std::vector<c10::IValue> Tracer::run_concrete(jit::Node* n, const std::vector<SV
     }
   } catch (const c10::Error& e) {
     std::string msg = e.what_without_backtrace();
-    if (meta_ && no_meta_kernel != nullptr && msg.find("with arguments from the 'Meta' backend") != std::string::npos) {
+    if (meta_ && no_meta_kernel != nullptr && missing_meta_kernel(msg)) {
       *no_meta_kernel = msg;  // LibTorch has no meta kernel for it: its shape rule gives the outputs
       return {};
     }

@@ -32,8 +32,11 @@ bool holds_real(const c10::IValue& v) {
   return false;
 }
 
+/// The first sentence of an error message, for the log's one line.
 std::string first_line(std::string msg) {
   if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
+  if (auto dot = msg.find(". "); dot != std::string::npos) msg.resize(dot);
+  if (msg.size() > 160) msg = msg.substr(0, 157) + "...";
   return msg;
 }
 
@@ -42,6 +45,7 @@ enum class Layout : uint8_t {
   kSuggested,  // dense in the input's suggested memory format (ATen's CPU kernels of convolution,
                // pooling and normalization choose so; a channels-last weight counts for convolution)
   kLikeInput,  // as empty_like(input) (elementwise: TensorIterator keeps the input's order)
+  kContiguous, // contiguous (layer norm makes its input contiguous)
 };
 
 /// Ops whose LibTorch build has no meta kernel (their meta functions are registered from python
@@ -63,6 +67,10 @@ const std::map<std::string, Layout>& no_meta_kernel() {
       {"aten::convolution", Layout::kSuggested},
       {"aten::hardswish", Layout::kLikeInput},
       {"aten::instance_norm", Layout::kSuggested},
+      {"aten::layer_norm", Layout::kContiguous},
+      {"aten::relu", Layout::kLikeInput},
+      {"aten::relu6", Layout::kLikeInput},
+      {"aten::hardtanh", Layout::kLikeInput},
   };
   return ops;
 }
@@ -70,6 +78,12 @@ const std::map<std::string, Layout>& no_meta_kernel() {
 bool is_conv(const std::string& op) { return op.find("conv") != std::string::npos; }
 
 }  // namespace
+
+bool missing_meta_kernel(const std::string& error) {
+  return error.find("with arguments from the 'Meta' backend") != std::string::npos ||
+         error.find("no fake impl or Meta kernel registered") != std::string::npos ||
+         error.find("convolution_overrideable not implemented") != std::string::npos;
+}
 
 at::Tensor Tracer::stand_in(const at::Tensor& t) {
   if (!meta_ || !t.defined() || t.is_meta()) return t;
@@ -212,7 +226,7 @@ void Tracer::needs_data(jit::Node* n, const std::string& why_text) {
   } else {
     where = "the trace";
   }
-  throw NeedsData{where + " needs tensor data (" + why_text + ")"};
+  throw NeedsData{where + " needs tensor data (" + first_line(why_text) + ")"};
 }
 
 }  // namespace ptx::frontend

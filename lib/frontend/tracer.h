@@ -132,6 +132,9 @@ struct NeedsData {
   std::string what;
 };
 
+/// True when `error` (a c10::Error's message) says that LibTorch has no meta kernel for an op.
+bool missing_meta_kernel(const std::string& error);
+
 /// One ATen call being interpreted (aten.cpp): its schema names, inputs and concrete results.
 struct AtenCall {
   jit::Node* n = nullptr;

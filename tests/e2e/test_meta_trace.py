@@ -40,8 +40,9 @@ FELL_BACK = "traced again on the sample's values"
 
 
 def entries(pt2: str) -> dict[str, bytes]:
+    """The archive's entries by their path below its top folder (named after the file)."""
     with zipfile.ZipFile(pt2) as z:
-        return {n: z.read(n) for n in z.namelist()}
+        return {n.split("/", 1)[1]: z.read(n) for n in z.namelist()}
 
 
 def differences(a: str, b: str) -> list[str]:

@@ -108,9 +108,12 @@ std::vector<c10::IValue> Tracer::run_concrete(jit::Node* n, const std::vector<SV
     }
   } catch (const c10::Error& e) {
     std::string msg = e.what_without_backtrace();
-    if (meta_ && no_meta_kernel != nullptr && missing_meta_kernel(msg)) {
-      *no_meta_kernel = msg;  // LibTorch has no meta kernel for it: its shape rule gives the outputs
-      return {};
+    if (meta_ && missing_meta_kernel(msg)) {
+      if (auto outs = run_on_known_values(n, in)) return *outs;  // size tensors, small constants
+      if (no_meta_kernel != nullptr) {
+        *no_meta_kernel = msg;  // LibTorch has no meta kernel for it: its shape rule gives the outputs
+        return {};
+      }
     }
     if (auto nl = msg.find('\n'); nl != std::string::npos) msg.resize(nl);
     // On meta, any failure may come from the missing data: the trace on the sample's values decides.

@@ -68,6 +68,8 @@ const std::map<std::string, Layout>& no_meta_kernel() {
       {"aten::hardswish", Layout::kLikeInput},
       {"aten::instance_norm", Layout::kSuggested},
       {"aten::layer_norm", Layout::kContiguous},
+      {"aten::roll", Layout::kContiguous},
+      {"aten::scaled_dot_product_attention", Layout::kLikeInput},
       {"aten::relu", Layout::kLikeInput},
       {"aten::relu6", Layout::kLikeInput},
       {"aten::hardtanh", Layout::kLikeInput},
@@ -163,6 +165,38 @@ bool Tracer::meta_arguments(jit::Node* n, jit::Stack& stack, const std::vector<S
     }
   }
   return false;
+}
+
+std::optional<std::vector<c10::IValue>> Tracer::run_on_known_values(jit::Node* n, const std::vector<SVP>& in) {
+  constexpr int64_t kSmall = 64;  // elements: a size tensor, a small constant
+  jit::Stack stack;
+  for (const SVP& s : in) {
+    if (s->k != SV::K::kTensor) {
+      if (holds_real(s->iv) || (s->elems && !s->iv.isList() && !s->iv.isTuple())) return std::nullopt;
+      for (const SVP& e : s->elems ? *s->elems : std::vector<SVP>{}) {
+        if (e->k == SV::K::kTensor) return std::nullopt;  // a list of tensors
+      }
+      stack.push_back(s->iv);
+      continue;
+    }
+    const TensorCell& c = *s->cell;
+    at::Tensor real = real_of(c.sample);
+    if (!real.defined() && c.scalar && c.sample.dim() == 0) {
+      if (auto v = shapes::evaluate(*c.scalar, env_.hints())) real = at::scalar_tensor(*v, c.sample.options().device(at::kCPU));
+    }
+    if (!real.defined() || real.numel() > kSmall) return std::nullopt;
+    stack.push_back(real.clone());  // the op may update it in place: the real tensor stays as it was
+  }
+  try {
+    n->getOperation()(stack);
+  } catch (const c10::Error& e) {
+    needs_data(n, e.what_without_backtrace());
+  }
+  const size_t nout = n->outputs().size();
+  PTX_INTERNAL_CHECK(stack.size() >= nout) << n->kind().toQualString() << ": operation left too few outputs";
+  std::vector<c10::IValue> outs(stack.end() - static_cast<std::ptrdiff_t>(nout), stack.end());
+  meta_results(n, outs);
+  return outs;
 }
 
 void Tracer::meta_results(jit::Node* /*n*/, std::vector<c10::IValue>& outs) {

@@ -283,6 +283,9 @@ class Tracer {
   /// On meta: factory ops make meta tensors; a size tensor's int is its hint (no item()).
   /// True when the node's outputs were computed here (no operation run).
   bool meta_arguments(jit::Node* n, jit::Stack& stack, const std::vector<SVP>& in);
+  /// On meta, an op without a meta kernel whose tensors all have known values (size tensors of
+  /// traced models, small constants): run on them for real. nullopt when a value is not known.
+  std::optional<std::vector<c10::IValue>> run_on_known_values(jit::Node* n, const std::vector<SVP>& in);
   /// On meta: results as a CPU run gives them (the device is cpu), CPU tensors made stand-ins.
   void meta_results(jit::Node* n, std::vector<c10::IValue>& outs);
   /// An op without a meta kernel: its outputs from its shape rule (fills call.outs, call.shapes,

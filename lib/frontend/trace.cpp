@@ -76,7 +76,7 @@ TraceResult trace_module(const LoadedModel& model, const Inputs& inputs, const T
       frontend::Tracer tracer(model, inputs, out, /*on_meta=*/true);
       tracer.run();
       out.on_meta = true;
-      if (auto log = spdlog::get("trace")) log->debug("traced on meta tensors: no tensor data read, nothing computed");
+      if (auto log = spdlog::get("trace")) log->trace("traced on meta tensors: no tensor data read, nothing computed");
       finish(out);
       return out;
     } catch (const frontend::NeedsData& e) {

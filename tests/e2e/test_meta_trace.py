@@ -6,7 +6,7 @@
    zoo models (tests/models/make_models.py's zoo group, ctest's make_zoo_models fixture), exported
    with --no-verify by default (on meta tensors) and with --trace-on-data (every op computed on the
    sample, each shape rule checked against ATen's sizes). The default run must say (log "trace" at
-   debug) that it traced on meta tensors without reading data, and the two artifacts must be equal
+   level trace) that it traced on meta tensors without reading data, and the two artifacts must be equal
    entry by entry: the program's JSON (graph, node metadata with sizes, strides, dtypes and devices,
    signature, range constraints), the weights, the constants. The default artifact is loaded by the
    real torch.export.load and run against the eager model at the sample (conformance.check_artifact);
@@ -17,6 +17,7 @@
    that give other sizes.
 """
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -28,6 +29,7 @@ import cli_common  # noqa: E402
 import conformance  # noqa: E402
 import test_data_dependent  # noqa: E402
 import test_export_models  # noqa: E402
+import test_export_zoo  # noqa: E402
 import torch  # noqa: E402
 
 MODELS_DIR = os.environ["PTX_MODELS_DIR"]
@@ -70,7 +72,7 @@ def differences(a: str, b: str) -> list[str]:
 def export_both(model: str, inputs: str, tmp: str, name: str, *flags) -> tuple[list[str], str, str]:
     """(problems, stderr of the default run, the default artifact)."""
     meta_out, data_out = os.path.join(tmp, name + ".meta.pt2"), os.path.join(tmp, name + ".data.pt2")
-    env = cli_common.clean_env(PTEXPORT_LOGS="+trace")
+    env = cli_common.clean_env(PTEXPORT_LOGS="trace=trace")
     r = cli_common.run("export", model, inputs, "-o", meta_out, "--no-verify", *flags, env=env, conformance=False)
     if r.returncode != 0:
         return [f"default export: {cli_common.describe(r)[-3000:]}"], r.stderr, meta_out
@@ -99,7 +101,12 @@ def same_artifacts(names: list[str], tmp: str, zoo: bool) -> list[str]:
             failures.append(f"{name}: {model} is missing ({'make_zoo_models' if zoo else 'make_models'} builds it)")
             continue
         flags = []
-        for sym, (lo, hi) in test_export_models.DYNAMIC.get(name, {}).items():
+        if zoo:  # the zoo test's ranges (batch narrowed)
+            with open(os.path.join(d, "meta.json")) as f:
+                ranges = test_export_zoo.ranges_of(name, json.load(f))
+        else:
+            ranges = test_export_models.DYNAMIC.get(name, {})
+        for sym, (lo, hi) in ranges.items():
             flags += ["--dynamic", f"{sym}={lo}:{hi}"]
         problems, stderr, out = export_both(model, inputs, tmp, name, *flags)
         read = [ln for ln in stderr.splitlines() if FELL_BACK in ln]

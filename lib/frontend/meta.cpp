@@ -185,6 +185,10 @@ std::optional<std::vector<c10::IValue>> Tracer::run_on_known_values(jit::Node* n
       if (auto v = shapes::evaluate(*c.scalar, env_.hints())) real = at::scalar_tensor(*v, c.sample.options().device(at::kCPU));
     }
     if (!real.defined() || real.numel() > kSmall) return std::nullopt;
+    // The user's inputs, parameters and buffers are data: reading them is what the meta trace avoids.
+    if (real.numel() > 0 && (state_by_data_.count(real.data_ptr()) || input_data_.count(real.data_ptr()))) {
+      return std::nullopt;
+    }
     stack.push_back(real.clone());  // the op may update it in place: the real tensor stays as it was
   }
   try {

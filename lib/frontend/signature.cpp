@@ -148,6 +148,9 @@ SVP Tracer::make_input_tensor(const at::Tensor& t, const std::string& path) {
   }
   auto cell = std::make_shared<TensorCell>();
   cell->sample = stand_in(t);
+  if (const at::Tensor real = real_of(cell->sample); real.defined() && !real.is_meta() && real.numel() > 0) {
+    input_data_.insert(real.data_ptr());
+  }
   cell->shape = shape;
   std::string name = ir::python_identifier(path);
   while (name.size() > 1 && name.back() == '_') name.pop_back();

@@ -58,6 +58,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -319,6 +320,7 @@ class Tracer {
   /// carry state from one call to the next).
   std::map<std::string, std::string> read_first_;  // path -> where it was read
   std::vector<std::shared_ptr<TensorCell>> input_cells_;
+  std::set<const void*> input_data_;  // the user inputs' data (not known values: run_on_known_values)
   std::map<std::string, SymExpr> symbols_by_name_;
   // Symbols as sym_size / _operator nodes, read off the input placeholders' dims.
   ir::SymMaterializer syms_;

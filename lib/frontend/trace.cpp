@@ -84,6 +84,11 @@ TraceResult trace_module(const LoadedModel& model, const Inputs& inputs, const T
       if (auto log = spdlog::get("trace")) {
         log->info("{}: traced again on the sample's values (the trace on meta tensors computes none)", e.what);
       }
+    } catch (const InternalError& e) {
+      // A check that failed on meta tensors only (a meta kernel's sizes or strides unlike the CPU
+      // kernel's): the trace on the sample's values decides, and reports it if it fails there too.
+      needed_data = std::string("the trace on meta tensors failed: ") + e.what();
+      if (auto log = spdlog::get("trace")) log->info("{}; traced again on the sample's values", needed_data);
     }
   }
   TraceResult out;

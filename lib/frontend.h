@@ -2,7 +2,8 @@
 //
 // The frontend interprets the module's method graph (after inlining calls; attributes are read
 // through their GetAttr chains so parameters keep their names) on the sample inputs. Each node is
-// executed for real on the sample (so every value has a concrete "hint"), and tensors also carry
+// executed on the sample (so every value has a concrete "hint"; by default on meta tensors, which
+// compute sizes and no data: Note [Meta trace] in lib/frontend/tracer.h), and tensors also carry
 // symbolic sizes computed by the shape rules of shapes/rules.h, whose results are checked against
 // the concrete sizes. Ints derived from sizes stay symbolic; `prim::If` / `prim::Loop` on them are
 // decided on the sample and recorded as guards in the ShapeEnv. Conditions on tensor data stop the

@@ -42,11 +42,9 @@ FELL_BACK = "traced again on the sample's values"
 # Models that read a tensor's values: nn.TransformerEncoder given a mask compares it with the causal
 # mask (torch.nn.modules.transformer._detect_is_causal_mask: bool((mask == causal).all())).
 READS_DATA = {"transformer_encoder": "aten::Bool at "}
-# swin_t's artifact holds its runtime assertions in one of two forms from run to run (the s0 >= 1
-# assertion at the front or after the window sizes' arithmetic), with --trace-on-data as by default
-# (found while writing this test, not caused by the meta trace; the write stage's assertions follow
-# the solver's verdicts): its artifacts are not compared until that is deterministic.
-UNSTABLE = {"swin_t"}
+# Models whose artifact is not compared (none: swin_t's varied from run to run until the checker's last
+# step enumerated as its first does, shapes/check/analyze.cpp).
+UNSTABLE: set[str] = set()
 
 
 def entries(pt2: str) -> dict[str, bytes]:

@@ -120,7 +120,10 @@ run() {
               "PTEXPORT_ENV_DIR=$ROOT_DIR"
               "CCACHE_DIR=$(dirname "$ROOT_DIR")/ccache"
               # Worktrees and fresh clones beside each other share cache hits (paths made relative).
-              "CCACHE_BASEDIR=$(dirname "$CHECKOUT")" CCACHE_NOHASHDIR=1)
+              "CCACHE_BASEDIR=$(dirname "$CHECKOUT")" CCACHE_NOHASHDIR=1
+              # LibTorch's UCX memory hooks: about 0.4 s of every process that loads it, ptexport's and
+              # python's alike (docs/environment.md, "Start-up"); the caller's value is kept.
+              "UCX_MEM_EVENTS=${UCX_MEM_EVENTS-no}")
   local v
   for v in TERM NO_COLOR CI PTEXPORT_LOGS TORCH_LOGS PTEXPORT_BUILD_DIR PTEXPORT_JOBS COLUMNS; do
     [[ -n "${!v:-}" ]] && keep+=("$v=${!v}")

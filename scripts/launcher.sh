@@ -74,6 +74,9 @@ if [ ! -x "\$loader" ]; then
   echo "  what to do: in a ptexport checkout, run scripts/env.sh setup, then scripts/install.sh again (docs/environment.md)" >&2
   exit 1
 fi
+# LibTorch's UCX memory hooks (libucm) cost about 0.4 s of every start; ptexport never uses UCX
+# (docs/environment.md, "Start-up"). A caller's own UCX_MEM_EVENTS is kept.
+UCX_MEM_EVENTS=\${UCX_MEM_EVENTS-no}; export UCX_MEM_EVENTS
 exec "\$loader" --inhibit-cache --library-path '$lp' --argv0 "\$0" '$bin' "\$@"
 EOF
   chmod 0755 "$dest.tmp.$$"

@@ -29,6 +29,12 @@ else
 fi
 PTX=$PREFIX/bin/ptexport
 check "the launcher runs no chroot and no build" bash -c "! grep -v '^#' '$PTX' | grep -qE 'chroot|unshare|build.sh|cmake'"
+# The launcher's environment, seen by a program it starts in place of ptexport (the root's env).
+ENVL=$WORK/env-launcher
+"$CHECKOUT/scripts/launcher.sh" write "$ENVL" "$("$CHECKOUT/scripts/env.sh" path)/usr/bin/env" 2> /dev/null
+check "the launcher switches LibTorch's UCX memory hooks off (0.4 s of every start)" \
+  bash -c "env -u UCX_MEM_EVENTS '$ENVL' | grep -qx UCX_MEM_EVENTS=no"
+check "the launcher keeps the caller's UCX_MEM_EVENTS" bash -c "UCX_MEM_EVENTS=yes '$ENVL' | grep -qx UCX_MEM_EVENTS=yes"
 
 # 2. The user's files: the shipped example model behind a symlink, an npy named relatively.
 cp "$CHECKOUT/examples/mlp/model.pt" "$DATA/models/real/model.pt"

@@ -242,6 +242,11 @@ def markdown(doc: dict) -> str:
         for w in why:
             L.append(f"- {w}")
         L.append("")
+    analysis = os.path.join(os.path.dirname(os.path.abspath(__file__)), "analysis.md")
+    if os.path.exists(analysis):  # the hand-written reasons, from a profile
+        with open(analysis) as f:
+            L.append(f.read().rstrip("\n"))
+        L.append("")
     if doc.get("notes"):
         L.append("## Notes")
         L.append("")

@@ -47,7 +47,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "e2e"))
 import conformance  # noqa: E402  (load_inputs: the python reading of inputs.json)
 import families  # noqa: E402  (the "families" group: segmentation, speech, text, video, flow, detection)
-from model_spec import Spec, T, seeded as _seeded  # noqa: E402
+from model_spec import Spec, T, dumps, seeded as _seeded, write_json as _write_json  # noqa: E402,F401
 
 
 # ---------------------------------------------------------------------------------------------
@@ -465,25 +465,6 @@ def inputs_doc(name: str) -> dict:
 
 def _kind(name: str) -> str:
     return "traced" if name.endswith("_traced") else "scripted"
-
-
-def dumps(obj, indent=0) -> str:
-    """JSON with one object member or list item per line, but short lists of scalars on one line."""
-    pad, inner = " " * indent, " " * (indent + 1)
-    if isinstance(obj, dict) and obj:
-        items = [f"{inner}{json.dumps(k)}: {dumps(v, indent + 1)}" for k, v in obj.items()]
-        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
-    if isinstance(obj, list) and obj and not all(not isinstance(v, (dict, list)) for v in obj):
-        items = [f"{inner}{dumps(v, indent + 1)}" for v in obj]
-        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
-    return json.dumps(obj)
-
-
-def _write_json(path, obj):
-    tmp = path + ".tmp"
-    with open(tmp, "w") as f:
-        f.write(dumps(obj) + "\n")
-    os.replace(tmp, path)
 
 
 def sample_inputs(name: str, sizes=None):

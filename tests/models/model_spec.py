@@ -1,7 +1,10 @@
 """The description of one test model (Spec) and the helpers that write its inputs.json objects:
-shared by tests/models/make_models.py and the model groups it imports (tests/models/families.py)."""
+shared by tests/models/make_models.py and the model groups it imports (tests/models/families.py), and
+the JSON writing of inputs.json and meta.json."""
 from __future__ import annotations
 
+import json
+import os
 from dataclasses import dataclass, field
 from typing import Callable
 
@@ -46,3 +49,23 @@ def seeded(fn, seed=0):
         m = fn()
         return m.eval()
     return build
+
+
+def dumps(obj, indent=0) -> str:
+    """JSON with one object member or list item per line, but short lists of scalars on one line."""
+    pad, inner = " " * indent, " " * (indent + 1)
+    if isinstance(obj, dict) and obj:
+        items = [f"{inner}{json.dumps(k)}: {dumps(v, indent + 1)}" for k, v in obj.items()]
+        return "{\n" + ",\n".join(items) + "\n" + pad + "}"
+    if isinstance(obj, list) and obj and not all(not isinstance(v, (dict, list)) for v in obj):
+        items = [f"{inner}{dumps(v, indent + 1)}" for v in obj]
+        return "[\n" + ",\n".join(items) + "\n" + pad + "]"
+    return json.dumps(obj)
+
+
+def write_json(path, obj):
+    """`obj` as dumps() writes it, replacing `path` atomically."""
+    tmp = path + ".tmp"
+    with open(tmp, "w") as f:
+        f.write(dumps(obj) + "\n")
+    os.replace(tmp, path)

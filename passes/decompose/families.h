@@ -16,6 +16,10 @@ Outputs softmax(Rewriter& r);
 Outputs conv_nd(Rewriter& r);
 Outputs convolution_private(Rewriter& r);
 Outputs linear(Rewriter& r);
+// fills.cpp
+Outputs masked_fill_scalar(Rewriter& r);
+Outputs new_zeros(Rewriter& r);
+Outputs pad(Rewriter& r);
 // matmul.cpp
 /// Whether emit_matmul can rewrite matmul(a, b) (see matmul.cpp).
 bool can_matmul(const ir::TensorMeta& a, const ir::TensorMeta& b);

@@ -57,6 +57,7 @@ std::unique_ptr<ir::ExportedProgram> parse(const Case& c) {
   // The parser gives contiguous strides; a transpose's output has its input's strides swapped.
   for (const auto& n : p->graph->nodes()) {
     for (ir::Value* v : n->outputs()) {
+      if (v->type() != ir::ValueType::kTensor) continue;  // sym_size's SymInt
       auto& m = v->mutable_meta();
       if (std::find(c.channels_last.begin(), c.channels_last.end(), v->name()) != c.channels_last.end()) {
         m.strides = {m.sizes[1] * m.sizes[2] * m.sizes[3], shapes::SymExpr(1), m.sizes[1] * m.sizes[3], m.sizes[1]};
@@ -347,6 +348,60 @@ TEST_CASE("each decomposition equals the op on the interpreter", "[passes][decom
             return (dropout,)
 )",
        {{4, 6}}, IrLevel::kInference, {{"aten::relu.default", 1}}},
+  };
+  for (const Case& c : cases) check_case(c);
+}
+
+TEST_CASE("fills and pads decompose as torch's default table writes them", "[passes][decompose]") {
+  // Histograms asked live of torch 2.14 (run_decompositions() of F.pad, new_zeros, masked_fill):
+  // constant_pad_nd; full; scalar_tensor + where. At the inference level the ops stay, as in torch.
+  const std::vector<Case> cases = {
+      {"pad constant -> constant_pad_nd",
+       R"(        def forward(self, x: "f32[s0, 5, 6]"):
+            pad: "f32[s0, 7, 7]" = torch.ops.aten.pad.default(x, [0, 1, 0, 2], 'constant', 1.5)
+            return (pad,)
+)",
+       {{3, 5, 6}}, IrLevel::kCore, {{"aten::constant_pad_nd.default", 1}}},
+      {"pad without a value -> constant_pad_nd (zeros)",
+       R"(        def forward(self, x: "f32[s0, 5, 6]"):
+            pad: "f32[s0, 5, 9]" = torch.ops.aten.pad.default(x, [1, 2])
+            return (pad,)
+)",
+       {{3, 5, 6}}, IrLevel::kCore, {{"aten::constant_pad_nd.default", 1}}},
+      {"pad reflect stays",
+       R"(        def forward(self, x: "f32[s0, 5, 6]"):
+            pad: "f32[s0, 5, 8]" = torch.ops.aten.pad.default(x, [1, 1], 'reflect')
+            return (pad,)
+)",
+       {{3, 5, 6}}, IrLevel::kCore, {{"aten::pad.default", 1}}},
+      {"pad stays at inference",
+       R"(        def forward(self, x: "f32[s0, 5, 6]"):
+            pad: "f32[s0, 5, 9]" = torch.ops.aten.pad.default(x, [1, 2])
+            return (pad,)
+)",
+       {{3, 5, 6}}, IrLevel::kInference, {{"aten::pad.default", 1}}},
+      {"new_zeros of a symbolic size -> full",
+       R"py(        def forward(self, x: "f32[s0, 5]"):
+            sym_size_int: "Sym(s0)" = torch.ops.aten.sym_size.int(x, 0)
+            new_zeros: "f32[2, s0]" = torch.ops.aten.new_zeros.default(x, [2, sym_size_int])
+            add: "f32[2, s0]" = torch.ops.aten.add.Tensor(new_zeros, 1)
+            return (add,)
+)py",
+       {{3, 5}}, IrLevel::kCore, {{"aten::full.default", 1}, {"aten::add.Tensor", 1}}},
+      {"masked_fill.Scalar -> scalar_tensor + where",
+       R"(        def forward(self, x: "f32[s0, 5]"):
+            gt: "b8[s0, 5]" = torch.ops.aten.gt.Scalar(x, 0)
+            masked_fill: "f32[s0, 5]" = torch.ops.aten.masked_fill.Scalar(x, gt, -100.0)
+            return (masked_fill,)
+)",
+       {{3, 5}}, IrLevel::kCore, {{"aten::gt.Scalar", 1}, {"aten::scalar_tensor.default", 1}, {"aten::where.self", 1}}},
+      {"masked_fill.Scalar with a broadcast mask",
+       R"(        def forward(self, x: "f32[s0, 5]", y: "f32[5]"):
+            gt: "b8[5]" = torch.ops.aten.gt.Scalar(y, 1.0)
+            masked_fill: "f32[s0, 5]" = torch.ops.aten.masked_fill.Scalar(x, gt, 2)
+            return (masked_fill,)
+)",
+       {{3, 5}, {5}}, IrLevel::kCore, {{"aten::gt.Scalar", 1}, {"aten::scalar_tensor.default", 1}, {"aten::where.self", 1}}},
   };
   for (const Case& c : cases) check_case(c);
 }

@@ -20,6 +20,7 @@ Outputs linear(Rewriter& r);
 Outputs masked_fill_scalar(Rewriter& r);
 Outputs new_zeros(Rewriter& r);
 Outputs pad(Rewriter& r);
+Outputs roll(Rewriter& r);
 // matmul.cpp
 /// Whether emit_matmul can rewrite matmul(a, b) (see matmul.cpp).
 bool can_matmul(const ir::TensorMeta& a, const ir::TensorMeta& b);

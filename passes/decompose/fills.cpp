@@ -3,7 +3,9 @@
 //   pad(x, pad, "constant", value)   -> constant_pad_nd(x, pad, value)
 //   new_zeros(x, size, ...)          -> full(size, 0, dtype, layout=strided, device, pin_memory=False)
 //   masked_fill.Scalar(x, mask, v)   -> where(mask, scalar_tensor(v, dtype, layout, device), x)
-// torch keeps all three at the inference level (run_decompositions({})).
+//   roll(x, shifts, dims)            -> per (shift, dim), in order: i = arange(0, n) (int64);
+//                                       index_select(x, dim, fmod(i + (n - shift) % n, n))
+// torch keeps all four at the inference level (run_decompositions({})).
 #include "passes/decompose/families.h"
 
 namespace ptx::passes::decomp {
@@ -37,6 +39,49 @@ Outputs masked_fill_scalar(Rewriter& r) {
                              with_sizes(x->meta(), {}), "scalar_tensor");
   return std::vector<ir::Value*>{
       r.call1("aten::where.self", {named("condition", r.tensor("mask")), named("self", value), named("other", x)}, m, "where")};
+}
+
+namespace {
+/// A SymInt argument (a constant, or the value computing it) as a scalar argument.
+ir::ArgValue scalar_arg(const ir::SymIntArg& a) {
+  if (const auto* c = std::get_if<int64_t>(&a)) return *c;
+  return std::get<ir::Value*>(a);
+}
+}  // namespace
+
+// torch/_refs/__init__.py roll: one index_select per rolled dim, the first dim rolled first. A
+// roll without dims (of the flattened tensor) stays.
+Outputs roll(Rewriter& r) {
+  ir::Value* x = r.tensor("self");
+  const std::vector<ir::SymIntArg> shifts = r.ints_or("shifts", {});
+  const std::vector<ir::SymIntArg> dims = r.ints_or("dims", {});
+  if (dims.empty() || shifts.size() != dims.size()) return std::nullopt;
+  const ir::TensorMeta& m = x->meta();
+  // index_select makes contiguous tensors; roll keeps a strided input's layout (the node stays).
+  if (!is_contiguous(m)) return std::nullopt;
+  const size_t rank = m.sizes.size();
+  ir::Value* cur = x;
+  for (size_t k = 0; k < dims.size(); ++k) {
+    const auto* d = std::get_if<int64_t>(&dims[k]);
+    const auto* s = std::get_if<int64_t>(&shifts[k]);
+    if (d == nullptr || s == nullptr) return std::nullopt;  // a symbolic shift: not written here
+    const int64_t dim = wrap_dim(*d, rank);
+    const shapes::SymExpr n = m.sizes[dim];
+    const shapes::SymExpr start = shapes::python_mod(n - shapes::SymExpr(*s), n);
+    ir::TensorMeta idx_meta = with_dtype(with_sizes(m, {n}), ir::DType::kInt64);
+    idx_meta.requires_grad = false;
+    ir::Value* arange = r.call1("aten::arange.start_step",
+                                {named("start", int64_t{0}), named("end", scalar_arg(r.size_arg(n))), kwarg("layout", ir::LayoutArg{0}),
+                                 kwarg("device", ir::DeviceArg{m.device}), kwarg("pin_memory", false)},
+                                idx_meta, "arange");
+    ir::Value* add =
+        r.call1("aten::add.Tensor", {named("self", arange), named("other", scalar_arg(r.size_arg(start)))}, idx_meta, "add");
+    ir::Value* index =
+        r.call1("aten::fmod.Scalar", {named("self", add), named("other", scalar_arg(r.size_arg(n)))}, idx_meta, "fmod");
+    cur = r.call1("aten::index_select.default", {named("self", cur), named("dim", dim), named("index", index)},
+                  k + 1 == dims.size() ? r.out()->meta() : with_sizes(m, m.sizes), "index_select");
+  }
+  return std::vector<ir::Value*>{cur};
 }
 
 }  // namespace ptx::passes::decomp

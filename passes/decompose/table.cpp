@@ -45,6 +45,7 @@ constexpr Decomposition kDecompositions[] = {
     {"aten::new_zeros.default", IrLevel::kCore, &decomp::new_zeros},
     {"aten::pad.default", IrLevel::kCore, &decomp::pad},
     {"aten::reshape.default", IrLevel::kInference, &decomp::reshape},
+    {"aten::roll.default", IrLevel::kCore, &decomp::roll},
     {"aten::scaled_dot_product_attention.default", IrLevel::kCore, &decomp::scaled_dot_product_attention},
     {"aten::silu.default", IrLevel::kCore, &decomp::silu},
     {"aten::slice.Tensor", IrLevel::kInference, &decomp::full_slice},

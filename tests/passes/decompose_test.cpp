@@ -352,9 +352,9 @@ TEST_CASE("each decomposition equals the op on the interpreter", "[passes][decom
   for (const Case& c : cases) check_case(c);
 }
 
-TEST_CASE("fills and pads decompose as torch's default table writes them", "[passes][decompose]") {
-  // Histograms asked live of torch 2.14 (run_decompositions() of F.pad, new_zeros, masked_fill):
-  // constant_pad_nd; full; scalar_tensor + where. At the inference level the ops stay, as in torch.
+TEST_CASE("fills, pads and roll decompose as torch's default table writes them", "[passes][decompose]") {
+  // Histograms asked live of torch 2.14 (run_decompositions() of F.pad, new_zeros, masked_fill, roll):
+  // constant_pad_nd; full; scalar_tensor + where; arange + add + fmod + index_select per dim. At the inference level the ops stay, as in torch.
   const std::vector<Case> cases = {
       {"pad constant -> constant_pad_nd",
        R"(        def forward(self, x: "f32[s0, 5, 6]"):
@@ -402,6 +402,26 @@ TEST_CASE("fills and pads decompose as torch's default table writes them", "[pas
             return (masked_fill,)
 )",
        {{3, 5}, {5}}, IrLevel::kCore, {{"aten::gt.Scalar", 1}, {"aten::scalar_tensor.default", 1}, {"aten::where.self", 1}}},
+      {"roll over two dims, a symbolic one first -> arange + add + fmod + index_select each",
+       R"(        def forward(self, x: "f32[2, s0, 6]"):
+            roll: "f32[2, s0, 6]" = torch.ops.aten.roll.default(x, [1, -2], [1, 2])
+            return (roll,)
+)",
+       {{2, 5, 6}}, IrLevel::kCore,
+       {{"aten::arange.start_step", 2}, {"aten::add.Tensor", 2}, {"aten::fmod.Scalar", 2}, {"aten::index_select.default", 2}}},
+      {"roll by more than the size, negative dim",
+       R"(        def forward(self, x: "f32[s0, 4]"):
+            roll: "f32[s0, 4]" = torch.ops.aten.roll.default(x, [9], [-1])
+            return (roll,)
+)",
+       {{3, 4}}, IrLevel::kCore,
+       {{"aten::arange.start_step", 1}, {"aten::add.Tensor", 1}, {"aten::fmod.Scalar", 1}, {"aten::index_select.default", 1}}},
+      {"roll without dims stays",
+       R"(        def forward(self, x: "f32[s0, 4]"):
+            roll: "f32[s0, 4]" = torch.ops.aten.roll.default(x, [3])
+            return (roll,)
+)",
+       {{3, 4}}, IrLevel::kCore, {{"aten::roll.default", 1}}},
   };
   for (const Case& c : cases) check_case(c);
 }

@@ -41,14 +41,6 @@ Outputs masked_fill_scalar(Rewriter& r) {
       r.call1("aten::where.self", {named("condition", r.tensor("mask")), named("self", value), named("other", x)}, m, "where")};
 }
 
-namespace {
-/// A SymInt argument (a constant, or the value computing it) as a scalar argument.
-ir::ArgValue scalar_arg(const ir::SymIntArg& a) {
-  if (const auto* c = std::get_if<int64_t>(&a)) return *c;
-  return std::get<ir::Value*>(a);
-}
-}  // namespace
-
 // torch/_refs/__init__.py roll: one index_select per rolled dim, the first dim rolled first. A
 // roll without dims (of the flattened tensor) stays.
 Outputs roll(Rewriter& r) {
@@ -71,13 +63,13 @@ Outputs roll(Rewriter& r) {
     ir::TensorMeta idx_meta = with_dtype(with_sizes(m, {n}), ir::DType::kInt64);
     idx_meta.requires_grad = false;
     ir::Value* arange = r.call1("aten::arange.start_step",
-                                {named("start", int64_t{0}), named("end", scalar_arg(r.size_arg(n))), kwarg("layout", ir::LayoutArg{0}),
+                                {named("start", int64_t{0}), named("end", r.scalar_arg(n)), kwarg("layout", ir::LayoutArg{0}),
                                  kwarg("device", ir::DeviceArg{m.device}), kwarg("pin_memory", false)},
                                 idx_meta, "arange");
     ir::Value* add =
-        r.call1("aten::add.Tensor", {named("self", arange), named("other", scalar_arg(r.size_arg(start)))}, idx_meta, "add");
+        r.call1("aten::add.Tensor", {named("self", arange), named("other", r.scalar_arg(start))}, idx_meta, "add");
     ir::Value* index =
-        r.call1("aten::fmod.Scalar", {named("self", add), named("other", scalar_arg(r.size_arg(n)))}, idx_meta, "fmod");
+        r.call1("aten::fmod.Scalar", {named("self", add), named("other", r.scalar_arg(n))}, idx_meta, "fmod");
     cur = r.call1("aten::index_select.default", {named("self", cur), named("dim", dim), named("index", index)},
                   k + 1 == dims.size() ? r.out()->meta() : with_sizes(m, m.sizes), "index_select");
   }

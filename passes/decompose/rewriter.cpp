@@ -91,6 +91,12 @@ ir::SymIntArg Rewriter::size_arg(SymExpr e) {
   return sym_.materialize(e);
 }
 
+ir::ArgValue Rewriter::scalar_arg(SymExpr e) {
+  const ir::SymIntArg a = size_arg(e);
+  if (const auto* c = std::get_if<int64_t>(&a)) return *c;
+  return std::get<ir::Value*>(a);
+}
+
 std::vector<ir::SymIntArg> Rewriter::sizes_arg(const shapes::SymShape& sizes) {
   std::vector<ir::SymIntArg> out;
   for (const SymExpr& e : sizes) out.push_back(size_arg(e));

@@ -54,6 +54,8 @@ class Rewriter {
   /// A symbolic size as an int[] element: a constant, or sym_size/_operator nodes computing it.
   ir::SymIntArg size_arg(shapes::SymExpr e);
   std::vector<ir::SymIntArg> sizes_arg(const shapes::SymShape& sizes);
+  /// The same size as a scalar argument (a Scalar or SymInt parameter: split_size, add's other).
+  ir::ArgValue scalar_arg(shapes::SymExpr e);
 
  private:
   ir::Graph& graph_;

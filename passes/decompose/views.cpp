@@ -111,10 +111,7 @@ Outputs chunk(Rewriter& r) {
   const shapes::SymExpr split = shapes::ceil_div(size, shapes::SymExpr(chunks));
   std::vector<ir::TensorMeta> metas;
   for (const ir::Value* o : r.node().outputs()) metas.push_back(o->meta());
-  const ir::SymIntArg split_arg = r.size_arg(split);
-  ir::ArgValue split_value = std::holds_alternative<int64_t>(split_arg) ? ir::ArgValue(std::get<int64_t>(split_arg))
-                                                                        : ir::ArgValue(std::get<ir::Value*>(split_arg));
-  return r.call("aten::split.Tensor", {named("self", x), named("split_size", split_value), named("dim", dim)}, metas,
+  return r.call("aten::split.Tensor", {named("self", x), named("split_size", r.scalar_arg(split)), named("dim", dim)}, metas,
                 "split", true);
 }
 

@@ -136,8 +136,9 @@ void Analysis::implied_by_ranges() {
         g, &cex_[i],
         comps_.split ? facts_of(guard_symbols_[i], [&](size_t p) { return check_range_at(p); }) : std::vector<SymBool>{});
     if (implied_[i] == Truth::Unknown) {
-      const uint64_t limit = std::min(kEnumerationLimit, opts_.budget.rlimit / kStepsPerPoint);
-      if (auto t = decide_by_enumeration(g, guard_symbols_[i], check_bounds, limit, &cex_[i])) implied_[i] = *t;
+      if (auto t = decide_by_enumeration(g, guard_symbols_[i], check_bounds, enumeration_limit(opts_.budget), &cex_[i])) {
+        implied_[i] = *t;
+      }
     }
   }
 }
@@ -377,9 +378,9 @@ void Analysis::runtime_asserts() {
     // window view guard: decided by enumeration in step 1, and without this an assertion in some
     // runs and not in others).
     if (t == Truth::Unknown) {
-      const uint64_t limit = std::min(kEnumerationLimit, opts_.budget.rlimit / kStepsPerPoint);
       Assignment cex;
-      if (decide_by_enumeration(g.cond, guard_symbols_[i], final_bounds, limit, &cex) == std::optional<Truth>(Truth::True)) {
+      if (decide_by_enumeration(g.cond, guard_symbols_[i], final_bounds, enumeration_limit(opts_.budget), &cex) ==
+          std::optional<Truth>(Truth::True)) {
         continue;
       }
     }

@@ -9,6 +9,7 @@
 //   suggest.cpp       suggested fixes, each re-checked by analyzing the env it describes
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <map>
@@ -119,6 +120,10 @@ bool holds_with(Assignment& probe, SymExpr s, int64_t v, const std::vector<Guard
 /// nullopt: too many points.
 constexpr uint64_t kEnumerationLimit = uint64_t{1} << 18;
 constexpr uint64_t kStepsPerPoint = 16;
+/// The points a budget allows enumerating (both steps of the checker that enumerate use it).
+inline uint64_t enumeration_limit(const SolverBudget& budget) {
+  return std::min(kEnumerationLimit, budget.rlimit / kStepsPerPoint);
+}
 std::optional<Truth> decide_by_enumeration(const SymBool& cond, const std::vector<SymExpr>& syms,
                                            const SymbolBounds& bounds, uint64_t limit, Assignment* cex);
 

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <set>
 
+#include <torch/csrc/jit/runtime/slice_indices_adjust.h>
+
 #include "lib/frontend/tracer.h"
 #include "shapes/error.h"
 
@@ -35,8 +37,7 @@ void Tracer::run_generic(jit::Node* n) {
 
 /// List and tuple ops that keep the symbolic elements (construction, unpacking, indexing,
 /// append, slicing, copies, concatenation, size-list comparison, item assignment, len). False when
-/// `n` is none of them, or one that needs the generic path (a negative slice step, non-int lists
-/// compared).
+/// `n` is none of them, or one that needs the generic path (non-int lists compared).
 bool Tracer::run_list_op(jit::Node* n, const std::string& kind, const std::vector<SVP>& in) {
   // Containers: keep the symbolic elements.
   if (kind == "prim::ListConstruct" || kind == "prim::TupleConstruct") {
@@ -106,33 +107,27 @@ bool Tracer::run_list_op(jit::Node* n, const std::string& kind, const std::vecto
   return false;
 }
 
-/// aten::slice of a list with a positive step; false (after running it on the sample) for a
-/// negative step, which the generic path specializes.
+/// aten::slice of a list (`l[a:b:c]`, any step, `coords[::-1]` in RAFT): the elements it picks, in
+/// TorchScript's order (torch::jit::slice_indices_adjust, as listSlice does; a bound or step that is a
+/// symbolic int is specialized with a guard). Always true.
 bool Tracer::run_list_slice(jit::Node* n, const std::vector<SVP>& in) {
   const auto outs = run_concrete(n, in);
   const auto items = elements(in[0]);
-  const auto len = static_cast<int64_t>(items.size());
-  auto index_arg = [&](size_t i) -> std::optional<int64_t> {
-    if (i >= in.size() || in[i]->k == SV::K::kNone) return std::nullopt;
+  auto index_arg = [&](size_t i, int64_t none) -> int64_t {
+    if (i >= in.size() || in[i]->k == SV::K::kNone) return none;
     const SymExpr e = int_of(in[i], n, "a list slice bound");
     return e.is_const() ? e.value() : env_.guard_int(e, why(n, "list slice bound"));
   };
-  const int64_t step = index_arg(3).value_or(1);
-  if (step > 0) {
-    auto clamp = [&](std::optional<int64_t> v, int64_t dflt) {
-      int64_t x = v.value_or(dflt);
-      if (x < 0) x += len;
-      return std::clamp<int64_t>(x, 0, len);
-    };
-    const int64_t start = clamp(index_arg(1), 0), end = clamp(index_arg(2), len);
-    auto sv = from_concrete(outs[0]);
-    sv->elems = std::make_shared<std::vector<SVP>>();
-    for (int64_t i = start; i < end; i += step) sv->elems->push_back(items[static_cast<size_t>(i)]);
-    PTX_INTERNAL_CHECK(sv->elems->size() == outs[0].toListRef().size()) << "list slice disagrees with the sample";
-    set(n->output(), sv);
-    return true;
-  }
-  return false;  // a negative step: the generic path (specializes the elements)
+  // None is INT64_MAX for start and end, as in listSlice; slice_indices_adjust reads it so.
+  int64_t start = index_arg(1, INT64_MAX), end = index_arg(2, INT64_MAX);
+  const int64_t step = index_arg(3, 1);
+  const int64_t count = jit::slice_indices_adjust(static_cast<int64_t>(items.size()), &start, &end, step);
+  auto sv = from_concrete(outs[0]);
+  sv->elems = std::make_shared<std::vector<SVP>>();
+  for (int64_t k = 0, i = start; k < count; ++k, i += step) sv->elems->push_back(items[static_cast<size_t>(i)]);
+  PTX_INTERNAL_CHECK(sv->elems->size() == outs[0].toListRef().size()) << "list slice disagrees with the sample";
+  set(n->output(), sv);
+  return true;
 }
 
 /// Size lists compared (x.size() == y.size()): element by element, each decided with a guard on

@@ -249,6 +249,24 @@ def forward(self, x, y):
   for (int64_t d : {1, 3, 10}) check_same(r, m, {at::randn({d, 2}), at::randn({2 * d + 1, 2})});
 }
 
+TEST_CASE("a list sliced with a negative step keeps its symbolic elements", "[lib][frontend]") {
+  // RAFT's make_coords_grid stacks meshgrid(...)[::-1]: the tensors must stay graph values (not
+  // constants of the sample's sizes), and a reversed size list keeps its symbolic sizes.
+  auto m = make_model(R"(
+def forward(self, x):
+    ts = [x, x * 2.0, x + 1.0]
+    a = torch.stack(ts[::-1], 0)
+    b = torch.cat(ts[2:0:-1] + ts[-1::-2], 0)
+    return a.sum(0) + b[:x.size(0)], x.reshape(x.size()[::-1])
+)");
+  auto in = make_inputs({{"x", at::randn({4, 3}), {sym("n"), {}}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  CHECK(r.env.guards().empty());
+  REQUIRE(r.program.input_specs.size() == 1);  // the user input only: no tensor lifted as a constant
+  CHECK(r.program.graph->outputs()[1]->meta().sizes[1].str() == "s0");
+  for (int64_t n : {1, 4, 9}) check_same(r, m, {at::randn({n, 3})});
+}
+
 TEST_CASE("a symbol whose samples disagree is an input error", "[lib][frontend]") {
   auto m = make_model(R"(
 def forward(self, x, y):

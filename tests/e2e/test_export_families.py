@@ -38,20 +38,16 @@ BATCH = (1, 4)
 MAX = {"h": 64, "w": 64, "t": 6}
 
 EXPORTED = ["fcn", "fcn_traced", "deeplabv3", "deeplabv3_traced", "lraspp", "lraspp_traced", "wav2vec2", "wavlm",
-            "bert_traced", "gpt2_traced", "r3d", "r3d_traced", "r2plus1d", "r2plus1d_traced"]
+            "bert_traced", "gpt2_traced", "r3d", "r3d_traced", "r2plus1d", "r2plus1d_traced", "raft"]
 
 # A model exported with some of its dims made static: "model@variant" -> the --dynamic targets made
-# static. raft with dynamic batch only (H and W at the sample's 128): torch.export 2.14 fails there
-# (batch specialized to 2) but exports dynamic H, W; ptexport the other way round (docs/status.md).
-STATIC_DIMS = {"raft@batch": ["image1.2", "image1.3", "image2.2", "image2.3"]}
+# static. None at present: raft (dynamic batch, H and W) is in EXPORTED; its batch-only variant
+# ("raft@batch", H and W static) covered nothing the dynamic one does not.
+STATIC_DIMS: dict[str, list[str]] = {}
 EXPORTED += list(STATIC_DIMS)
 
 # name -> (exit code, text the error must contain, why). docs/status.md has the same list.
 EXPECTED_FAILURES = {
-    "raft": (5, "your code specialized it to be a constant (16)",
-             "h8 and w8 are specialized: the correlation pyramid's view(-1) and grid_sampler's batch match "
-             "(B*h*w on both sides after reshapes) give guards the solver does not prove over the range; "
-             "torch.export 2.14 fails on raft too (batch specialized)"),
     "ssdlite": (4, "objects of classes a model defines are not supported yet",
                 "torchvision's operator library is loaded automatically (found beside LibTorch), so the archive "
                 "loads; the trace stops at the transform's ImageList (a TorchScript class object); after it, "

@@ -65,6 +65,7 @@ const std::map<std::string, Layout>& no_meta_kernel() {
       {"aten::conv_transpose2d", Layout::kSuggested},
       {"aten::conv_transpose3d", Layout::kSuggested},
       {"aten::convolution", Layout::kSuggested},
+      {"aten::grid_sampler", Layout::kContiguous},  // at::empty({N, C, H_out, W_out}) on CPU (RAFT)
       {"aten::hardswish", Layout::kLikeInput},
       {"aten::instance_norm", Layout::kSuggested},
       {"aten::layer_norm", Layout::kContiguous},

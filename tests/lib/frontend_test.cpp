@@ -267,6 +267,21 @@ def forward(self, x):
   for (int64_t n : {1, 4, 9}) check_same(r, m, {at::randn({n, 3})});
 }
 
+TEST_CASE("grid_sampler (no meta kernel in LibTorch) is traced on meta tensors", "[lib][frontend]") {
+  // RAFT's correlation lookup: its output takes the shape rule's sizes, contiguous as the CPU kernel's.
+  auto m = make_model(R"(
+def forward(self, x, g):
+    return torch.grid_sampler(x, g, 0, 0, True) * 2.0
+)");
+  auto in = make_inputs({{"x", at::randn({2, 3, 5, 6}), {sym("n"), {}, sym("h"), {}}},
+                         {"g", at::rand({2, 4, 7, 2}) * 2 - 1, {sym("n"), sym("k"), {}, {}}}});
+  const ptx::TraceResult r = ptx::trace_module(m, in);
+  CHECK(r.on_meta);
+  CHECK(r.needed_data.empty());
+  CHECK(r.program.graph->outputs()[0]->meta().sizes[2].str() == "s2");
+  for (int64_t n : {1, 3}) check_same(r, m, {at::randn({n, 3, 9, 6}), at::rand({n, 5, 7, 2}) * 2 - 1});
+}
+
 TEST_CASE("a symbol whose samples disagree is an input error", "[lib][frontend]") {
   auto m = make_model(R"(
 def forward(self, x, y):

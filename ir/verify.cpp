@@ -117,12 +117,19 @@ void verify_graph(const Graph& g) {
           broken(node_label(n) + " reads '" + in->name() +
                  "', which no node of this graph produces (a value of another graph, or of a removed node)");
         }
-        for (const NamedArg& a : n.inputs()) {
-          const auto* ga = std::get_if<GraphArg>(&a.value);
+        for (size_t k = 0, graphs = 0; k < n.inputs().size(); ++k) {
+          const auto* ga = std::get_if<GraphArg>(&n.inputs()[k].value);
           if (!ga) continue;
           if (!ga->graph) broken(node_label(n) + ": subgraph '" + ga->name + "' is null");
           verify_graph(*ga->graph);
-          if (ga->graph->outputs().size() != n.outputs().size()) {
+          // while_loop(cond_fn, body_fn, ...): cond_fn returns the one predicate, body_fn the carried
+          // values (the node's outputs); each branch of cond returns the node's outputs.
+          const bool predicate = n.target() == "higher_order::while_loop" && graphs++ == 0;
+          if (predicate && ga->graph->outputs().size() != 1) {
+            broken(node_label(n) + ": subgraph '" + ga->name + "' returns " + std::to_string(ga->graph->outputs().size()) +
+                   " values for the loop's predicate");
+          }
+          if (!predicate && ga->graph->outputs().size() != n.outputs().size()) {
             broken(node_label(n) + ": subgraph '" + ga->name + "' returns " + std::to_string(ga->graph->outputs().size()) +
                    " values for " + std::to_string(n.outputs().size()) + " outputs");
           }

@@ -146,3 +146,36 @@ TEST_CASE("verify_graph alone ignores specs", "[ir][verify]") {
   CHECK_NOTHROW(verify_graph(*p->graph));
   CHECK_THROWS_AS(verify(*p), ptx::InternalError);
 }
+
+TEST_CASE("while_loop's predicate subgraph returns one value, its body the carried ones", "[ir][verify]") {
+  // while_loop(cond_fn, body_fn, (x,), ()): cond_fn returns one predicate whatever the node's
+  // outputs are (a check that wanted as many as the outputs refused every loop).
+  auto make = [](size_t predicates) {
+    auto p = std::make_unique<ExportedProgram>();
+    Value* x = user_input(*p, "x", meta(DType::kFloat32, {4}));
+    auto cond = std::make_shared<Graph>();
+    Value* cx = cond->add_placeholder("x", ValueType::kTensor, meta(DType::kFloat32, {4}));
+    std::vector<Value*> preds;
+    for (size_t i = 0; i < predicates; ++i) {
+      preds.push_back(tensor_call(*cond, "aten::any.default", {arg("self", cx)}, meta(DType::kBool, {}), "any"));
+    }
+    cond->set_outputs(preds);
+    auto body = std::make_shared<Graph>();
+    Value* bx = body->add_placeholder("x", ValueType::kTensor, meta(DType::kFloat32, {4}));
+    Value* bx1 = tensor_call(*body, "aten::neg.default", {arg("self", bx)}, meta(DType::kFloat32, {4}), "neg");
+    Value* bx2 = tensor_call(*body, "aten::relu.default", {arg("self", bx)}, meta(DType::kFloat32, {4}), "relu");
+    body->set_outputs({bx1, bx2});
+    Node* w = p->graph->add_call("higher_order::while_loop",
+                                 {{"", GraphArg{"while_loop_cond_graph_0", cond}, false},
+                                  {"", GraphArg{"while_loop_body_graph_0", body}, false},
+                                  {"", std::vector<Value*>{x, x}, false},
+                                  {"", std::vector<Value*>{}, false}},
+                                 {ValueType::kTensor, ValueType::kTensor}, "while_loop");
+    w->outputs()[0]->mutable_meta() = meta(DType::kFloat32, {4});
+    w->outputs()[1]->mutable_meta() = meta(DType::kFloat32, {4});
+    user_outputs(*p, {w->outputs()[0], w->outputs()[1]});
+    return p;
+  };
+  CHECK_NOTHROW(verify(*make(1)));
+  check_broken(*make(2), "subgraph 'while_loop_cond_graph_0' returns 2 values for the loop's predicate");
+}

@@ -12,13 +12,20 @@
 //
 // The resolved dtype and device are the node's output's (the trace ran the op on the sample), so the
 // result is the same tensor; `copy` and `non_blocking` are kept.
+//
+// TorchScript also resolves `x * 0.5` to aten::mul.Scalar, an overload ATen keeps "for C++ only":
+// Python has no binding for it, so torch.export writes aten.mul.Tensor(x, 0.5) with the number in the
+// Tensor slot (a wrapped number, the same kernel and the same type promotion). add, sub, mul and div's
+// Scalar overloads (and div.Scalar_mode) become their Tensor overloads, in subgraphs too. Comparisons
+// (eq.Scalar, ...), rsub.Scalar and pow.Tensor_Scalar have Python bindings and stay.
 #pragma once
 
 #include "ir/graph.h"
 
 namespace ptx::passes {
 
-/// Rewrites each aten::to.prim_Device / prim_dtype / prim_other call (see the file comment).
+/// Rewrites each aten::to.prim_Device / prim_dtype / prim_other call and each C++-only Scalar
+/// overload (see the file comment).
 /// Returns true if the graph changed.
 bool lower_script_overloads(ir::Graph& graph);
 

@@ -400,8 +400,37 @@ def check_int_output(tmp):
     conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
 
 
+# ---------------------------------------------------------------------------------------------
+# TorchScript resolves `x * 0.5` to aten::mul.Scalar, an overload ATen keeps for C++ only; torch.export
+# writes aten.mul.Tensor(x, 0.5) (asked live here), and so must the artifact
+
+class ScalarArith(nn.Module):
+    def forward(self, x):
+        h = x.clone()
+        h.mul_(0.5)
+        return x + 0.5, x - 2, x * 0.5, x / 3, x.div(2, rounding_mode="floor"), h
+
+
+def check_scalar_overloads(tmp):
+    model = save_scripted(ScalarArith(), tmp, "scalar_arith")
+    scripted = {n.schema().split("(")[0] for n in torch.jit.load(model).graph.nodes() if n.kind().startswith("aten::")}
+    expect({"aten::add.Scalar", "aten::mul.Scalar", "aten::div.Scalar_mode"} <= scripted,
+           f"the scripted model does not call the Scalar overloads: {sorted(scripted)}")
+    inputs = write_inputs(tmp, "scalar_arith", [tensor("x", [3, 4], ["batch", None])], {"batch": (1, 64)})
+    out = os.path.join(tmp, "scalar_arith.pt2")
+    r, _ = export(model, inputs, out)
+    expect(r.returncode == 0, "Scalar overloads: export failed", r)
+    ours = conformance.op_histogram(torch.export.load(out))
+    ep = torch.export.export(ScalarArith(), (torch.randn(3, 4),))
+    theirs = conformance.op_histogram(ep.run_decompositions({}))
+    expect(ours == theirs, f"calls {ours}, torch.export's functional graph {theirs}")
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
+
+
+
+
 CHECKS = {"int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze, "narrowed": check_narrowed, "log_order": check_log_order,
-          "torchvision_ops": check_torchvision_ops}
+          "torchvision_ops": check_torchvision_ops, "scalar_overloads": check_scalar_overloads}
 
 
 def main(argv=None) -> int:

@@ -8,9 +8,9 @@ python modules (asked live, not pinned text). Each artifact, loaded with torch.e
   outputs, as in ptexport's graphs): input and output kinds and targets, in torch's order;
 - torch's range constraints (symbols renamed in order of appearance);
 - the call_function nodes of torch.export.export's graph, in order (target, and each output's dtype and
-  shape, symbols renamed), with two spellings treated as one: TorchScript writes `x * 2.0` as
-  aten.mul.Scalar where torch.export writes aten.mul.Tensor with a number (same kernel), and
-  torch's `getitem` of a multi-output op is not a node in ptexport's graph; and ptexport's checks of
+  shape, symbols renamed), except that torch's `getitem` of a multi-output op is not a node in
+  ptexport's graph (TorchScript's `x * 2.0`, aten::mul.Scalar, is written as torch's aten.mul.Tensor
+  with a number: passes/lower_script_overloads.h); and ptexport's checks of
   lower bounds 1 and 2 (`_assert_scalar(s0 >= 1)` with the sym_size and comparison that feed it
   alone) are left out: torch.export.load's input check skips lower bounds of 2 or less, so ptexport
   asserts them in the graph (passes/insert_runtime_asserts.h); torch relies on its 0/1 specialization.
@@ -66,11 +66,6 @@ def _shape(val, names: dict) -> str:
     return type(val).__name__
 
 
-def _target(target) -> str:
-    text = str(target)
-    return "aten.mul.Tensor" if text == "aten.mul.Scalar" else text
-
-
 _LOWER_BOUND = re.compile(r"Runtime assertion failed for expression s\d+ >= [12] on node")
 
 
@@ -94,7 +89,7 @@ def describe(ep) -> dict:
     for n in ep.graph.nodes:  # placeholders first: symbols named by their first input dim
         if n.op == "placeholder":
             _shape(n.meta.get("val"), names)
-    calls = [f"{_target(n.target)} -> {_shape(n.meta.get('val'), names)}" for n in ep.graph.nodes
+    calls = [f"{n.target} -> {_shape(n.meta.get('val'), names)}" for n in ep.graph.nodes
              if n.op == "call_function" and "getitem" not in str(n.target) and n not in skip]
     ranges = {}
     for sym, vr in ep.range_constraints.items():

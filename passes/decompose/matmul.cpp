@@ -8,7 +8,9 @@
 //     otherwise (n >= 3 on one side, batch dims equal or absent on the other)
 //                                        view(bmm(view(expand(a, batch + [N, K]), [B, N, K]),
 //                                                 view(expand(b, batch + [K, M]), [B, K, M])), batch + [N, M])
-//   Vectors, broadcast batches of size 1 and expands whose reshape would copy stay a matmul.
+//   An expanded operand that no view can make 3-d (a transposed key, a slice of a permuted tensor) is
+//   copied first, as ATen's reshape does: view(clone(expand(..), contiguous), [B, N, K]).
+//   Vectors and broadcast batches of size 1 stay a matmul.
 //
 //   scaled_dot_product_attention(q, k, v) without mask, dropout, causality or grouped heads:
 //     s = sqrt(scale or 1 / sqrt(E));  attn = matmul(q * s, permute(k, last two swapped) * s)
@@ -112,11 +114,7 @@ bool can_matmul(const ir::TensorMeta& a, const ir::TensorMeta& b) {
   const size_t ra = a.sizes.size(), rb = b.sizes.size();
   if (ra == 2 && rb == 2) return true;
   if (should_fold(a, b)) return view_strides(a, {product(a.sizes, 0, ra - 1), a.sizes.back()}).has_value();
-  const auto batch = batch_of(a, b);
-  if (!batch) return false;
-  const ir::TensorMeta ea = expanded(a, *batch), eb = expanded(b, *batch);
-  return view_strides(ea, three_d(ea, batch->size())).has_value() &&
-         view_strides(eb, three_d(eb, batch->size())).has_value();
+  return batch_of(a, b).has_value();
 }
 
 ir::Value* emit_matmul(Rewriter& r, ir::Value* a, ir::Value* b, const ir::TensorMeta& out) {
@@ -137,7 +135,13 @@ ir::Value* emit_matmul(Rewriter& r, ir::Value* a, ir::Value* b, const ir::Tensor
   auto to_3d = [&](ir::Value* x) {
     const ir::TensorMeta e = expanded(x->meta(), batch);
     ir::Value* ex = r.call1("aten::expand.default", {named("self", x), named("size", r.sizes_arg(e.sizes))}, e, "expand");
-    return view(r, ex, three_d(e, batch.size()), e);
+    const SymShape flat = three_d(e, batch.size());
+    if (view_strides(e, flat)) return view(r, ex, flat, e);
+    // ATen's reshape of a tensor no view can flatten: a contiguous copy, then the view.
+    const ir::TensorMeta dense = with_sizes(e, e.sizes);  // contiguous strides
+    ir::Value* copy = r.call1("aten::clone.default", {named("self", ex), kwarg("memory_format", ir::MemoryFormatArg{0})},
+                              dense, "clone");
+    return view(r, copy, flat, dense);
   };
   ir::Value* a3 = to_3d(a);
   ir::Value* b3 = to_3d(b);

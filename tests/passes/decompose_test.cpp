@@ -188,6 +188,16 @@ TEST_CASE("each decomposition equals the op on the interpreter", "[passes][decom
        {{7, 3, 8}, {8, 5}}, IrLevel::kCore,
        {{"aten::permute.default", 1}, {"aten::bmm.default", 1}, {"aten::expand.default", 2}, {"aten::view.default", 3}},
        {"transpose"}},
+      {"matmul of an operand whose batch dims no view merges -> expand + clone (ATen's reshape copies) + view + bmm",
+       R"(        def forward(self, q: "f32[s0, 4, 5, 6]", x: "f32[4, s0, 6, 8]"):
+            transpose: "f32[s0, 4, 6, 8]" = torch.ops.aten.transpose.int(x, 0, 1)
+            matmul: "f32[s0, 4, 5, 8]" = torch.ops.aten.matmul.default(q, transpose)
+            return (matmul,)
+)",
+       {{2, 4, 5, 6}, {4, 2, 6, 8}}, IrLevel::kCore,
+       {{"aten::permute.default", 1}, {"aten::expand.default", 2}, {"aten::clone.default", 1}, {"aten::view.default", 3},
+        {"aten::bmm.default", 1}},
+       {"transpose"}},
       {"linear of a transposed 3-d input -> permute + matmul's bmm + add",
        R"(        def forward(self, x: "f32[7, s0, 8]", w: "f32[5, 8]", b: "f32[5]"):
             transpose: "f32[s0, 7, 8]" = torch.ops.aten.transpose.int(x, 0, 1)

@@ -39,9 +39,19 @@ shapes::SymShape symbolic_strides(const shapes::SymShape& sizes, const at::Tenso
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return key[a] > key[b]; });
   if (sample.is_contiguous()) std::iota(order.begin(), order.end(), 0);
   shapes::SymExpr running(1);
+  int64_t dense = 1;
+  bool is_dense = true;  // the sample's strides are the dense ones of its order (size-1 dims aside)
   for (size_t k = n; k-- > 0;) {
     strides[order[k]] = running;
     running = running * sizes[order[k]];
+    if (sz[order[k]] > 1 && s[order[k]] != dense) is_dense = false;
+    dense *= sz[order[k]];
+  }
+  if (!is_dense && sample.numel() > 0) {
+    // Not dense (a slice of a larger tensor, an expanded one) and not a view whose strides follow
+    // from its input's (Tracer::view_output_strides): the sample's own strides, so that nothing
+    // takes it for contiguous.
+    for (size_t d = 0; d < n; ++d) strides[d] = shapes::SymExpr(s[d]);
   }
   return strides;
 }

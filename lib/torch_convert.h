@@ -20,8 +20,9 @@ std::vector<int64_t> evaluate_shape(const shapes::SymShape& shape, const shapes:
 
 /// Symbolic strides for a tensor whose symbolic sizes are `sizes` and whose sample is `sample`:
 /// dense strides in the sample's memory order (contiguous, channels-last, a transpose ...).
-/// Non-dense samples (a slice of a larger tensor) get the dense strides of their order too;
-/// torch.export records the same for its outputs.
+/// A non-dense sample (a slice of a larger tensor, an expanded one) gets its own strides as
+/// constants: never dense strides it does not have (a view's symbolic strides come from its input's:
+/// lib/frontend/aliasing.cpp, Tracer::view_output_strides).
 shapes::SymShape symbolic_strides(const shapes::SymShape& sizes, const at::Tensor& sample);
 
 /// A tensor meta from a sample tensor and its symbolic sizes. A meta sample is the frontend's

@@ -54,35 +54,163 @@ TensorCell::ViewStep Tracer::view_step(const std::string& op, const std::vector<
   return st;
 }
 
+/// The strides of a view op's output as expressions of its input's (ATen's rules): slice multiplies
+/// its dim's stride by the step, select drops the dim, permute and transpose permute, expand gives 0
+/// to new and broadcast dims, alias and detach keep them. nullopt for other ops, and when the result
+/// does not give the sample's strides (each dim of size > 1 checked at the sample's sizes). Without
+/// it the output would get dense strides (lib/torch_convert symbolic_strides), which a slice of a
+/// padded tensor does not have: `x[:, :H].contiguous()` must stay a copy.
+std::optional<SymShape> Tracer::view_output_strides(const std::string& op, const std::vector<ir::NamedArg>& args,
+                                                    const ir::TensorMeta& in, const SymShape& out_sizes,
+                                                    const at::Tensor& sample) const {
+  using Kind = TensorCell::ViewStep::Kind;
+  const size_t rank = in.sizes.size();
+  if (in.strides.size() != rank) return std::nullopt;
+  auto int_arg = [&](const char* name, int64_t dflt) -> std::optional<int64_t> {
+    for (const ir::NamedArg& a : args) {
+      if (a.name != name) continue;
+      if (const auto* v = std::get_if<int64_t>(&a.value)) return *v;
+      return std::holds_alternative<ir::NoneArg>(a.value) ? std::optional<int64_t>(dflt) : std::nullopt;
+    }
+    return dflt;
+  };
+  auto dim_arg = [&]() -> std::optional<size_t> {
+    auto d = int_arg("dim", 0);
+    if (!d) return std::nullopt;
+    const int64_t w = *d < 0 ? *d + static_cast<int64_t>(rank) : *d;
+    if (w < 0 || w >= static_cast<int64_t>(rank)) return std::nullopt;
+    return static_cast<size_t>(w);
+  };
+  SymShape out;
+  if (op == "aten::alias" || op == "aten::detach") {
+    out = in.strides;
+  } else if (op == "aten::slice" || op == "aten::narrow") {
+    const auto d = dim_arg();
+    const auto step = op == "aten::slice" ? int_arg("step", 1) : std::optional<int64_t>(1);
+    if (!d || !step) return std::nullopt;
+    out = in.strides;
+    out[*d] = out[*d] * SymExpr(*step);
+  } else if (op == "aten::select") {
+    const auto d = dim_arg();
+    if (!d) return std::nullopt;
+    out = in.strides;
+    out.erase(out.begin() + static_cast<std::ptrdiff_t>(*d));
+  } else if (op == "aten::expand") {
+    if (out_sizes.size() < rank) return std::nullopt;
+    const size_t lead = out_sizes.size() - rank;
+    out.assign(lead, SymExpr(0));
+    for (size_t d = 0; d < rank; ++d) {
+      const bool broadcast = in.sizes[d].is_const() && in.sizes[d].value() == 1 && !(out_sizes[lead + d] == in.sizes[d]);
+      out.push_back(broadcast ? SymExpr(0) : in.strides[d]);
+    }
+  } else {
+    const TensorCell::ViewStep st = const_cast<Tracer*>(this)->view_step(op, args, rank);
+    if (st.kind != Kind::kPermute || st.perm.size() != rank) return std::nullopt;
+    for (int64_t p : st.perm) out.push_back(in.strides[static_cast<size_t>(p)]);
+  }
+  if (out.size() != out_sizes.size() || static_cast<int64_t>(out.size()) != sample.dim()) return std::nullopt;
+  for (size_t d = 0; d < out.size(); ++d) {
+    if (sample.size(static_cast<int64_t>(d)) <= 1) continue;
+    if (shapes::evaluate(out[d], env_.hints()) != std::optional<int64_t>(sample.stride(static_cast<int64_t>(d)))) {
+      return std::nullopt;
+    }
+  }
+  return out;
+}
+
+/// `view`'s own view op applied again to `base_value` (its base's value now), or nullptr when the
+/// step is not one that can be replayed (kOther).
+ir::Value* Tracer::replay_view(const TensorCell& view, ir::Value* base_value, jit::Node* n) {
+  using Kind = TensorCell::ViewStep::Kind;
+  const TensorCell::ViewStep& st = view.step;
+  ir::Node* node = nullptr;
+  switch (st.kind) {
+    case Kind::kAlias:
+      return base_value;
+    case Kind::kReshape:
+      node = graph_.add_call("aten::reshape.default", {{"self", base_value, false}, {"shape", sym_list(view.shape), false}},
+                             {ir::ValueType::kTensor}, "reshape");
+      break;
+    case Kind::kPermute:
+      node = graph_.add_call("aten::permute.default",
+                             {{"self", base_value, false}, {"dims", std::vector<ir::SymIntArg>(st.perm.begin(), st.perm.end()), false}},
+                             {ir::ValueType::kTensor}, "permute");
+      break;
+    case Kind::kSlice:
+    case Kind::kSelect: {
+      std::vector<ir::NamedArg> args{{"self", base_value, false}};
+      for (const ir::NamedArg& a : st.args) args.push_back(a);
+      node = graph_.add_call(st.kind == Kind::kSlice ? "aten::slice.Tensor" : "aten::select.int", std::move(args),
+                             {ir::ValueType::kTensor}, st.kind == Kind::kSlice ? "slice" : "select");
+      break;
+    }
+    case Kind::kOther:
+      return nullptr;
+  }
+  if (n != nullptr) set_meta(node, n);
+  node->outputs()[0]->mutable_meta() = view.value != nullptr ? view.value->meta() : make_meta(view.sample, view.shape);
+  return node->outputs()[0];
+}
+
+/// A view read after its base (or another view of the same tensor) was updated in place: its
+/// value is made again from the base's, up the chain, as torch's functionalization regenerates
+/// views. A step that cannot be replayed fails: the old value would be wrong.
+void Tracer::refresh_view(TensorCell& view, jit::Node* n) {
+  if (!view.view_base || view.value == nullptr) return;
+  TensorCell& root = root_of(view);
+  if (view.synced == root.version) return;
+  TensorCell& base = *view.view_base;
+  refresh_view(base, n);
+  ir::Value* base_value = base.value;
+  if (base_value == nullptr) {
+    auto tmp = std::make_shared<SV>();
+    tmp->k = SV::K::kTensor;
+    tmp->cell = view.view_base;
+    base_value = tensor_value(tmp);
+  }
+  ir::Value* v = replay_view(view, base_value, n);
+  PTX_USER_CHECK(v != nullptr, ExitCode::kExportFailed, "E_INPLACE_VIEW")
+      << (n != nullptr ? why(n, "").source + ": " : std::string()) << "a view made by " << view.step.op
+      << " is read after its base was updated in place, which ptexport cannot replay yet";
+  view.value = v;
+  view.synced = root.version;
+}
+
+/// An in-place update of `view` written back into its base, up the chain of views to the root
+/// tensor, as torch's functionalization does: each intermediate view is taken again from its
+/// base's current value (torch's regenerated views), the update scattered into it, and so on up.
+/// Every other view of the root is stale afterwards (refresh_view).
 void Tracer::scatter_into_base(TensorCell& view, jit::Node* n) {
   using Kind = TensorCell::ViewStep::Kind;
-  TensorCell* cur = &view;
-  while (cur->view_base) {
-    TensorCell& base = *cur->view_base;
-    const TensorCell::ViewStep& st = cur->step;
-    ir::Value* base_value = base.value;
-    if (base_value == nullptr) {
+  TensorCell& root = root_of(view);
+  // The chain below the root, the view first; each intermediate's value taken again from the root's.
+  std::vector<TensorCell*> chain;
+  for (TensorCell* c = &view; c->view_base; c = c->view_base.get()) chain.push_back(c);
+  std::vector<ir::Value*> base_values(chain.size());  // base_values[i]: the value of chain[i]'s base
+  {
+    ir::Value* v = root.value;
+    if (v == nullptr) {
       auto tmp = std::make_shared<SV>();
       tmp->k = SV::K::kTensor;
-      tmp->cell = cur->view_base;
-      base_value = tensor_value(tmp);
+      tmp->cell = chain.back()->view_base;
+      v = tensor_value(tmp);
     }
+    base_values.back() = v;
+    for (size_t i = chain.size() - 1; i-- > 0;) {
+      TensorCell& mid = *chain[i + 1];  // chain[i]'s base
+      ir::Value* again = replay_view(mid, base_values[i + 1], n);
+      base_values[i] = again != nullptr ? again : mid.value;
+    }
+  }
+  for (size_t i = 0; i < chain.size(); ++i) {
+    TensorCell* cur = chain[i];
+    TensorCell& base = *cur->view_base;
+    const TensorCell::ViewStep& st = cur->step;
+    ir::Value* base_value = base_values[i];
     ir::Node* node = nullptr;
-    auto sym_list = [&](const SymShape& shape) {
-      std::vector<ir::SymIntArg> out;
-      for (const SymExpr& e : shape) {
-        if (e.is_const()) {
-          out.emplace_back(e.value());
-        } else {
-          out.emplace_back(sym_value(e));
-        }
-      }
-      return out;
-    };
     switch (st.kind) {
       case Kind::kAlias:
         base.value = cur->value;
-        cur = &base;
         continue;
       case Kind::kReshape:
         node = graph_.add_call("aten::reshape.default", {{"self", cur->value, false}, {"shape", sym_list(base.shape), false}},
@@ -90,22 +218,18 @@ void Tracer::scatter_into_base(TensorCell& view, jit::Node* n) {
         break;
       case Kind::kPermute: {
         std::vector<ir::SymIntArg> inverse(st.perm.size());
-        for (size_t i = 0; i < st.perm.size(); ++i) inverse[static_cast<size_t>(st.perm[i])] = static_cast<int64_t>(i);
+        for (size_t k = 0; k < st.perm.size(); ++k) inverse[static_cast<size_t>(st.perm[k])] = static_cast<int64_t>(k);
         node = graph_.add_call("aten::permute.default", {{"self", cur->value, false}, {"dims", inverse, false}},
                                {ir::ValueType::kTensor}, "permute");
         break;
       }
-      case Kind::kSlice: {
-        std::vector<ir::NamedArg> args{{"self", base_value, false}, {"src", cur->value, false}};
-        for (const ir::NamedArg& a : st.args) args.push_back(a);
-        node = graph_.add_call("aten::slice_scatter.default", std::move(args), {ir::ValueType::kTensor}, "slice_scatter");
-        break;
-      }
+      case Kind::kSlice:
       case Kind::kSelect: {
         std::vector<ir::NamedArg> args{{"self", base_value, false}, {"src", cur->value, false}};
         for (const ir::NamedArg& a : st.args) args.push_back(a);
-        node = graph_.add_call("aten::select_scatter.default", std::move(args), {ir::ValueType::kTensor},
-                               "select_scatter");
+        const bool slice = st.kind == Kind::kSlice;
+        node = graph_.add_call(slice ? "aten::slice_scatter.default" : "aten::select_scatter.default", std::move(args),
+                               {ir::ValueType::kTensor}, slice ? "slice_scatter" : "select_scatter");
         break;
       }
       case Kind::kOther: {
@@ -118,8 +242,9 @@ void Tracer::scatter_into_base(TensorCell& view, jit::Node* n) {
     set_meta(node, n);
     node->outputs()[0]->mutable_meta() = make_meta(base.sample, base.shape);
     base.value = node->outputs()[0];
-    cur = &base;
   }
+  ++root.version;
+  for (TensorCell* c : chain) c->synced = root.version;
 }
 
 }  // namespace ptx::frontend

@@ -19,6 +19,9 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
   call.schema = &schema;
   for (jit::Value* v : n->inputs()) call.in.push_back(get(v));
   for (const SVP& s : call.in) {
+    if (s->k == SV::K::kTensor && s->cell) refresh_view(*s->cell, n);  // a view read after its base changed
+  }
+  for (const SVP& s : call.in) {
     // An unbacked float (item() of a float tensor) is passed as its SymFloat value, as torch does.
     if (!s->data_dep.empty() && s->k != SV::K::kTensor && s->fvalue == nullptr) data_dependent(n, s, "an argument");
   }
@@ -32,6 +35,7 @@ void Tracer::run_aten(jit::Node* n, const c10::FunctionSchema& schema) {
   // Concrete run first: it also validates the sample.
   std::string no_meta_kernel;
   call.outs = run_concrete(n, call.in, &no_meta_kernel);
+  setitem_as_fill(call);  // after the run: it may drop copy_'s non_blocking
   if (!no_meta_kernel.empty()) {
     meta_fallback(call, no_meta_kernel);  // sizes from the rule (Note [Meta trace])
   } else {
@@ -72,8 +76,47 @@ bool Tracer::run_constant_tensor(const AtenCall& call) {
     }
   }
   if (!constant) return false;
-  set(call.n->output(), from_concrete(call.outs[0]));
+  SVP sv = from_concrete(call.outs[0]);
+  if (sv->cell) sv->cell->fresh = true;
+  set(call.n->output(), sv);
   return true;
+}
+
+/// A new tensor reading the constant `constant` through lift_fresh_copy (see TensorCell::fresh).
+SVP Tracer::fresh_copy(const SVP& constant) {
+  auto cell = std::make_shared<TensorCell>();
+  cell->sample = constant->cell->sample;
+  cell->shape = constant->cell->shape;
+  cell->fresh = true;
+  auto sv = std::make_shared<SV>();
+  sv->k = SV::K::kTensor;
+  sv->iv = constant->iv;
+  sv->cell = std::move(cell);
+  return sv;
+}
+
+/// `x[i] = 3` as torch.export writes it. Python's __setitem__ fills a view with a 0-dim value
+/// (fill_(view, lift_fresh_copy(c_lifted_tensor_N)), from copy_to in torch's indexing code); TorchScript
+/// writes copy_(view, aten::tensor(3, dtype, device)) and torch.jit.trace records fill_(view, C) with
+/// C a 0-dim constant tensor. Both become fill_.Tensor of a fresh copy of the lifted number: the same
+/// values (a 0-dim source broadcasts either way, converted to the view's dtype).
+void Tracer::setitem_as_fill(AtenCall& call) {
+  if (!call.inplace || call.in.size() < 2) return;
+  const SVP& dst = call.in[0];
+  const SVP& src = call.in[1];
+  if (dst->k != SV::K::kTensor || src->k != SV::K::kTensor || !src->cell || src->cell->sample.dim() != 0) return;
+  const TensorCell& c = *src->cell;
+  const bool lifted_constant = c.value == nullptr && !c.view_base && !c.scalar;  // not yet read
+  if (call.name == "aten::copy_" && c.fresh && lifted_constant && dst->cell->sample.dim() > 0) {
+    static const c10::OperatorHandle fill = c10::Dispatcher::singleton().findSchemaOrThrow("aten::fill_", "Tensor");
+    call.schema = &fill.schema();
+    call.name = "aten::fill_";
+    call.functional = "aten::fill";
+    call.overload = "Tensor";
+    call.in.resize(2);  // src is fresh already: read through lift_fresh_copy when lifted
+  } else if (call.name == "aten::fill_" && call.overload == "Tensor" && lifted_constant && !c.fresh) {
+    call.in[1] = fresh_copy(src);  // one per fill, as each `x[i] = 3` makes its own tensor
+  }
 }
 
 /// Fills call.concrete, call.returns_list and call.shapes: the symbolic sizes from the op's shape
@@ -178,7 +221,17 @@ ir::Node* Tracer::emit_call(const AtenCall& call) {
   set_meta(node, call.n);
   for (size_t i = 0; i < call.concrete.size(); ++i) {
     if (!call.concrete[i].defined()) continue;
-    node->outputs()[i]->mutable_meta() = make_meta(call.concrete[i], call.shapes[i]);
+    ir::TensorMeta& meta = node->outputs()[i]->mutable_meta();
+    meta = make_meta(call.concrete[i], call.shapes[i]);
+    // A view's strides follow from its input's (a slice of a padded tensor is not dense).
+    const auto& rets = call.schema->returns();
+    const bool view = i == 0 && !call.inplace && !rets.empty() && rets[0].alias_info() && !rets[0].alias_info()->isWrite();
+    ir::Value* const* self = node->inputs().empty() ? nullptr : std::get_if<ir::Value*>(&node->inputs()[0].value);
+    if (view && self != nullptr && (*self)->type() == ir::ValueType::kTensor) {
+      if (auto st = view_output_strides(call.functional, node->inputs(), (*self)->meta(), call.shapes[0], call.concrete[0])) {
+        meta.strides = std::move(*st);
+      }
+    }
   }
   return node;
 }
@@ -192,7 +245,11 @@ void Tracer::bind_aten_outputs(const AtenCall& call, ir::Node* node) {
     TensorCell& cell = *in[0]->cell;
     cell.value = node->outputs()[0];
     cell.shape = call.shapes[0];
-    if (cell.view_base) scatter_into_base(cell, n);
+    if (cell.view_base) {
+      scatter_into_base(cell, n);
+    } else {
+      ++cell.version;  // its views are stale now (Tracer::refresh_view)
+    }
     set(n->output(0), in[0]);  // the same tensor (Note [Aliasing])
     for (size_t i = 1; i < n->outputs().size(); ++i) set(n->output(i), from_concrete(call.outs[i]));
     return;
@@ -212,6 +269,7 @@ void Tracer::bind_aten_outputs(const AtenCall& call, ir::Node* node) {
       if (ret.alias_info() && !ret.alias_info()->isWrite() && !in.empty() && in[0]->k == SV::K::kTensor) {
         cell->view_base = in[0]->cell;
         cell->step = view_step(call.functional, node->inputs(), in[0]->cell->shape.size());
+        cell->synced = root_of(*cell).version;
       }
       sv->cell = cell;
       ++k;

@@ -97,7 +97,21 @@ struct TensorCell {
   /// prim::requires_grad, as torch.export sees it: with grad enabled and parameters requiring
   /// grad, library fast paths (fused transformer kernels) are skipped as they are under export.
   bool param_requires_grad = false;
+  /// In-place updates of this tensor (a root: no view_base) or of a view of it: a view whose
+  /// `synced` differs from its root's `version` has a stale value (Tracer::refresh_view).
+  uint64_t version = 0;
+  uint64_t synced = 0;
+  /// Made in forward from constant data (aten::tensor of a number): torch.export reads such a
+  /// tensor through aten::lift_fresh_copy of the lifted constant (Tracer::tensor_value).
+  bool fresh = false;
 };
+
+/// The tensor a view is (through its chain of views) a view of; `c` itself when it is no view.
+inline TensorCell& root_of(TensorCell& c) {
+  TensorCell* r = &c;
+  while (r->view_base) r = r->view_base.get();
+  return *r;
+}
 
 struct SV;
 using SVP = std::shared_ptr<SV>;
@@ -209,6 +223,8 @@ class Tracer {
   // aten.cpp: ATen calls
   void run_aten(jit::Node* n, const c10::FunctionSchema& schema);
   bool run_constant_tensor(const AtenCall& call);
+  void setitem_as_fill(AtenCall& call);
+  SVP fresh_copy(const SVP& constant);
   void rule_shapes(AtenCall& call);
   void record_rule_miss(const AtenCall& call, const std::string& error);
   void check_rule_shapes(const AtenCall& call);
@@ -219,6 +235,11 @@ class Tracer {
   // aliasing.cpp: views and in-place updates
   TensorCell::ViewStep view_step(const std::string& op, const std::vector<ir::NamedArg>& args, size_t in_rank);
   void scatter_into_base(TensorCell& view, jit::Node* n);
+  ir::Value* replay_view(const TensorCell& view, ir::Value* base_value, jit::Node* n);
+  void refresh_view(TensorCell& view, jit::Node* n);
+  std::optional<SymShape> view_output_strides(const std::string& op, const std::vector<ir::NamedArg>& args,
+                                              const ir::TensorMeta& in, const SymShape& out_sizes,
+                                              const at::Tensor& sample) const;
 
   // scalars.cpp: symbolic ints, bools and size tensors
   bool run_scalar_tensor_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
@@ -252,6 +273,7 @@ class Tracer {
   bool decide(const SVP& s, jit::Node* n, const char* what);
   ir::Value* tensor_value(const SVP& s);
   ir::Value* sym_value(SymExpr e);
+  std::vector<ir::SymIntArg> sym_list(const SymShape& shape);  // constants, or sym_value's
   ir::ArgValue to_arg(const SVP& s, const c10::TypePtr& type, jit::Node* n, const std::string& arg);
   std::optional<ir::ArgValue> list_arg(const SVP& s, const c10::TypePtr& elem, jit::Node* n, const std::string& what);
   shapes::RuleArg to_rule_arg(const SVP& s, jit::Node* n);

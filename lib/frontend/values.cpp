@@ -110,7 +110,10 @@ bool Tracer::decide(const SVP& s, jit::Node* n, const char* what) {
 ir::Value* Tracer::tensor_value(const SVP& s) {
   PTX_INTERNAL_CHECK(s->k == SV::K::kTensor) << "expected a tensor";
   TensorCell& c = *s->cell;
-  if (c.value != nullptr) return c.value;
+  if (c.value != nullptr) {
+    refresh_view(c, nullptr);  // read after an in-place update of its base: made again (no-op otherwise)
+    return c.value;
+  }
   if (c.scalar && !c.scalar->is_const()) {
     // prim::NumToTensor of a symbolic int used as a tensor: aten::scalar_tensor(sym).
     std::vector<ir::NamedArg> args{{"s", sym_value(*c.scalar), false},
@@ -141,7 +144,13 @@ ir::Value* Tracer::tensor_value(const SVP& s) {
   graph_.move_placeholder(v, pos);
   c.value = v;
   c.original = v;
-  return v;
+  if (c.fresh) {  // torch.tensor(3.0) in forward: lift_fresh_copy(c_lifted_tensor_N), as torch.export writes it
+    ir::Node* copy = graph_.add_call("aten::lift_fresh_copy.default", {{"self", v, false}}, {ir::ValueType::kTensor},
+                                     "lift_fresh_copy");
+    copy->outputs()[0]->mutable_meta() = v->meta();
+    c.value = copy->outputs()[0];
+  }
+  return c.value;
 }
 
 ir::Value* Tracer::sym_value(SymExpr e) { return syms_.materialize(e); }
@@ -200,6 +209,18 @@ ir::ArgValue Tracer::to_arg(const SVP& s, const c10::TypePtr& type_in, jit::Node
       << why(n, "").source << ": " << what << " has type " << type_in->str() << ", which ptexport cannot export yet";
 }
 
+std::vector<ir::SymIntArg> Tracer::sym_list(const SymShape& shape) {
+  std::vector<ir::SymIntArg> out;
+  for (const SymExpr& e : shape) {
+    if (e.is_const()) {
+      out.emplace_back(e.value());
+    } else {
+      out.emplace_back(sym_value(e));
+    }
+  }
+  return out;
+}
+
 /// A list argument of element type `elem`, or nullopt when ptexport cannot pass that list type.
 std::optional<ir::ArgValue> Tracer::list_arg(const SVP& s, const c10::TypePtr& elem, jit::Node* n,
                                              const std::string& what) {
@@ -207,16 +228,9 @@ std::optional<ir::ArgValue> Tracer::list_arg(const SVP& s, const c10::TypePtr& e
   switch (elem->kind()) {
     case c10::TypeKind::IntType:
     case c10::TypeKind::SymIntType: {
-      std::vector<ir::SymIntArg> out;
-      for (const SVP& item : items) {
-        const SymExpr e = int_of(item, n, what.c_str());
-        if (e.is_const()) {
-          out.emplace_back(e.value());
-        } else {
-          out.emplace_back(sym_value(e));
-        }
-      }
-      return out;
+      SymShape exprs;
+      for (const SVP& item : items) exprs.push_back(int_of(item, n, what.c_str()));
+      return sym_list(exprs);
     }
     case c10::TypeKind::FloatType: {
       std::vector<double> out;

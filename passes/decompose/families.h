@@ -17,6 +17,7 @@ Outputs conv_nd(Rewriter& r);
 Outputs convolution_private(Rewriter& r);
 Outputs linear(Rewriter& r);
 // fills.cpp
+Outputs fill_tensor(Rewriter& r);
 Outputs masked_fill_scalar(Rewriter& r);
 Outputs new_zeros(Rewriter& r);
 Outputs pad(Rewriter& r);
@@ -37,6 +38,7 @@ Outputs max_pool2d(Rewriter& r);
 // views.cpp
 Outputs chunk(Rewriter& r);
 Outputs contiguous(Rewriter& r);
+Outputs lift_fresh_copy(Rewriter& r);
 Outputs flatten(Rewriter& r);
 Outputs full_slice(Rewriter& r);
 Outputs reshape(Rewriter& r);

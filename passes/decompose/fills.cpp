@@ -3,9 +3,10 @@
 //   pad(x, pad, "constant", value)   -> constant_pad_nd(x, pad, value)
 //   new_zeros(x, size, ...)          -> full(size, 0, dtype, layout=strided, device, pin_memory=False)
 //   masked_fill.Scalar(x, mask, v)   -> where(mask, scalar_tensor(v, dtype, layout, device), x)
+//   fill.Tensor(x, v)                -> copy(x, v)  (v is 0-dim; what x[i] = 3 becomes, lib/frontend)
 //   roll(x, shifts, dims)            -> per (shift, dim), in order: i = arange(0, n) (int64);
 //                                       index_select(x, dim, fmod(i + (n - shift) % n, n))
-// torch keeps all four at the inference level (run_decompositions({})).
+// torch keeps all five at the inference level (run_decompositions({})).
 #include "passes/decompose/families.h"
 
 namespace ptx::passes::decomp {
@@ -28,6 +29,16 @@ Outputs new_zeros(Rewriter& r) {
       {named("size", r.ints_or("size", {})), named("fill_value", int64_t{0}), kwarg("dtype", ir::DTypeArg{m.dtype}),
        kwarg("layout", ir::LayoutArg{0}), kwarg("device", ir::DeviceArg{m.device}), kwarg("pin_memory", false)},
       m, "full")};
+}
+
+// fill.Tensor(self, value) -> copy(self, value) (core; value is 0-dim and broadcasts), as torch's
+// decomposition of fill.Tensor writes it.
+Outputs fill_tensor(Rewriter& r) {
+  ir::Value* value = r.tensor("value");
+  if (!value->meta().sizes.empty()) return std::nullopt;
+  return std::vector<ir::Value*>{r.call1("aten::copy.default",
+                                         {named("self", r.tensor("self")), named("src", value), named("non_blocking", false)},
+                                         r.out()->meta(), "copy")};
 }
 
 Outputs masked_fill_scalar(Rewriter& r) {

@@ -63,6 +63,13 @@ Outputs contiguous(Rewriter& r) {
                                          r.out()->meta(), "clone")};
 }
 
+// lift_fresh_copy(self) -> clone(self) (inference): a tensor made in forward from a number, read
+// through a copy of the lifted constant, as torch's functionalization writes it.
+Outputs lift_fresh_copy(Rewriter& r) {
+  ir::Value* x = r.tensor("self");
+  return std::vector<ir::Value*>{r.call1("aten::clone.default", {named("self", x)}, r.out()->meta(), "clone")};
+}
+
 // slice.Tensor(self, dim, start, end, step=1) that keeps every element -> self (inference).
 // TorchScript writes `x[:, 0]` as slice(x, 0, 0, INT64_MAX) + select; torch.export's trace of the
 // same python has the select only.

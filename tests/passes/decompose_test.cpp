@@ -366,6 +366,25 @@ TEST_CASE("fills, pads and roll decompose as torch's default table writes them",
   // Histograms asked live of torch 2.14 (run_decompositions() of F.pad, new_zeros, masked_fill, roll):
   // constant_pad_nd; full; scalar_tensor + where; arange + add + fmod + index_select per dim. At the inference level the ops stay, as in torch.
   const std::vector<Case> cases = {
+      {"fill.Tensor -> copy (core), as torch's decomposition of fill.Tensor",
+       R"(        def forward(self, x: "f32[s0, 5]", v: "f32[]"):
+            fill: "f32[s0, 5]" = torch.ops.aten.fill.Tensor(x, v)
+            return (fill,)
+)",
+       {{3, 5}, {}}, IrLevel::kCore, {{"aten::copy.default", 1}}},
+      {"fill.Tensor stays at inference",
+       R"(        def forward(self, x: "f32[s0, 5]", v: "f32[]"):
+            fill: "f32[s0, 5]" = torch.ops.aten.fill.Tensor(x, v)
+            return (fill,)
+)",
+       {{3, 5}, {}}, IrLevel::kInference, {{"aten::fill.Tensor", 1}}},
+      {"lift_fresh_copy -> clone (inference): torch.tensor(3.0) in forward, functionalized",
+       R"(        def forward(self, x: "f32[s0, 5]", c: "f32[]"):
+            lift_fresh_copy: "f32[]" = torch.ops.aten.lift_fresh_copy.default(c)
+            add: "f32[s0, 5]" = torch.ops.aten.add.Tensor(x, lift_fresh_copy)
+            return (add,)
+)",
+       {{3, 5}, {}}, IrLevel::kInference, {{"aten::clone.default", 1}, {"aten::add.Tensor", 1}}},
       {"pad constant -> constant_pad_nd",
        R"(        def forward(self, x: "f32[s0, 5, 6]"):
             pad: "f32[s0, 7, 7]" = torch.ops.aten.pad.default(x, [0, 1, 0, 2], 'constant', 1.5)

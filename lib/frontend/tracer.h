@@ -244,6 +244,7 @@ class Tracer {
   // scalars.cpp: symbolic ints, bools and size tensors
   bool run_scalar_tensor_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
                             const std::vector<c10::IValue>& outs);
+  bool run_constant_float_op(jit::Node* n, const std::vector<SVP>& in, const at::Tensor& out);
   std::optional<SymExpr> binary_size_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
                                         const SymExpr& a, const SymExpr& b);
   bool run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);

@@ -505,9 +505,34 @@ def check_setitem(tmp):
             conformance.check_artifact(out, model, inputs, [{}, {"n": 5}, {"n": 64}] if how == "scripted" else [{}])
 
 
+# ---------------------------------------------------------------------------------------------
+# A traced float of static sizes (`(C // heads) ** -0.5`, swin's attention scale): torch.jit.trace records
+# it as ops on 0-dim size tensors; Python computes the number, so torch.export has no pow: a constant
+
+class TracedScale(nn.Module):
+    def forward(self, x):
+        return x * (x.shape[1] // 2) ** -0.5
+
+
+def check_traced_scale(tmp):
+    sample = torch.randn(3, 8)
+    model = os.path.join(tmp, "traced_scale.pt")
+    torch.jit.save(torch.jit.trace(TracedScale(), (sample,)), model)
+    expect(any(n.kind() == "aten::pow" for n in torch.jit.load(model).graph.nodes()), "the trace has no aten::pow")
+    inputs = write_inputs(tmp, "traced_scale", [tensor("x", [3, 8], ["batch", None])], {"batch": (1, 64)})
+    out = os.path.join(tmp, "traced_scale.pt2")
+    r, _ = export(model, inputs, out)
+    expect(r.returncode == 0, "a traced float of static sizes: export failed", r)
+    ours = conformance.op_histogram(torch.export.load(out))
+    theirs = conformance.op_histogram(torch.export.export(TracedScale(), (sample,)).run_decompositions({}))
+    expect(ours == theirs, f"calls {ours}, torch.export's functional graph {theirs}")
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
+
+
 CHECKS = {"int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze, "narrowed": check_narrowed, "log_order": check_log_order,
           "torchvision_ops": check_torchvision_ops, "scalar_overloads": check_scalar_overloads,
-          "slice_contiguous": check_slice_contiguous, "stale_view": check_stale_view, "setitem": check_setitem}
+          "slice_contiguous": check_slice_contiguous, "stale_view": check_stale_view, "setitem": check_setitem,
+          "traced_scale": check_traced_scale}
 
 
 def main(argv=None) -> int:

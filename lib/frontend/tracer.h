@@ -48,9 +48,13 @@
 // A view (an op whose schema returns an alias of its input) gets a cell of its own that remembers
 // its base and how it was taken. An in-place update of a view is functionalized as torch does: the
 // view's new value is scattered back into its base (slice_scatter, select_scatter, the inverse
-// reshape or permutation), up the chain of views. Views of other kinds (expand, as_strided,
-// diagonal) updated in place stop the export (exit 4). Note: other views of the same base taken
-// before the update are not refreshed; a model reading them after the update is not supported.
+// reshape or permutation), up the chain of views, each intermediate view taken again from the
+// root's current value first (torch's regenerated views). Views of other kinds (expand,
+// as_strided, diagonal) updated in place stop the export (exit 4). Every in-place update of a
+// root or through a view bumps the root's `version`; a view whose `synced` is older is stale, and
+// reading it takes it again from its base (Tracer::refresh_view), as torch's functionalization
+// regenerates views. A view's strides are its input's, transformed (Tracer::view_output_strides):
+// a slice of a padded tensor is not contiguous, whatever its sample's order says.
 #pragma once
 
 #include <torch/csrc/jit/ir/ir.h>

@@ -162,16 +162,7 @@ void Tracer::run_node(jit::Node* n) {
         << (p.source.empty() ? std::string("model") : p.source)
         << ": the model raises an exception on the sample inputs: " << msg << called_from(n, "  ");
   }
-  if (kind == c10::prim::CreateObject) {
-    // An instance of a TorchScript class (torchvision's ImageList in a detection model's transform):
-    // its attributes would have to flow through the trace like a dict's values; not done yet.
-    const shapes::Provenance p = why(n, "");
-    PTX_USER_FAIL(ExitCode::kExportFailed, "E_UNSUPPORTED_OP")
-        << (p.source.empty() ? std::string("model") : p.source) << ": the model creates an object of the TorchScript class "
-        << n->output()->type()->annotation_str()
-        << "; objects of classes a model defines are not supported yet (pass tensors, tuples, lists or dicts)"
-        << (p.code.empty() ? "" : "\n    " + p.code) << called_from(n, "  ");
-  }
+  if (kind == c10::prim::CreateObject) return run_create_object(n);
   if (kind == c10::prim::SetAttr) return run_set_attr(n);
   if (kind == c10::aten::warn) return;  // warnings on the sample do not change the graph
   // ATen ops, and ops of loaded libraries (--load-library, lib/custom_ops.h), alike.
@@ -254,6 +245,7 @@ void Tracer::run_loop(jit::Node* n) {
 void Tracer::run_set_attr(jit::Node* n) {
   const SVP obj = get(n->input(0));
   const SVP value = get(n->input(1));
+  if (set_object_attr(n, obj, value)) return;
   const std::string name = n->s(c10::attr::name);
   const std::string path = obj->path.empty() ? name : obj->path + "." + name;
   const shapes::Provenance p = why(n, "");
@@ -279,6 +271,7 @@ void Tracer::run_get_attr(jit::Node* n) {
   const SVP obj = get(n->input(0));
   const std::string name = n->s(c10::attr::name);
   PTX_INTERNAL_CHECK(obj->iv.isObject()) << "GetAttr on a non-object";
+  if (get_object_attr(n, obj)) return;
   const std::string path = obj->path.empty() ? name : obj->path + "." + name;
   if (auto it = assigned_.find(path); it != assigned_.end()) {
     set(n->output(), it->second);

@@ -269,6 +269,9 @@ void Tracer::flatten_output(const SVP& s, ir::PyTree& spec, std::vector<ir::Valu
     default:
       break;
   }
+  PTX_USER_CHECK(!s->iv.isObject(), ExitCode::kExportFailed, "E_UNSUPPORTED_OUTPUT")
+      << "the model returns an object of the TorchScript class " << s->iv.type()->annotation_str()
+      << ", which a .pt2 cannot hold (return its attributes: tensors, ints, lists, tuples or dicts)";
   PTX_USER_FAIL(ExitCode::kExportFailed, "E_UNSUPPORTED_OUTPUT")
       << "the model returns a " << s->iv.tagKind() << ", which a .pt2 cannot hold";
 }

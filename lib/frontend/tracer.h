@@ -14,6 +14,7 @@
 //   data_dependent.cpp  values read from data (item() as unbacked symbols), asserts as checks,
 //                    ifs on tensor data as torch.cond (see Note [Unbacked symbols] in shapes/)
 //   while_loop.cpp   loops decided by data as torch's while_loop (Note [Data loops])
+//   objects.cpp      objects of TorchScript classes made in forward (Note [Script objects])
 //   meta.cpp         the trace on meta tensors (Note [Meta trace]): stand-ins, ops without a meta
 //                    kernel, and the restart on the sample's values when data is read
 //
@@ -133,6 +134,9 @@ struct SV {
   std::shared_ptr<std::vector<SVP>> elems;  // kList / kTuple (shared: lists are references)
   std::vector<std::pair<c10::IValue, SVP>> dict;  // kDict
   std::string path;                       // kObject: attribute path of a module ("layer1.0")
+  /// kObject made in forward (prim::CreateObject, Note [Script objects]): its attributes' symbolic
+  /// values by name (shared: objects are references).
+  std::shared_ptr<std::map<std::string, SVP>> attrs;
   /// kBool read from a one-element tensor (aten::Bool, is_nonzero): that tensor, the predicate of
   /// torch.cond when an if reads this bool (data_dependent.cpp).
   SVP pred;
@@ -220,6 +224,12 @@ class Tracer {
   void run_loop(jit::Node* n);
   void run_get_attr(jit::Node* n);
   void run_set_attr(jit::Node* n);
+
+  // objects.cpp: objects of TorchScript classes made in forward (Note [Script objects])
+  void run_create_object(jit::Node* n);
+  /// SetAttr / GetAttr on an object made in forward; false when `obj` is not one.
+  bool set_object_attr(jit::Node* n, const SVP& obj, const SVP& value);
+  bool get_object_attr(jit::Node* n, const SVP& obj);
   /// The node's own operation on the samples. On meta, a failure throws NeedsData, except an ATen
   /// op without a meta kernel when `no_meta_kernel` is given: it receives the error, no outputs.
   std::vector<c10::IValue> run_concrete(jit::Node* n, const std::vector<SVP>& in, std::string* no_meta_kernel = nullptr);

@@ -11,7 +11,7 @@ import sys
 import tempfile
 import traceback
 import warnings
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
@@ -266,6 +266,54 @@ def check_setattr(tmp):
 
 
 # ---------------------------------------------------------------------------------------------
+# An object of a TorchScript class made in forward (torchvision's detection transform returns an
+# ImageList(tensors, image_sizes)): its attributes keep their symbolic values, its methods run inlined
+
+@torch.jit.script
+class Holder:
+    def __init__(self, tensors: torch.Tensor, sizes: List[Tuple[int, int]]):
+        self.tensors = tensors
+        self.sizes = sizes
+
+    def scaled(self, k: float) -> torch.Tensor:
+        return self.tensors * k
+
+
+class MakesObject(nn.Module):
+    def forward(self, x):
+        sizes: List[Tuple[int, int]] = []
+        for k in range(2):
+            sizes.append((x.shape[-2] + k, x.shape[-1]))
+        holder = Holder(x, sizes)
+        other = holder  # a second reference sees the update below
+        other.tensors = holder.scaled(2.0) + 1.0
+        h, w = holder.sizes[0]
+        return holder.tensors.flatten(1)[:, :h * w], holder.sizes, x.new_zeros(len(holder.sizes), w)
+
+
+class ReturnsObject(nn.Module):
+    def forward(self, x) -> Holder:
+        return Holder(x, [(x.shape[0], x.shape[1])])
+
+
+def check_script_object(tmp):
+    model = save_scripted(MakesObject(), tmp, "make_object")
+    inputs = write_inputs(tmp, "make_object", [tensor("x", [2, 3, 5, 6], ["batch", None, "h", "w"])],
+                          {"batch": (1, 8), "h": (2, 16), "w": (2, 16)})
+    out = os.path.join(tmp, "make_object.pt2")
+    r, doc = export(model, inputs, out)
+    expect(r.returncode == 0, "an object of a TorchScript class made in forward: export failed", r)
+    expect(not doc.get("guards"), f"guards: {doc.get('guards')}", r)
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 1, "h": 2, "w": 2}, {"batch": 8, "h": 16, "w": 16},
+                                                    {"batch": 3, "h": 7, "w": 11}])
+    model = save_scripted(ReturnsObject(), tmp, "return_object")
+    inputs = write_inputs(tmp, "return_object", [tensor("x", [2, 3], ["batch", None])], {"batch": (1, 8)})
+    r2, _ = export(model, inputs, os.path.join(tmp, "return_object.pt2"))
+    expect(r2.returncode == 4 and "returns an object of the TorchScript class" in r2.stderr and "Holder" in r2.stderr,
+           "an object returned by forward: expected exit 4 naming its class", r2)
+
+
+# ---------------------------------------------------------------------------------------------
 # An int output that does not depend on the dynamic sizes (a constant in the output spec, as torch.export
 # keeps it): check and export must agree (export exited 6, counting it as a missing output)
 
@@ -399,7 +447,7 @@ def check_int_output(tmp):
     expect(r.returncode == 0 and c.returncode == 0, f"int outputs: export exit {r.returncode}, check {c.returncode}", r)
     conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
 
-CHECKS = {"int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze, "narrowed": check_narrowed, "log_order": check_log_order,
+CHECKS = {"script_object": check_script_object, "int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze, "narrowed": check_narrowed, "log_order": check_log_order,
           "torchvision_ops": check_torchvision_ops}
 
 

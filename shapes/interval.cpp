@@ -1,6 +1,7 @@
 // shapes/interval.cpp: interval arithmetic over SymExpr with 128-bit intermediates; a bound that
 // leaves int64 becomes infinite (still sound).
 #include "shapes/interval.h"
+#include "shapes/sym_sides.h"
 
 #include <algorithm>
 #include <vector>
@@ -169,6 +170,58 @@ Interval bounds_of(SymExpr e, const SymbolBounds& symbol_bounds) {
   return to(rec(e, symbol_bounds));
 }
 
+namespace {
+
+/// True when `a <= b` (`a < b` with `strict`) for every value of the symbols: by the bounds of
+/// a - b, or because a Min on the left has an operand below the right side (Min(300, u0) <= u0) or a
+/// Max on the right one above the left side (x <= Max(x, 1)), which the bounds alone cannot tell.
+bool surely_le(SymExpr a, SymExpr b, bool strict, const SymbolBounds& sb, int depth = 0) {
+  const Interval d = bounds_of(a - b, sb);
+  if (d.hi && (strict ? *d.hi < 0 : *d.hi <= 0)) return true;
+  if (depth > 4) return false;
+  if (a.kind() == SymKind::Min) {
+    for (const SymExpr& o : a.operands()) {
+      if (surely_le(o, b, strict, sb, depth + 1)) return true;
+    }
+  }
+  if (b.kind() == SymKind::Max) {
+    for (const SymExpr& o : b.operands()) {
+      if (surely_le(a, o, strict, sb, depth + 1)) return true;
+    }
+  }
+  return false;
+}
+
+/// `cond` decided on its printed sides (Min(300, u0) - u0 <= 0 as Min(300, u0) <= u0) by surely_le.
+std::optional<bool> decide_by_sides(const SymBool& cond, const SymbolBounds& sb) {
+  const auto [l, r] = printed_sides(cond);
+  auto min_max = [](SymExpr e) { return e.kind() == SymKind::Min || e.kind() == SymKind::Max; };
+  if (!min_max(l) && !min_max(r)) return std::nullopt;  // the bounds of lhs - rhs said all there is
+  auto le = [&](SymExpr a, SymExpr b) -> std::optional<bool> {
+    if (surely_le(a, b, false, sb)) return true;
+    if (surely_le(b, a, true, sb)) return false;
+    return std::nullopt;
+  };
+  auto lt = [&](SymExpr a, SymExpr b) -> std::optional<bool> {
+    if (surely_le(a, b, true, sb)) return true;
+    if (surely_le(b, a, false, sb)) return false;
+    return std::nullopt;
+  };
+  switch (cond.rel()) {
+    case Rel::Le: return le(l, r);
+    case Rel::Lt: return lt(l, r);
+    case Rel::Ge: return le(r, l);
+    case Rel::Gt: return lt(r, l);
+    case Rel::Eq:
+    case Rel::Ne:
+      if (surely_le(l, r, true, sb) || surely_le(r, l, true, sb)) return cond.rel() == Rel::Ne;
+      return std::nullopt;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
 std::optional<bool> decide_by_bounds(const SymBool& cond, const SymbolBounds& symbol_bounds) {
   if (auto k = cond.as_const()) return *k;
   Interval l = bounds_of(cond.lhs(), symbol_bounds);
@@ -183,25 +236,31 @@ std::optional<bool> decide_by_bounds(const SymBool& cond, const SymbolBounds& sy
     if (a.lo && b.hi && *a.lo >= *b.hi) return false;
     return std::nullopt;
   };
+  std::optional<bool> by_bounds;
   switch (cond.rel()) {
     case Rel::Le:
-      return le(l, r);
+      by_bounds = le(l, r);
+      break;
     case Rel::Lt:
-      return lt(l, r);
+      by_bounds = lt(l, r);
+      break;
     case Rel::Ge:
-      return le(r, l);
+      by_bounds = le(r, l);
+      break;
     case Rel::Gt:
-      return lt(r, l);
+      by_bounds = lt(r, l);
+      break;
     case Rel::Eq:
     case Rel::Ne: {
       std::optional<bool> eq;
       if (l.is_point() && r.is_point() && *l.lo == *r.lo) eq = true;
       if ((l.hi && r.lo && *l.hi < *r.lo) || (l.lo && r.hi && *l.lo > *r.hi)) eq = false;
-      if (!eq) return std::nullopt;
-      return cond.rel() == Rel::Eq ? *eq : !*eq;
+      if (eq) by_bounds = cond.rel() == Rel::Eq ? *eq : !*eq;
+      break;
     }
   }
-  return std::nullopt;
+  if (by_bounds) return by_bounds;
+  return decide_by_sides(cond, symbol_bounds);
 }
 
 }  // namespace ptx::shapes

@@ -143,3 +143,21 @@ TEST_CASE("slice with a bound read from data", "[shapes][rules][unbacked]") {
   CHECK(r.shapes[0][0] == k);
   CHECK(h.guards().empty());
 }
+
+TEST_CASE("a Min or Max of an unbacked value against its own operand is decided without a check",
+          "[shapes][unbacked]") {
+  // torchvision's detection postprocess: topk(scores, min(300, u0)) of a score filter's count u0 needs
+  // Min(300, u0) <= u0, which the intervals ([0, 300] against [0, 3234]) cannot tell.
+  ShapeEnv env;
+  SymExpr u0 = env.create_unbacked(1000, Range{0, 3234}, at("m.py:4"), "the number of true elements of a mask");
+  SymExpr k = sym_min(SymExpr(300), u0);
+  CHECK(env.guard_bool(sym_le(k, u0), at("m.py:5")));
+  CHECK_FALSE(env.guard_bool(sym_gt(k, u0), at("m.py:5")));
+  CHECK(env.guard_bool(sym_le(k, u0 + 1), at("m.py:5")));  // through the intervals of the operand
+  CHECK_FALSE(env.guard_bool(sym_lt(u0 + 1, k), at("m.py:5")));
+  CHECK(env.guard_bool(sym_ge(sym_max(u0, SymExpr(1)), u0), at("m.py:6")));
+  CHECK_FALSE(env.guard_bool(sym_eq(sym_min(u0, SymExpr(-1)), u0), at("m.py:6")));
+  // Still undecided: the sample's Min(300, u0) < u0 holds for u0 = 1000 but not for u0 = 7.
+  CHECK_THROWS_AS(env.guard_bool(sym_lt(k, u0), at("m.py:7")), ptx::UserError);
+  CHECK(env.deferred_asserts().size() == 2);  // u0's range only: no decision was recorded
+}

@@ -165,8 +165,10 @@ void Tracer::run_node(jit::Node* n) {
   if (kind == c10::prim::CreateObject) return run_create_object(n);
   if (kind == c10::prim::SetAttr) return run_set_attr(n);
   if (kind == c10::aten::warn) return;  // warnings on the sample do not change the graph
-  // ATen ops, and ops of loaded libraries (--load-library, lib/custom_ops.h), alike.
-  if ((kind.is_aten() || is_custom_op(kind.toQualString())) && n->maybeSchema() != nullptr) {
+  // ATen ops, torchvision's (shape rules in shapes/rules/ as ATen's) and ops of loaded libraries
+  // (--load-library, lib/custom_ops.h), alike.
+  const bool torchvision = std::string_view(kind.ns().toUnqualString()) == "torchvision";
+  if ((kind.is_aten() || torchvision || is_custom_op(kind.toQualString())) && n->maybeSchema() != nullptr) {
     const c10::FunctionSchema& schema = n->schema();
     bool tensor_out = false;
     for (const auto& r : schema.returns()) {

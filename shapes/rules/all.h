@@ -9,6 +9,7 @@ namespace ptx::shapes::rules {
 // data_dependent.cpp: sizes read from data become unbacked symbols
 Shapes nonzero(RuleContext& ctx, Args args);
 Shapes masked_select(RuleContext& ctx, Args args);
+Shapes nms(RuleContext& ctx, Args args);  // torchvision::nms
 Shapes unique(RuleContext& ctx, Args args);             // _unique2, unique_consecutive
 Shapes repeat_interleave(RuleContext& ctx, Args args);
 /// The largest value of `e` the symbols' ranges allow (nullopt: unbounded).

@@ -1,5 +1,5 @@
 // shapes/rules/data_dependent.cpp: ops whose output sizes depend on tensor values: nonzero,
-// masked_select, unique, repeat_interleave with tensor repeats. Each size becomes a fresh unbacked
+// masked_select, unique, repeat_interleave with tensor repeats, torchvision::nms. Each size becomes a fresh unbacked
 // symbol (Note [Unbacked symbols] in shapes/unbacked.cpp) with the range torch gives it (nonzero's
 // count in [0, numel]) and the sample's value, read from ctx.sample_sizes, as its hint.
 #include <string>
@@ -89,6 +89,21 @@ Shapes repeat_interleave(RuleContext& ctx, Args args) {
   x[d] = ctx.env.create_unbacked(sample_size(ctx, 0, d), Range{0, std::nullopt}, ctx.why,
                                  "the sum of repeat_interleave's repeats");
   return {x};
+}
+
+// torchvision::nms(dets [N, 4], scores [N], iou_threshold) -> keep [u] (int64), u in [0, N], as
+// torchvision's fake kernel says (torchvision/_meta_registrations.py: dets 2-D with 4 columns, scores
+// 1-D of dets' length, a new unbacked size for the output).
+Shapes nms(RuleContext& ctx, Args args) {
+  const SymShape& dets = tensor(args, 0, "dets");
+  const SymShape& scores = tensor(args, 1, "scores");
+  if (dets.size() != 2) fail("nms: boxes should be a 2d tensor, got " + std::to_string(dets.size()) + "D");
+  require_eq(ctx, dets[1], SymExpr(4), "nms: boxes should have 4 elements in dimension 1",
+             "nms: boxes should have 4 elements in dimension 1");
+  if (scores.size() != 1) fail("nms: scores should be a 1d tensor, got " + std::to_string(scores.size()) + "D");
+  require_eq(ctx, dets[0], scores[0], "nms: boxes and scores should have the same number of elements",
+             "nms: boxes and scores should have the same number of elements in dimension 0");
+  return {{new_count(ctx, sample_size(ctx, 0, 0), dets[0], "the number of boxes nms keeps")}};
 }
 
 }  // namespace ptx::shapes::rules

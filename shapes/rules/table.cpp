@@ -1,4 +1,5 @@
-// shapes/rules/table.cpp: the sorted table of shape rules, keyed by ATen op name without overload.
+// shapes/rules/table.cpp: the sorted table of shape rules, keyed by op name without overload (ATen's,
+// and torchvision's operators, which are no custom ops: lib/custom_ops.h).
 // Keep it sorted (byte order): tests/shapes/rules_table_test.cpp checks sortedness, no duplicates,
 // and that every op in tests/data/ops_seen.txt has a rule. An in-place op ("aten::relu_") is
 // found under its functional name; the rule sees the in-place name in ctx.op.
@@ -281,6 +282,7 @@ const ShapeRule kShapeRules[] = {
     {"aten::zero",                            &wrap<same_as_self>},
     {"aten::zeros",                           &wrap<factory>},
     {"aten::zeros_like",                      &wrap<same_as_self>},
+    {"torchvision::nms",                      &wrap<nms>},
 };
 
 const ShapeRule* lookup(std::string_view op) {

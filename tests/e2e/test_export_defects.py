@@ -19,6 +19,7 @@ import cli_common  # noqa: E402
 import conformance  # noqa: E402
 import torch  # noqa: E402
 import torch.nn as nn  # noqa: E402
+import torchvision  # noqa: E402  (torch.ops.torchvision for scripting and for torch.export.load)
 
 
 def save_scripted(module: nn.Module, tmp: str, name: str) -> str:
@@ -412,21 +413,31 @@ def check_log_order(tmp):
 # ---------------------------------------------------------------------------------------------
 # An archive calling torchvision's operators loads: their library is found beside LibTorch and loaded
 # (it was exit 3, "Unknown builtin op: torchvision::nms"); with PTEXPORT_TORCHVISION_LIBRARY set empty
-# it is not, and the error says how to give it. (torchvision's ops have no shape rule yet: exit 4.)
+# it is not, and the error says how to give it. nms has a shape rule: its output count is an unbacked
+# size u in [0, N], as torchvision's fake kernel says (it was exit 4, no shape rule).
 
 class Nms(nn.Module):
-    def forward(self, boxes, scores):
-        return boxes[torch.ops.torchvision.nms(boxes, scores, 0.5)]
+    def forward(self, boxes, scores, labels):
+        b = torch.cat([boxes[:, :2], boxes[:, :2] + boxes[:, 2:].abs()], 1)  # valid boxes: x1 <= x2, y1 <= y2
+        keep = torch.ops.torchvision.nms(b, scores, 0.3)
+        per_class = torchvision.ops.batched_nms(b, scores, labels, 0.3)  # boxes.numel() <= 4000: one nms
+        return b[keep], scores[keep][:3] * 2.0, per_class
 
 
 def check_torchvision_ops(tmp):
-    import torchvision  # noqa: F401  (registers torch.ops.torchvision for scripting)
     model = save_scripted(Nms(), tmp, "nms")
-    inputs = write_inputs(tmp, "nms", [tensor("boxes", [6, 4], [None, None]), tensor("scores", [6], [None])], {})
+    inputs = write_inputs(tmp, "nms", [tensor("boxes", [40, 4], ["n", None]), tensor("scores", [40], ["n"]),
+                                       dict(tensor("labels", [40], ["n"], dtype="int64"),
+                                            data={"random": {"dist": "int", "low": 0, "high": 2, "seed": 1}})],
+                          {"n": (1, 64)})
     r = cli_common.run("check", model, inputs, conformance=False)
-    expect(r.returncode == 4 and "load model (torchscript, operators from " in r.stderr and
-           "torchvision/_C" in r.stderr and "torchvision::nms" in r.stderr and "Unknown builtin op" not in r.stderr,
+    expect(r.returncode == 0 and "load model (torchscript, operators from " in r.stderr and "torchvision/_C" in r.stderr,
            "torchvision's library was not loaded for an archive calling torchvision::nms", r)
+    out = os.path.join(tmp, "nms.pt2")
+    r, doc = export(model, inputs, out)
+    expect(r.returncode == 0, "nms and batched_nms: export failed", r)
+    # the kept counts differ from size to size (random boxes): each is compared with eager
+    conformance.check_artifact(out, model, inputs, [{}, {"n": 1}, {"n": 64}, {"n": 23}])
     r = cli_common.run("check", model, inputs, conformance=False, env=cli_common.clean_env(PTEXPORT_TORCHVISION_LIBRARY=""))
     expect(r.returncode == 3 and "Unknown builtin op: torchvision::nms" in r.stderr and
            "torchvision's operator library was not found beside LibTorch" in r.stderr,

@@ -126,6 +126,25 @@ TEST_CASE("rules of data-dependent sizes make unbacked symbols with torch's rang
   CHECK(h.guards().empty());
 }
 
+TEST_CASE("torchvision::nms keeps an unbacked count of its boxes", "[shapes][rules][unbacked]") {
+  // torchvision's fake kernel: dets [N, 4], scores [N] -> int64 [u]; u's range [0, N] here.
+  Harness h;
+  SymExpr s0 = h.sym(40, Range{1, 64});
+  auto r = h.run("torchvision::nms", {T({s0, 4}), T({s0}), F(0.5)}, "default", false, {{17}});
+  REQUIRE(r.error.empty());
+  REQUIRE(r.shapes.size() == 1);
+  CHECK(r.shapes[0][0].str() == "u0");
+  CHECK(h.env.range_of(r.shapes[0][0]).str() == "[0, 64]");
+  CHECK(h.env.hint_of(r.shapes[0][0]) == 17);
+  CHECK(h.guards().empty());
+  // torchvision's own checks: 2-d boxes of 4 columns, 1-d scores of the boxes' length.
+  CHECK(h.run("torchvision::nms", {T({s0}), T({s0}), F(0.5)}, "default", false, {{1}}).error.find("2d") !=
+        std::string::npos);
+  CHECK_FALSE(h.run("torchvision::nms", {T({5, 3}), T({5}), F(0.5)}, "default", false, {{1}}).error.empty());
+  CHECK_FALSE(h.run("torchvision::nms", {T({5, 4}), T({6}), F(0.5)}, "default", false, {{1}}).error.empty());
+  CHECK_FALSE(h.run("torchvision::nms", {T({5, 4}), T({5, 1}), F(0.5)}, "default", false, {{1}}).error.empty());
+}
+
 TEST_CASE("slice with a bound read from data", "[shapes][rules][unbacked]") {
   Harness h;
   SymExpr k = h.env.create_unbacked(3, Range{Range::kNoMin, std::nullopt}, at("m.py:4"), "the value of n.item()");

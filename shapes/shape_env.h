@@ -173,6 +173,9 @@ class ShapeEnv {
   /// Whether the checks recorded decide `cond` (nullopt: they do not).
   std::optional<bool> decided_by_checks(const SymBool& cond) const;
   std::string data_dependent_message(const SymBool& cond, const Provenance& why) const;
+  /// What the unbacked symbols of `cond` are ("u0 is the value of n.item() at m.py:4, range [..]"),
+  /// symbols of the same description together.
+  std::string describe_unbacked(const SymBool& cond) const;
 
   std::vector<UnbackedInfo> unbacked_;
   std::vector<Guard> relations_;  // checks on unbacked symbols that are not a range bound

@@ -89,17 +89,39 @@ std::string python_text(const SymBool& c) {
 
 }  // namespace
 
-std::string ShapeEnv::data_dependent_message(const SymBool& cond, const Provenance& why) const {
-  std::string out = (why.source.empty() ? std::string("model") : why.source) +
-                    ": could not guard on data-dependent expression " + cond.str();
-  std::string symbols;
+std::string ShapeEnv::describe_unbacked(const SymBool& cond) const {
+  // Symbols of the same description are named together (a detection model's 90 per-class score
+  // filters: "u0, u2, ..., u178 (90 values) are the number of ... at ssd.py:255, each in [0, 3234]").
+  std::vector<std::pair<std::string, std::vector<std::string>>> groups;  // description -> symbols, first-seen order
   for (const SymExpr& s : cond.free_symbols()) {
     const UnbackedInfo* u = find_unbacked(s);
     if (!u) continue;
-    symbols += (symbols.empty() ? "" : "; ") + s.str() + " is " + u->what +
-               (u->origin.source.empty() ? "" : " at " + u->origin.source) + ", range " + u->range.str();
+    const std::string what = u->what + (u->origin.source.empty() ? "" : " at " + u->origin.source) + ", range " +
+                             u->range.str();
+    auto it = std::find_if(groups.begin(), groups.end(), [&](const auto& g) { return g.first == what; });
+    if (it == groups.end()) it = groups.insert(groups.end(), {what, {}});
+    it->second.push_back(s.str());
   }
-  if (!symbols.empty()) out += " (" + symbols + ")";
+  std::string out;
+  for (const auto& [what, names] : groups) {
+    out += out.empty() ? "" : "; ";
+    if (names.size() == 1) {
+      out += names[0] + " is " + what;
+    } else if (names.size() <= 3) {
+      for (size_t i = 0; i < names.size(); ++i) out += (i == 0 ? "" : ", ") + names[i];
+      out += " are each " + what;
+    } else {
+      out += names[0] + ", " + names[1] + ", ..., " + names.back() + " (" + std::to_string(names.size()) +
+             " values) are each " + what;
+    }
+  }
+  return out;
+}
+
+std::string ShapeEnv::data_dependent_message(const SymBool& cond, const Provenance& why) const {
+  std::string out = (why.source.empty() ? std::string("model") : why.source) +
+                    ": could not guard on data-dependent expression " + cond.str();
+  if (const std::string symbols = describe_unbacked(cond); !symbols.empty()) out += " (" + symbols + ")";
   if (!why.op.empty() || !why.reason.empty()) {
     out += "\n  needed by " + (why.op.empty() ? std::string() : why.op) +
            (why.reason.empty() ? "" : (why.op.empty() ? "" : ": ") + why.reason);

@@ -180,3 +180,23 @@ TEST_CASE("a Min or Max of an unbacked value against its own operand is decided 
   CHECK_THROWS_AS(env.guard_bool(sym_lt(k, u0), at("m.py:7")), ptx::UserError);
   CHECK(env.deferred_asserts().size() == 2);  // u0's range only: no decision was recorded
 }
+
+TEST_CASE("a data-dependent error names unbacked symbols of the same origin together", "[shapes][unbacked]") {
+  // A detection model's per-class score filters: 90 counts of the same line in one sum (its message was
+  // one clause per symbol, 20 kB).
+  ShapeEnv env;
+  SymExpr sum(0);
+  for (int i = 0; i < 5; ++i) {
+    sum = sum + sym_min(SymExpr(300), env.create_unbacked(700, Range{0, 3234}, at("ssd.py:255"), "the count of a mask"));
+  }
+  SymExpr n = env.create_unbacked(2, Range{0, 8}, at("m.py:9"), "the value of n.item()");
+  try {
+    env.guard_bool(sym_gt(sum + n, 1000), at("boxes.py:66"));
+    FAIL("no error");
+  } catch (const ptx::UserError& e) {
+    const std::string m = e.what();
+    INFO(m);
+    CHECK(m.find("(u0, u1, ..., u4 (5 values) are each the count of a mask at ssd.py:255, range [0, 3234]; "
+                 "u5 is the value of n.item() at m.py:9, range [0, 8])") != std::string::npos);
+  }
+}

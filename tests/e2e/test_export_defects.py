@@ -458,6 +458,7 @@ def check_int_output(tmp):
     expect(r.returncode == 0 and c.returncode == 0, f"int outputs: export exit {r.returncode}, check {c.returncode}", r)
     conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
 
+
 CHECKS = {"script_object": check_script_object, "int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze, "narrowed": check_narrowed, "log_order": check_log_order,
           "torchvision_ops": check_torchvision_ops}
 

@@ -7,7 +7,8 @@
 
 namespace ptx::frontend {
 
-TensorCell::ViewStep Tracer::view_step(const std::string& op, const std::vector<ir::NamedArg>& args, size_t in_rank) {
+TensorCell::ViewStep Tracer::view_step(const std::string& op, const std::vector<ir::NamedArg>& args,
+                                       size_t in_rank) const {
   using Kind = TensorCell::ViewStep::Kind;
   TensorCell::ViewStep st;
   st.op = op;
@@ -104,7 +105,7 @@ std::optional<SymShape> Tracer::view_output_strides(const std::string& op, const
       out.push_back(broadcast ? SymExpr(0) : in.strides[d]);
     }
   } else {
-    const TensorCell::ViewStep st = const_cast<Tracer*>(this)->view_step(op, args, rank);
+    const TensorCell::ViewStep st = view_step(op, args, rank);
     if (st.kind != Kind::kPermute || st.perm.size() != rank) return std::nullopt;
     for (int64_t p : st.perm) out.push_back(in.strides[static_cast<size_t>(p)]);
   }
@@ -116,6 +117,13 @@ std::optional<SymShape> Tracer::view_output_strides(const std::string& op, const
     }
   }
   return out;
+}
+
+ir::Value* Tracer::cell_value(const std::shared_ptr<TensorCell>& cell) {
+  auto sv = std::make_shared<SV>();
+  sv->k = SV::K::kTensor;
+  sv->cell = cell;
+  return tensor_value(sv);
 }
 
 /// `view`'s own view op applied again to `base_value` (its base's value now), or nullptr when the
@@ -161,14 +169,7 @@ void Tracer::refresh_view(TensorCell& view, jit::Node* n) {
   if (view.synced == root.version) return;
   TensorCell& base = *view.view_base;
   refresh_view(base, n);
-  ir::Value* base_value = base.value;
-  if (base_value == nullptr) {
-    auto tmp = std::make_shared<SV>();
-    tmp->k = SV::K::kTensor;
-    tmp->cell = view.view_base;
-    base_value = tensor_value(tmp);
-  }
-  ir::Value* v = replay_view(view, base_value, n);
+  ir::Value* v = replay_view(view, cell_value(view.view_base), n);
   PTX_USER_CHECK(v != nullptr, ExitCode::kExportFailed, "E_INPLACE_VIEW")
       << (n != nullptr ? why(n, "").source + ": " : std::string()) << "a view made by " << view.step.op
       << " is read after its base was updated in place, which ptexport cannot replay yet";
@@ -187,20 +188,11 @@ void Tracer::scatter_into_base(TensorCell& view, jit::Node* n) {
   std::vector<TensorCell*> chain;
   for (TensorCell* c = &view; c->view_base; c = c->view_base.get()) chain.push_back(c);
   std::vector<ir::Value*> base_values(chain.size());  // base_values[i]: the value of chain[i]'s base
-  {
-    ir::Value* v = root.value;
-    if (v == nullptr) {
-      auto tmp = std::make_shared<SV>();
-      tmp->k = SV::K::kTensor;
-      tmp->cell = chain.back()->view_base;
-      v = tensor_value(tmp);
-    }
-    base_values.back() = v;
-    for (size_t i = chain.size() - 1; i-- > 0;) {
-      TensorCell& mid = *chain[i + 1];  // chain[i]'s base
-      ir::Value* again = replay_view(mid, base_values[i + 1], n);
-      base_values[i] = again != nullptr ? again : mid.value;
-    }
+  base_values.back() = cell_value(chain.back()->view_base);  // the root's (lifted if it is a constant)
+  for (size_t i = chain.size() - 1; i-- > 0;) {
+    TensorCell& mid = *chain[i + 1];  // chain[i]'s base
+    ir::Value* again = replay_view(mid, base_values[i + 1], n);
+    base_values[i] = again != nullptr ? again : mid.value;
   }
   for (size_t i = 0; i < chain.size(); ++i) {
     TensorCell* cur = chain[i];

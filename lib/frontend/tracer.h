@@ -247,10 +247,11 @@ class Tracer {
   void report_missing_rules();
 
   // aliasing.cpp: views and in-place updates
-  TensorCell::ViewStep view_step(const std::string& op, const std::vector<ir::NamedArg>& args, size_t in_rank);
+  TensorCell::ViewStep view_step(const std::string& op, const std::vector<ir::NamedArg>& args, size_t in_rank) const;
   void scatter_into_base(TensorCell& view, jit::Node* n);
   ir::Value* replay_view(const TensorCell& view, ir::Value* base_value, jit::Node* n);
   void refresh_view(TensorCell& view, jit::Node* n);
+  ir::Value* cell_value(const std::shared_ptr<TensorCell>& cell);  // tensor_value of the cell
   std::optional<SymShape> view_output_strides(const std::string& op, const std::vector<ir::NamedArg>& args,
                                               const ir::TensorMeta& in, const SymShape& out_sizes,
                                               const at::Tensor& sample) const;

@@ -216,7 +216,11 @@ ir::Node* Tracer::emit_call(const AtenCall& call) {
   }
   std::vector<ir::ValueType> types(call.concrete.size(), ir::ValueType::kTensor);
   std::string hint = call.functional.substr(call.functional.find("::") + 2);
-  ir::Node* node = graph_.add_call(target, std::move(iargs), types, hint);
+  // A list of one tensor (unbind of a size-1 dim): its element is named apart from the node, as
+  // torch.export.load makes a node and a getitem of its list.
+  std::vector<std::string> out_hints;
+  if (call.returns_list && types.size() == 1) out_hints = {hint};
+  ir::Node* node = graph_.add_call(target, std::move(iargs), types, hint, out_hints);
   node->set_returns_list(call.returns_list);
   set_meta(node, call.n);
   for (size_t i = 0; i < call.concrete.size(); ++i) {
@@ -245,6 +249,9 @@ void Tracer::bind_aten_outputs(const AtenCall& call, ir::Node* node) {
     TensorCell& cell = *in[0]->cell;
     cell.value = node->outputs()[0];
     cell.shape = call.shapes[0];
+    cell.scalar.reset();  // its values are the op's now
+    cell.elems.reset();
+    cell.known = false;
     if (cell.view_base) {
       scatter_into_base(cell, n);
     } else {

@@ -28,46 +28,15 @@ std::optional<SymExpr> size_operand(const std::vector<SVP>& in, size_t i) {
 
 }  // namespace
 
-/// A 0-dim float computed from constant size tensors and numbers alone (traced `(C // heads) ** -0.5`,
-/// where C is a static size): a constant tensor (lifted where it is used), as Python computes the
-/// number before torch.export sees it; no IR node. On meta, the op runs again on CPU values.
-bool Tracer::run_constant_float_op(jit::Node* n, const std::vector<SVP>& in, const at::Tensor& out) {
-  bool any_size = false;
-  torch::jit::Stack stack;
-  for (const SVP& s : in) {
-    if (auto v = scalar_of(s)) {
-      if (!v->is_const()) return false;
-      any_size = true;
-      stack.emplace_back(at::scalar_tensor(v->value(), at::TensorOptions().dtype(s->cell->sample.scalar_type())));
-    } else if (s->k == SV::K::kInt && s->data_dep.empty() && s->sym.is_const()) {
-      stack.emplace_back(s->sym.value());
-    } else if ((s->k == SV::K::kFloat && s->data_dep.empty() && s->fvalue == nullptr) || s->k == SV::K::kNone ||
-               (s->k == SV::K::kBool && !s->cond && s->data_dep.empty())) {
-      stack.push_back(s->iv);
-    } else {
-      return false;
-    }
-  }
-  if (!any_size || !n->maybeOperator()) return false;
-  at::Tensor value = out;
-  if (value.is_meta()) {
-    n->getOperation()(stack);
-    if (stack.size() != 1 || !stack[0].isTensor()) return false;
-    value = stack[0].toTensor();
-  }
-  set(n->output(), from_concrete(value));
-  return true;
-}
-
 bool Tracer::run_scalar_tensor_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
                                   const std::vector<c10::IValue>& outs) {
   // Traced models compute sizes with 0-dim tensors (prim::NumToTensor, then aten::floor_divide,
   // aten::mul, aten::div(rounding_mode="trunc"), .to(), ..., then aten::Int). Such a tensor stays a
   // symbolic int: no IR node is emitted unless the tensor is later used as a tensor (tensor_value()
   // then makes a scalar_tensor). Only integer results qualify: a float result is a real tensor.
+  if (run_known_op(n, in, outs) || run_size_vector_op(n, op, in, outs)) return true;
   if (outs.size() != 1 || !outs[0].isTensor()) return false;
   const at::Tensor& out = outs[0].toTensor();
-  if (out.dim() == 0 && at::isFloatingType(out.scalar_type()) && run_constant_float_op(n, in, out)) return true;
   if (out.dim() != 0 || !at::isIntegralType(out.scalar_type(), /*includeBool=*/false)) return false;
   if (in.empty() || !scalar_of(in[0])) {
     // Binary ops with the size tensor second: mul(2, t) does not exist in TorchScript, but

@@ -98,6 +98,12 @@ struct TensorCell {
     std::string op;                     // the view op, for messages
   } step;
   std::optional<SymExpr> scalar;  // prim::NumToTensor of a symbolic int: the int
+  /// A 1-d integer tensor of ints known symbolically (Note [Size vectors]): torch._shape_as_tensor(x),
+  /// torch.stack of size tensors, their cat, a small integer constant.
+  std::optional<std::vector<SymExpr>> elems;
+  /// Values computed from constants and static sizes alone (Note [Size vectors]): known while tracing,
+  /// a constant where the program reads them.
+  bool known = false;
   /// Parameters: whether the module's parameter requires grad (the sample is detached). Read by
   /// prim::requires_grad, as torch.export sees it: with grad enabled and parameters requiring
   /// grad, library fast paths (fused transformer kernels) are skipped as they are under export.
@@ -259,7 +265,13 @@ class Tracer {
   // scalars.cpp: symbolic ints, bools and size tensors
   bool run_scalar_tensor_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
                             const std::vector<c10::IValue>& outs);
-  bool run_constant_float_op(jit::Node* n, const std::vector<SVP>& in, const at::Tensor& out);
+  // size_vectors.cpp: 1-d size tensors and values known from constants (Note [Size vectors])
+  at::Tensor known_value(const SVP& s);
+  std::optional<std::vector<SymExpr>> ints_of(const SVP& s);
+  bool run_known_op(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);
+  bool run_size_vector_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
+                          const std::vector<c10::IValue>& outs);
+  ir::Value* size_vector_value(TensorCell& c);
   std::optional<SymExpr> binary_size_op(jit::Node* n, const std::string& op, const std::vector<SVP>& in,
                                         const SymExpr& a, const SymExpr& b);
   bool run_symbolic_scalar(jit::Node* n, const std::vector<SVP>& in, const std::vector<c10::IValue>& outs);

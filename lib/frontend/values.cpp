@@ -37,6 +37,13 @@ SVP Tracer::from_concrete(const c10::IValue& given) {
         real.defined() && !real.is_meta()) {
       cell->scalar = SymExpr(real.item<int64_t>());
     }
+    // And a short 1-d one a size vector (torch.tensor([300]) beside torch._shape_as_tensor(x)).
+    if (cell->sample.dim() == 1 && cell->sample.numel() <= 8 &&
+        at::isIntegralType(cell->sample.scalar_type(), /*includeBool=*/false) && real.defined() && !real.is_meta()) {
+      const at::Tensor l = real.to(at::kLong).contiguous();
+      cell->elems.emplace();
+      for (int64_t i = 0; i < l.numel(); ++i) cell->elems->emplace_back(l.data_ptr<int64_t>()[i]);
+    }
     sv->cell = cell;  // value is created lazily (lifted constant) by tensor_value()
   } else if (v.isInt()) {
     sv->k = SV::K::kInt;
@@ -126,6 +133,10 @@ ir::Value* Tracer::tensor_value(const SVP& s) {
     node->outputs()[0]->mutable_meta() = make_meta(c.sample, {});
     c.value = node->outputs()[0];
     return c.value;
+  }
+  if (c.elems && c.sample.scalar_type() == at::kLong &&
+      std::any_of(c.elems->begin(), c.elems->end(), [](const SymExpr& e) { return !e.is_const(); })) {
+    return size_vector_value(c);  // Note [Size vectors]
   }
   // A tensor that exists only as a constant in the model: lift it.
   const std::string name = "c_lifted_tensor_" + std::to_string(lifted_constants_);

@@ -146,8 +146,45 @@ def check_traced_scale(tmp):
     conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
 
 
+# ---------------------------------------------------------------------------------------------
+# torchvision's detection code under torch.jit.trace (issue 17, ssdlite traced): the transform pads to a
+# multiple of 32 with sizes computed as tensors (ceil(float(max(stack([size]))) / 32) * 32, from the
+# static size after the resize), and _topk_min takes min(cat([tensor([k]), _shape_as_tensor(x)[0][None]]))
+# of a count read from data: size arithmetic, not data (it was exit 4, "u2 >= -320" at the pad)
+
+class TracedSizeVectors(nn.Module):
+    def __init__(self):
+        super().__init__()
+        from torchvision.models.detection.transform import GeneralizedRCNNTransform
+        self.transform = GeneralizedRCNNTransform(20, 20, [0.5] * 3, [0.25] * 3, fixed_size=(20, 20))
+
+    def forward(self, x):
+        from torchvision.models.detection import _utils as det_utils
+        images, _ = self.transform([x])
+        scores = images.tensors.flatten()
+        sel = scores[scores > 1.0]
+        return images.tensors, sel.topk(det_utils._topk_min(sel, 5, 0))[0]
+
+
+def check_traced_size_vectors(tmp):
+    sample = torch.randn(3, 24, 40)
+    model = os.path.join(tmp, "traced_size_vectors.pt")
+    with torch.no_grad():
+        torch.jit.save(torch.jit.trace(TracedSizeVectors().eval(), (sample,), check_trace=False), model)
+    kinds = {n.kind() for n in torch.jit.load(model).inlined_graph.nodes()}
+    expect({"aten::_shape_as_tensor", "aten::stack", "aten::ceil", "aten::topk"} <= kinds,
+           f"the trace lacks the size tensors it is about: {sorted(kinds)}")
+    inputs = write_inputs(tmp, "traced_size_vectors", [tensor("x", [3, 24, 40], [None, "h", "w"])],
+                          {"h": (16, 64), "w": (16, 64)})
+    out = os.path.join(tmp, "traced_size_vectors.pt2")
+    r, _ = export(model, inputs, out)
+    expect(r.returncode == 0, "traced size vectors: export failed", r)
+    conformance.check_artifact(out, model, inputs, [{}, {"h": 16, "w": 16}, {"h": 64, "w": 17}, {"h": 33, "w": 64}])
+
+
 CHECKS = {"scalar_overloads": check_scalar_overloads, "slice_contiguous": check_slice_contiguous,
-          "stale_view": check_stale_view, "setitem": check_setitem, "traced_scale": check_traced_scale}
+          "stale_view": check_stale_view, "setitem": check_setitem, "traced_scale": check_traced_scale,
+          "traced_size_vectors": check_traced_size_vectors}
 
 
 if __name__ == "__main__":

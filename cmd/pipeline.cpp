@@ -64,11 +64,9 @@ void record_data_dependent(const TraceResult& trace, ExportRun& run) {
   for (const std::string& m : trace.missing_rules) run.draft.push_back({"missing_shape_rule", "", m});
 }
 
-/// Removes the range of each unbacked symbol the final graph does not compute (an item() read only
-/// by a decision that needed no assertion, removed as dead code).
-void drop_unused_unbacked_ranges(ir::ExportedProgram& program, const shapes::ShapeEnv& env) {
-  std::set<std::string> used;
-  for (const auto& n : program.graph->nodes()) {
+/// The symbols that the values of `g` and of its subgraphs (cond branches, loop bodies) hold.
+void symbols_used(const ir::Graph& g, std::set<std::string>& used) {
+  for (const auto& n : g.nodes()) {
     for (const ir::Value* v : n->outputs()) {
       std::vector<shapes::SymExpr> exprs;
       if (v->type() == ir::ValueType::kTensor && v->has_meta()) exprs = v->meta().sizes;
@@ -77,7 +75,18 @@ void drop_unused_unbacked_ranges(ir::ExportedProgram& program, const shapes::Sha
         for (const shapes::SymExpr& s : shapes::free_symbols(e)) used.insert(s.symbol_name());
       }
     }
+    for (const ir::NamedArg& a : n->inputs()) {
+      if (const auto* ga = std::get_if<ir::GraphArg>(&a.value); ga && ga->graph) symbols_used(*ga->graph, used);
+    }
   }
+}
+
+/// Removes the range of each unbacked symbol the final graph does not compute (an item() read only
+/// by a decision that needed no assertion, removed as dead code). A symbol a subgraph makes (nms's
+/// count in a cond branch) keeps its range: torch.export.load needs it to read the branch.
+void drop_unused_unbacked_ranges(ir::ExportedProgram& program, const shapes::ShapeEnv& env) {
+  std::set<std::string> used;
+  symbols_used(*program.graph, used);
   for (const shapes::UnbackedInfo& u : env.unbacked()) {
     if (!used.count(u.sym.str())) program.range_constraints.erase(u.sym.str());
   }

@@ -157,6 +157,16 @@ bool insert_runtime_asserts(ir::Graph& graph, const std::vector<shapes::Guard>& 
     }
     std::vector<ir::Node*> nodes;
     emit_assert(graph, syms, guard, nodes);
+    // A size it reads may be computed after the anchor (a sym_size of a later node that reads the
+    // same symbol, as after a torch.cond whose output it sizes): the assert goes after that.
+    const std::unordered_set<const ir::Node*> own(nodes.begin(), nodes.end());
+    for (const ir::Node* a : nodes) {
+      for (const ir::Value* in : a->input_values()) {
+        const ir::Node* p = in->producer();
+        if (p == nullptr || own.count(p) || !index.count(p)) continue;
+        if (index.at(p) > index.at(anchor)) anchor = const_cast<ir::Node*>(p);
+      }
+    }
     later.emplace_back(anchor, std::move(nodes));
   }
   if (added.empty() && later.empty()) return false;

@@ -166,6 +166,9 @@ class ShapeEnv {
   void set_draft(bool on) { draft_ = on; }
   bool draft() const { return draft_; }
   const std::vector<DataDependentProblem>& data_dependent_problems() const { return problems_; }
+  /// True when `cond` reads unbacked symbols that neither the ranges nor the checks decide: guard_bool
+  /// would stop the export (or under --draft take the sample's answer).
+  bool undecided_on_data(const SymBool& cond) const;
 
  private:
   /// guard_bool for a condition with unbacked symbols.

@@ -134,6 +134,10 @@ std::string ShapeEnv::data_dependent_message(const SymBool& cond, const Provenan
   return out;
 }
 
+bool ShapeEnv::undecided_on_data(const SymBool& cond) const {
+  return !cond.as_const() && has_unbacked(cond) && !decided_by_checks(cond).has_value();
+}
+
 bool ShapeEnv::guard_unbacked(const SymBool& cond, bool value, const Provenance& why) {
   if (auto d = decided_by_checks(cond)) {
     PTX_INTERNAL_CHECK(*d == value) << "the checks decide " << cond.str() << " against the sample";

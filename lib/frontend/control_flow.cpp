@@ -201,6 +201,14 @@ void Tracer::run_if(jit::Node* n) {
   }
   if (run_check(n, c)) return;  // assert / torch._check on sizes or values read from data
   if (!c->data_dep.empty() && c->pred && !n->outputs().empty()) return run_cond(n, c);
+  // A decision on sizes read from data (`if boxes.numel() == 0:` after a mask): torch.cond on the
+  // SymBool, when its branches can be subgraphs; else the data-dependent error (or --draft).
+  if (c->cond && c->data_dep.empty() && !n->outputs().empty() && env_.undecided_on_data(*c->cond)) {
+    std::string what;
+    bool subgraphs = !block_mutates(n->blocks()[0], what) && !block_mutates(n->blocks()[1], what);
+    for (jit::Value* o : n->outputs()) subgraphs = subgraphs && o->type()->kind() == c10::TypeKind::TensorType;
+    if (subgraphs) return run_cond(n, c);
+  }
   const bool taken = decide(c, n, "this if-condition");
   jit::Block* b = n->blocks()[taken ? 0 : 1];
   run_block(b);

@@ -3,12 +3,14 @@
 // and an `if` on tensor data as torch.ops.higher_order.cond with both branches as subgraphs.
 // See Note [Unbacked symbols] in shapes/unbacked.cpp.
 #include <algorithm>
+#include <map>
 #include <unordered_set>
 
 #include "lib/frontend/tracer.h"
 #include "lib/torch_convert.h"
 #include "shapes/error.h"
 #include "shapes/interval.h"
+#include "shapes/sym_sides.h"
 
 namespace ptx::frontend {
 
@@ -179,16 +181,17 @@ std::vector<SymShape> Tracer::merge_branch_shapes(jit::Node* n, const std::vecto
 void Tracer::run_cond(jit::Node* n, const SVP& c) {
   const shapes::Provenance where = why(n, "an if on tensor data (torch.cond)");
   const std::string at = where.source.empty() ? std::string("model") : where.source;
+  const std::string on = c->data_dep.empty() && c->cond ? c->cond->str() : c->data_dep;
   std::string what;
   for (int i = 0; i < 2; ++i) {
     PTX_USER_CHECK(!block_mutates(n->blocks()[i], what), ExitCode::kExportFailed, "E_DATA_DEPENDENT")
-        << at << ": an if on tensor data (" << c->data_dep << ") becomes torch.cond, whose branches cannot change "
+        << at << ": an if on tensor data (" << on << ") becomes torch.cond, whose branches cannot change "
         << "state, and this one does (" << what << ")" << (where.code.empty() ? "" : "\n    " + where.code)
         << "\n  compute both branches and select with torch.where, or move the update out of the if";
   }
   for (jit::Value* o : n->outputs()) {
     PTX_USER_CHECK(o->type()->kind() == c10::TypeKind::TensorType, ExitCode::kExportFailed, "E_DATA_DEPENDENT")
-        << at << ": an if on tensor data (" << c->data_dep << ") becomes torch.cond, whose branches return "
+        << at << ": an if on tensor data (" << on << ") becomes torch.cond, whose branches return "
         << "tensors only; this one returns " << o->type()->str() << (where.code.empty() ? "" : "\n    " + where.code)
         << "\n  compute both branches and select with torch.where";
   }
@@ -251,9 +254,10 @@ void Tracer::run_cond(jit::Node* n, const SVP& c) {
       sub[i]->move_placeholder(p, j);
     }
   }
-  // The predicate: the 0-dim tensor the if reads (a non-bool one compared with 0, as Bool() does).
-  ir::Value* pred = tensor_value(c->pred);
-  if (c->pred->cell->sample.scalar_type() != at::kBool) {
+  // The predicate: the 0-dim tensor the if reads (a non-bool one compared with 0, as Bool() does),
+  // or the SymBool of sizes read from data.
+  ir::Value* pred = c->pred ? tensor_value(c->pred) : sym_bool_value(*c->cond, n);
+  if (c->pred && c->pred->cell->sample.scalar_type() != at::kBool) {
     ir::Node* ne = graph_.add_call("aten::ne.Scalar", {{"self", pred, false}, {"other", int64_t{0}, false}},
                                    {ir::ValueType::kTensor}, "ne");
     ne->outputs()[0]->mutable_meta() = make_meta(c->pred->cell->sample.ne(0), c->pred->cell->shape);
@@ -287,6 +291,36 @@ void Tracer::run_cond(jit::Node* n, const SVP& c) {
     if (reads_data) syms_.add_sources_from(v);
     set(n->output(k), sv);
   }
+}
+
+/// `b` computed in the graph: a comparison of SymInts (_operator.eq, ...), torch's form of a SymBool.
+/// The comparison as the model wrote it when the if reads one of two ints (`k > 3`, as torch records
+/// it), else the SymBool's own sides.
+ir::Value* Tracer::sym_bool_value(const SymBool& b, jit::Node* n) {
+  static const std::map<std::string, shapes::Rel> kRels = {
+      {"aten::eq", shapes::Rel::Eq}, {"aten::ne", shapes::Rel::Ne}, {"aten::lt", shapes::Rel::Lt},
+      {"aten::le", shapes::Rel::Le}, {"aten::gt", shapes::Rel::Gt}, {"aten::ge", shapes::Rel::Ge}};
+  auto [l, r] = shapes::printed_sides(b);
+  shapes::Rel rel = b.rel();
+  const jit::Node* c = n->input(0)->node();
+  if (auto it = kRels.find(c->kind().toQualString()); it != kRels.end() && c->inputs().size() == 2) {
+    const SVP a = get(c->input(0)), d = get(c->input(1));
+    if (a->k == SV::K::kInt && d->k == SV::K::kInt && a->data_dep.empty() && d->data_dep.empty() && !a->sym.is_const()) {
+      l = a->sym;
+      r = d->sym;
+      rel = it->second;
+    }
+  }
+  ir::Value* lv = sym_value(l);
+  const ir::ArgValue rv = r.is_const() ? ir::ArgValue(r.value()) : ir::ArgValue(sym_value(r));
+  static const std::map<shapes::Rel, std::string> kOps = {
+      {shapes::Rel::Eq, "eq"}, {shapes::Rel::Ne, "ne"}, {shapes::Rel::Lt, "lt"},
+      {shapes::Rel::Le, "le"}, {shapes::Rel::Gt, "gt"}, {shapes::Rel::Ge, "ge"}};
+  const std::string& op = kOps.at(rel);
+  ir::Node* node = graph_.add_call("_operator." + op, {{"a", lv, false}, {"b", rv, false}}, {ir::ValueType::kSymBool}, op);
+  node->outputs()[0]->set_sym_bool(SymBool(rel, l, r));
+  set_meta(node, n);
+  return node->outputs()[0];
 }
 
 }  // namespace ptx::frontend

@@ -310,6 +310,7 @@ class Tracer {
   bool read_item(jit::Node* n, const SVP& t, const c10::IValue& out);
   bool run_check(jit::Node* n, const SVP& c);
   void run_cond(jit::Node* n, const SVP& c);
+  ir::Value* sym_bool_value(const SymBool& b, jit::Node* n);
   std::vector<SymShape> merge_branch_shapes(jit::Node* n, const std::vector<SVP> (&results)[2], bool taken);
 
   // while_loop.cpp: loops decided by data as while_loop (Note [Data loops])

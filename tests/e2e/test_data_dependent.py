@@ -107,6 +107,27 @@ class IfSumCond(torch.nn.Module):
         return torch.cond(x.sum() > 0, lambda x: x.sin(), lambda x: x.cos(), (x,)) * 2
 
 
+class IfNumel(torch.nn.Module):
+    """An if on a size read from data (torchvision's _batched_nms_coordinate_trick: `if boxes.numel() == 0`):
+    torch.cond on the SymBool; the false branch reads max(), which fails on an empty tensor."""
+
+    def forward(self, x):
+        sel = x[x > 0]
+        if sel.numel() == 0:
+            out = torch.zeros([0])
+        else:
+            out = sel / sel.max()
+        return out
+
+
+class IfNumelCond(torch.nn.Module):
+    """IfNumel as torch.export takes it (torch.cond on a SymBool)."""
+
+    def forward(self, x):
+        sel = x[x > 0]
+        return torch.cond(sel.numel() == 0, lambda s: torch.zeros([0]), lambda s: s / s.max(), (sel,))
+
+
 class IfOrder(torch.nn.Module):
     """The branches read the same tensors in other orders (the operands of one list for both)."""
 
@@ -136,12 +157,33 @@ class IfDtypes(torch.nn.Module):
         return y
 
 
-class GuardItem(torch.nn.Module):
+class IfItem(torch.nn.Module):
+    """An if on a value read by item() whose branches can be subgraphs: torch.cond on the SymBool
+    (torch.export stops here: GuardOnDataDependentSymNode; TorchScript cannot call torch.cond)."""
+
     def forward(self, x, n):
         k = int(n.item())
         if k > 3:
             return x + 1
         return x - 1
+
+
+class IfItemCond(torch.nn.Module):
+    def forward(self, x, n):
+        return torch.cond(n.item() > 3, lambda x: x + 1, lambda x: x - 1, (x,))
+
+
+class GuardItem(torch.nn.Module):
+    """An if on a value read by item() whose branches update a tensor in place: no torch.cond."""
+
+    def forward(self, x, n):
+        k = int(n.item())
+        y = x.clone()
+        if k > 3:
+            y.add_(1)
+        else:
+            y.sub_(1)
+        return y
 
 
 class DataLoop(torch.nn.Module):
@@ -325,6 +367,10 @@ def ok_cases():
          {"u0": ("0", "int_oo")}, RepeatInterleave()),
         ("if_sum", IfSum(), (X54,), False, [(pos,), (neg,), (X54,)], {}, IfSumCond()),
         ("if_sum_traced", IfSum(), (X54,), True, [(pos,), (neg,)], {}, None),
+        ("if_item", IfItem(), (X54, n(5)), False, [(X54, n(k)) for k in (5, 4, 3, -7)],
+         {"u0": ("-int_oo", "int_oo")}, IfItemCond()),
+        ("if_numel", IfNumel(), (X54,), False, [(X54,), (pos,), (neg,)], {"u0": ("0", "20"), "u1": ("0", "20")},
+         IfNumelCond()),
         ("if_order", IfOrder(), (pos, neg), False, [(pos, neg), (neg, pos), (neg, neg * 2)], {}, None),
         ("if_shapes", IfShapes(), (X54,), False, [(pos,), (neg,)], {"u0": ("2", "3")}, None),
         # Loops decided by data become torch's while_loop (torch.jit.trace unrolls loops on its

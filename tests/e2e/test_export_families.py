@@ -28,6 +28,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 sys.path.insert(0, os.path.join(HERE, "..", "models"))
 import conformance  # noqa: E402
+import torchvision  # noqa: E402,F401: registers torchvision's operators (nms) for torch.export.load
 import make_models  # noqa: E402
 from test_export_zoo import check_verification, sizes_to_try  # noqa: E402
 
@@ -38,7 +39,7 @@ BATCH = (1, 4)
 MAX = {"h": 64, "w": 64, "t": 6}
 
 EXPORTED = ["fcn", "fcn_traced", "deeplabv3", "deeplabv3_traced", "lraspp", "lraspp_traced", "wav2vec2", "wavlm",
-            "bert_traced", "gpt2_traced", "r3d", "r3d_traced", "r2plus1d", "r2plus1d_traced", "raft"]
+            "bert_traced", "gpt2_traced", "r3d", "r3d_traced", "r2plus1d", "r2plus1d_traced", "raft", "ssdlite_traced"]
 
 # A model exported with some of its dims made static: "model@variant" -> the --dynamic targets made
 # static. None at present: raft (dynamic batch, H and W) is in EXPORTED; its batch-only variant

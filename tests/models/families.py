@@ -9,9 +9,12 @@ Nothing is downloaded: every model is built from its library's own classes and b
   text          HF transformers BERT and GPT-2 from small configs, torchscript=True (traced): batch, sequence
   video         torchvision VideoResNet as r3d_18 and r(2+1)d_18 (scripted and traced): batch, T, H, W
   flow          torchvision raft_small (scripted): batch, H, W (multiples of 8, at least 128)
-  detection     torchvision ssdlite320_mobilenet_v3_large (scripted): H, W
+  detection     torchvision ssdlite320_mobilenet_v3_large (scripted, and traced through a wrapper that returns
+                the first image's boxes, scores and labels): H, W
 """
 from __future__ import annotations
+
+import torch
 
 from model_spec import Spec, T, seeded
 
@@ -90,7 +93,33 @@ def _raft():
 
 def _ssdlite():
     from torchvision.models.detection import ssdlite320_mobilenet_v3_large
-    return ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None)
+    m = ssdlite320_mobilenet_v3_large(weights=None, weights_backbone=None)
+    # Untrained, the batch norms' statistics (mean 0, var 1) shrink the features to ~1e-13: every anchor
+    # scores the same, ties decide which boxes are kept, and torchvision's two NMS algorithms (eager:
+    # per class; traced: the coordinate trick) break ties differently. Statistics of random images
+    # (batch norms in training mode on the backbone and head) give distinct scores.
+    with torch.no_grad():
+        for mod in m.modules():
+            if isinstance(mod, torch.nn.BatchNorm2d):
+                mod.momentum = None  # a plain average of the batches below
+        m.backbone.train()
+        m.head.train()
+        for _ in range(3):
+            m.head(list(m.backbone(torch.rand(2, 3, 320, 320)).values()))
+    return m
+
+
+class _FirstImage(torch.nn.Module):
+    """What a user traces of a torchvision detection model: torch.jit.trace cannot return its list of
+    dicts, so the first image's (boxes, scores, labels) (the order of the dict's keys)."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, images: list[torch.Tensor]):
+        d = self.model(images)[0]
+        return d["boxes"], d["scores"], d["labels"]
 
 
 def _image_spec(base, build, hw=64, lo=32, hi=224, arg="x", **kw):
@@ -168,9 +197,9 @@ def specs() -> list[Spec]:
                           "correlation volume's reshape), suggested fix batch = 2"),
         Spec("ssdlite", seeded(_ssdlite), [{"name": "images", "value": [T([3, 320, 320], [None, "h", "w"])]}],
              {"h": [160, 640], "w": [160, 640]}, [{"h": 160, "w": 160}, {"h": 333, "w": 250}],
-             kinds=("scripted",), group="families", atol=1e-3,
+             group="families", atol=1e-3, trace_wrapper=_FirstImage,
              notes="torchvision ssdlite320_mobilenet_v3_large as is (91 classes); calls torchvision::nms; "
-                   "returns (losses, detections)",
+                   "returns (losses, detections); traced: (boxes, scores, labels) of the first image",
              torch_export="fails: GuardOnDataDependentSymNode on the detections' size (a sum of Min(300, u_i) "
                           "over the 90 classes' score filters)"),
     ]

@@ -499,7 +499,8 @@ def make(name: str, out: str, script_hash: str) -> str:
         elif kwargs:
             saved = torch.jit.trace(module, example_kwarg_inputs=kwargs, strict=False, check_trace=False)
         else:
-            saved = torch.jit.trace(module, tuple(args), strict=False, check_trace=False)
+            traced = spec.trace_wrapper(module) if spec.trace_wrapper else module
+            saved = torch.jit.trace(traced, tuple(args), strict=False, check_trace=False)
         if not hasattr(saved, method):
             raise RuntimeError(f"{name}: the {kind} module has no method {method!r}")
         torch.jit.save(saved, os.path.join(d, "model.pt"))

@@ -31,6 +31,7 @@ class Spec:
     torch_export: str | None = None  # what torch.export 2.14 says about the python module with these dims
     traced_group: str | None = None  # group of the traced variant (default: group)
     trace_kwargs: dict = field(default_factory=dict)  # extra torch.jit.trace arguments
+    trace_wrapper: Callable | None = None  # module -> the module torch.jit.trace takes (a detection model's dicts)
 
 
 def T(shape, dims=None, dtype="float32", data=None, name=None):

@@ -105,3 +105,38 @@ Range constraints: {u0: VR[-int_oo, int_oo]}
     CHECK_THAT(e.what(), ContainsSubstring("u0 >= 4"));
   }
 }
+
+TEST_CASE("an assertion that reads a size computed later goes after it", "[passes][runtime_asserts][unbacked]") {
+  // The trace may read u0 off a later tensor (a torch.cond's output, then `out[:n]`): the materializer
+  // reuses that sym_size node, so the assertions on u0 cannot go right after nonzero.
+  auto p = ir::parse_program(R"txt(ExportedProgram:
+    class GraphModule(torch.nn.Module):
+        def forward(self, x: "f32[5, 4]"):
+            gt: "b8[5, 4]" = torch.ops.aten.gt.Scalar(x, 0);  x = None
+            nonzero: "i64[u0, 2]" = torch.ops.aten.nonzero.default(gt);  gt = None
+            add: "i64[u0, 2]" = torch.ops.aten.add.Scalar(nonzero, 1);  nonzero = None
+            sym_size_int: "Sym(u0)" = torch.ops.aten.sym_size.int(add, 0)
+            slice_1: "i64[u0, 2]" = torch.ops.aten.slice.Tensor(add, 0, 0, sym_size_int);  add = sym_size_int = None
+            return (slice_1,)
+Graph signature:
+    # inputs
+    x: USER_INPUT
+
+    # outputs
+    slice_1: USER_OUTPUT
+
+Range constraints: {u0: VR[0, 20]}
+)txt");
+  const shapes::SymExpr u0 = p->graph->nodes()[2]->outputs()[0]->meta().sizes[0];
+  REQUIRE(u0.str() == "u0");
+  passes::PipelineOptions opts;
+  opts.runtime_asserts = {{shapes::sym_ge(u0, 0), {}}, {shapes::sym_le(u0, 20), {}}};
+  passes::run_pipeline(*p, opts);
+  ir::verify(*p);  // was: node 'ge' reads 'sym_size_int' before it is defined
+  std::vector<std::string> order;
+  for (const auto& n : p->graph->nodes()) order.push_back(n->name());
+  const std::vector<std::string> want{"x",  "gt", "nonzero", "add", "sym_size_int", "ge", "_assert_scalar_default",
+                                      "le", "_assert_scalar_default_1", "slice_1"};
+  CHECK(order == want);
+  for (float fill : {1.0f, -1.0f}) CHECK(run_program(*p, {at::full({5, 4}, fill)})[0].size(0) == (fill > 0 ? 20 : 0));
+}

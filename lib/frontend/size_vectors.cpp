@@ -186,17 +186,8 @@ bool Tracer::run_size_vector_op(jit::Node* n, const std::string& op, const std::
 
 ir::Value* Tracer::size_vector_value(TensorCell& c) {
   std::vector<ir::Value*> items;
-  for (const SymExpr& e : *c.elems) {
-    std::vector<ir::NamedArg> args{{"s", sym_value(e), false},
-                                   {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
-                                   {"layout", ir::NoneArg{}, true},
-                                   {"device", ir::DeviceArg{"cpu"}, true},
-                                   {"pin_memory", ir::NoneArg{}, true}};
-    ir::Node* node = graph_.add_call("aten::scalar_tensor.default", std::move(args), {ir::ValueType::kTensor},
-                                     "scalar_tensor");
-    node->outputs()[0]->mutable_meta() = make_meta(at::scalar_tensor(0, at::TensorOptions().dtype(at::kLong)), {});
-    items.push_back(node->outputs()[0]);
-  }
+  const at::Tensor element = at::scalar_tensor(0, at::TensorOptions().dtype(at::kLong));
+  for (const SymExpr& e : *c.elems) items.push_back(scalar_tensor_of(e, element));
   ir::Node* stack = graph_.add_call("aten::stack.default", {{"tensors", items, false}, {"dim", int64_t{0}, false}},
                                     {ir::ValueType::kTensor}, "stack");
   stack->outputs()[0]->mutable_meta() = make_meta(c.sample.to(at::kLong), {SymExpr(static_cast<int64_t>(c.elems->size()))});

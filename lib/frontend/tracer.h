@@ -301,6 +301,8 @@ class Tracer {
   bool decide(const SVP& s, jit::Node* n, const char* what);
   ir::Value* tensor_value(const SVP& s);
   ir::Value* sym_value(SymExpr e);
+  /// aten::scalar_tensor(e) (int64, cpu), its meta that of `like` (a 0-dim tensor).
+  ir::Value* scalar_tensor_of(const SymExpr& e, const at::Tensor& like);
   std::vector<ir::SymIntArg> sym_list(const SymShape& shape);  // constants, or sym_value's
   ir::ArgValue to_arg(const SVP& s, const c10::TypePtr& type, jit::Node* n, const std::string& arg);
   std::optional<ir::ArgValue> list_arg(const SVP& s, const c10::TypePtr& elem, jit::Node* n, const std::string& what);

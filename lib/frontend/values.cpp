@@ -122,16 +122,7 @@ ir::Value* Tracer::tensor_value(const SVP& s) {
     return c.value;
   }
   if (c.scalar && !c.scalar->is_const()) {
-    // prim::NumToTensor of a symbolic int used as a tensor: aten::scalar_tensor(sym).
-    std::vector<ir::NamedArg> args{{"s", sym_value(*c.scalar), false},
-                                   {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
-                                   {"layout", ir::NoneArg{}, true},
-                                   {"device", ir::DeviceArg{"cpu"}, true},
-                                   {"pin_memory", ir::NoneArg{}, true}};
-    ir::Node* node = graph_.add_call("aten::scalar_tensor.default", std::move(args), {ir::ValueType::kTensor},
-                                     "scalar_tensor");
-    node->outputs()[0]->mutable_meta() = make_meta(c.sample, {});
-    c.value = node->outputs()[0];
+    c.value = scalar_tensor_of(*c.scalar, c.sample);  // prim::NumToTensor of a symbolic int used as a tensor
     return c.value;
   }
   if (c.elems && c.sample.scalar_type() == at::kLong &&
@@ -165,6 +156,18 @@ ir::Value* Tracer::tensor_value(const SVP& s) {
 }
 
 ir::Value* Tracer::sym_value(SymExpr e) { return syms_.materialize(e); }
+
+ir::Value* Tracer::scalar_tensor_of(const SymExpr& e, const at::Tensor& like) {
+  std::vector<ir::NamedArg> args{{"s", sym_value(e), false},
+                                 {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
+                                 {"layout", ir::NoneArg{}, true},
+                                 {"device", ir::DeviceArg{"cpu"}, true},
+                                 {"pin_memory", ir::NoneArg{}, true}};
+  ir::Node* node = graph_.add_call("aten::scalar_tensor.default", std::move(args), {ir::ValueType::kTensor},
+                                   "scalar_tensor");
+  node->outputs()[0]->mutable_meta() = make_meta(like, {});
+  return node->outputs()[0];
+}
 
 ir::ArgValue Tracer::to_arg(const SVP& s, const c10::TypePtr& type_in, jit::Node* n, const std::string& arg) {
   c10::TypePtr type = type_in;

@@ -200,7 +200,18 @@ void Tracer::run_cond(jit::Node* n, const SVP& c) {
   std::vector<SVP> results[2];
   for (int i = 0; i < 2; ++i) {
     const ir::Node* last = graph_.nodes().back().get();
-    run_block(n->blocks()[i]);
+    try {
+      run_block(n->blocks()[i]);
+    } catch (const UserError& e) {
+      // Both branches run on the sample's values (torch traces them on fake tensors): the branch the
+      // sample does not take may fail on them (max() of the empty selection that took the other).
+      if ((i == 0) == taken || e.diag_code() != "E_MODEL_RAISED") throw;
+      PTX_USER_FAIL(ExitCode::kExportFailed, "E_COND_SAMPLE")
+          << at << ": the sample takes the " << (taken ? "true" : "false") << " branch of this if on data (" << on
+          << "); ptexport traces the " << (taken ? "false" : "true") << " branch on the sample's values too, and "
+          << "it fails on them" << (where.code.empty() ? "" : "\n    " + where.code) << "\n  " << e.what()
+          << "\n  give a sample that takes the " << (taken ? "false" : "true") << " branch (inputs.json's data)";
+    }
     for (jit::Value* v : n->blocks()[i]->outputs()) results[i].push_back(get(v));
     bool after = false;
     for (const auto& np : graph_.nodes()) {

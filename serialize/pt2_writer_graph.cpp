@@ -312,9 +312,12 @@ tx::Argument ProgramSerializer::arg(const ir::ArgValue& value) {
             for (const Value* e : v) syms.push_back(sym_int_arg(const_cast<Value*>(e)));
             a.set_as_sym_ints(std::move(syms));
           } else {
+            // A list of tensors and SymInts (a cond's operands: a size its branches read) is written
+            // by name as tensors, as torch 2.14 writes it (the subgraph's placeholder says as_sym_int).
             std::vector<tx::TensorArgument> ts;
             for (const Value* e : v) {
-              PTX_INTERNAL_CHECK(e->type() == ValueType::kTensor) << "list mixes tensors and " << e->name();
+              PTX_INTERNAL_CHECK(e->type() == ValueType::kTensor || is_int_like(e))
+                  << "list mixes tensors and " << e->name();
               tx::TensorArgument t;
               t.set_name(e->name());
               ts.push_back(t);

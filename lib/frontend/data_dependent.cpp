@@ -115,18 +115,81 @@ bool Tracer::run_check(jit::Node* n, const SVP& c) {
 
 // ---- cond -------------------------------------------------------------------------------------------
 
-/// Nodes that change state: a block that runs one cannot become a subgraph of torch.cond or while_loop.
-bool block_mutates(jit::Block* b, std::string& what) {
+namespace {
+/// Whether node `n` is in block `b` or in a block inside it.
+bool within(const jit::Block* b, const jit::Node* n) {
+  for (const jit::Block* o = n->owningBlock(); o != nullptr;
+       o = o->owningNode() != nullptr ? o->owningNode()->owningBlock() : nullptr) {
+    if (o == b) return true;
+  }
+  return false;
+}
+
+/// The value `v` is an alias of, through ops whose first output aliases their first argument (views,
+/// in-place ops returning self); `v` itself when its op makes a new value or aliases otherwise.
+jit::Value* alias_root(jit::Value* v) {
+  for (;;) {
+    jit::Node* d = v->node();
+    const c10::FunctionSchema* s = d->maybeSchema();
+    if (s == nullptr || s->returns().empty() || s->arguments().empty() || d->inputs().empty() || v != d->output(0)) {
+      return v;
+    }
+    const c10::AliasInfo* r = s->returns()[0].alias_info();
+    const c10::AliasInfo* a = s->arguments()[0].alias_info();
+    if (r == nullptr || a == nullptr || r->isWildcardAfter() || r->beforeSets() != a->beforeSets()) return v;
+    v = d->input(0);
+  }
+}
+
+/// Whether `root` is a new tensor or list made by a node of `b`: an update of it is local to `b`
+/// (functionalized inside the subgraph), as torch functionalizes a branch's own tensors.
+bool made_in(const jit::Block* b, jit::Value* root) {
+  jit::Node* d = root->node();
+  if (d->kind() == c10::prim::Param || !within(b, d)) return false;
+  if (d->kind() == c10::prim::ListConstruct || d->kind() == c10::prim::DictConstruct) return true;
+  const c10::FunctionSchema* s = d->maybeSchema();
+  if (s == nullptr) return false;
+  for (const c10::Argument& r : s->returns()) {
+    if (r.alias_info() != nullptr) return false;
+  }
+  return true;
+}
+
+bool mutates_outside(const jit::Block* top, jit::Block* b, std::string& what, std::vector<jit::Value*>* outer) {
   for (jit::Node* n : b->nodes()) {
-    if (n->kind() == c10::prim::SetAttr || (n->maybeSchema() && n->schema().is_mutable())) {
+    if (n->kind() == c10::prim::SetAttr) {
       what = n->kind().toQualString();
       return true;
     }
+    if (n->maybeSchema() != nullptr && n->schema().is_mutable()) {
+      const auto& args = n->schema().arguments();
+      for (size_t i = 0; i < args.size() && i < n->inputs().size(); ++i) {
+        if (args[i].alias_info() == nullptr || !args[i].alias_info()->isWrite()) continue;
+        jit::Value* root = alias_root(n->input(i));
+        if (made_in(top, root)) continue;
+        const bool tensor = root->type()->kind() == c10::TypeKind::TensorType;
+        if (outer != nullptr && tensor && root->node()->kind() != c10::prim::GetAttr && !within(top, root->node())) {
+          if (std::find(outer->begin(), outer->end(), root) == outer->end()) outer->push_back(root);
+          continue;
+        }
+        what = n->kind().toQualString();
+        return true;
+      }
+    }
     for (jit::Block* inner : n->blocks()) {
-      if (block_mutates(inner, what)) return true;
+      if (mutates_outside(top, inner, what, outer)) return true;
     }
   }
   return false;
+}
+}  // namespace
+
+/// Nodes that change state: a block that runs one cannot become a subgraph of torch.cond or while_loop.
+/// An in-place update of a tensor (or list) that the block makes itself is local: not a change of state.
+/// With `outer`, in-place updates of tensors made before the block are allowed and listed there
+/// (a while_loop carries them).
+bool block_mutates(jit::Block* b, std::string& what, std::vector<jit::Value*>* outer) {
+  return mutates_outside(b, b, what, outer);
 }
 
 /// The output shapes of cond: equal dims as they are, a dim the branches disagree on becomes an
@@ -218,6 +281,9 @@ void Tracer::run_cond(jit::Node* n, const SVP& c) {
       if (after && np->kind() == ir::NodeKind::kCall) nodes[i].push_back(np.get());
       after = after || np.get() == last;
     }
+    // A size the branch materialized (sym_size of nonzero's count) is the branch's own: the other
+    // branch computes it again rather than read a value of this one's subgraph.
+    syms_.forget(nodes[i]);
   }
   // Outputs: a value the branch did not compute (an input returned as is) is cloned inside it, as
   // torch.cond does not allow a branch to return an alias of its input.

@@ -195,9 +195,11 @@ std::string called_from(jit::Node* n, const std::string& indent);
 /// exporting, as under torch.export).
 bool exporting_flag(jit::Node* n);
 
-/// True when a node of `b` (or of a block inside it) changes state (an in-place op, prim::SetAttr):
-/// such a block cannot become a subgraph of torch.cond or while_loop. `what` names the node.
-bool block_mutates(jit::Block* b, std::string& what);
+/// True when a node of `b` (or of a block inside it) changes state (prim::SetAttr, an in-place op on
+/// a tensor or list that `b` did not make): such a block cannot become a subgraph of torch.cond or
+/// while_loop. `what` names the node. With `outer`, in-place updates of tensors made before `b`
+/// (not attributes) are collected there instead (a while_loop carries them).
+bool block_mutates(jit::Block* b, std::string& what, std::vector<jit::Value*>* outer = nullptr);
 
 // ---- the interpreter -------------------------------------------------------------------------------
 
@@ -322,6 +324,8 @@ class Tracer {
                         const std::shared_ptr<ir::Graph>& body_graph, const std::vector<ir::Value*>& ops,
                         const std::vector<ir::Node*>& stand_in_nodes);
   at::Tensor sample_of(const ir::Value* v);
+  SVP iteration_value(jit::Node* n, const SVP& counter, const SymExpr& trip);
+  std::vector<at::Tensor> loop_samples_;  // the last while_loop's results on the sample
   SVP bool_tensor(const SVP& pred, jit::Node* n);
   // meta.cpp: the trace on meta tensors (Note [Meta trace])
   /// The meta stand-in of `t` (the same for the same tensor); `t` itself when not on meta or when

@@ -19,9 +19,16 @@
 // tensor to keep its shape and dtype; the body's outputs are checked against its inputs
 // symbolically. The sample's result comes from running the two subgraphs (lib/interpreter.h) until
 // the condition is false, as torch.export.load's program will.
-// Not supported (a clear error naming the line): a body that reads the iteration number, carries a
-// non-tensor (an int counter, a list), or changes state; a `break` inside a counted loop (TorchScript
-// turns it into an int counter); any other mix of a data trip count and a data condition.
+// A counted loop's body that reads the iteration number (`for v in t:`'s select(t, 0, i), `x + i`) reads
+// `counter.item()`, as torch writes it in a while_loop body: an unbacked symbol in [0, oo), checked
+// below the trip count. A body that updates in place a tensor made before the loop (torchvision's
+// `keep_mask[idx] = True`) carries that tensor after the loop's own values: the body reads a stand-in
+// through the tensor's own cell, and after the loop the cell holds the loop's output (and the concrete
+// tensor the loop's result). An update of a tensor the body makes itself is local (block_mutates).
+// Not supported (a clear error naming the line): a `while` loop's body that reads the iteration number,
+// a body that carries a non-tensor (an int counter, a list), assigns an attribute, updates a view, a
+// parameter or a list made before the loop; a `break` inside a counted loop (TorchScript turns it into
+// an int counter); any other mix of a data trip count and a data condition.
 #include <limits>
 #include <unordered_set>
 
@@ -65,12 +72,14 @@ void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0)
     refuse("this one also has a trip count (" + trip.str() + "): a `for` loop with a break on data",
            "write it as `while` on a tensor condition that includes the count");
   }
-  if (!body->inputs()[0]->uses().empty()) {
-    refuse("its body reads the iteration number, which while_loop does not have",
+  const bool reads_iteration = !body->inputs()[0]->uses().empty();
+  if (reads_iteration && !counted) {
+    refuse("its body reads the iteration number, which a `while` loop's while_loop does not count",
            "carry a counter tensor yourself (i = i + 1) and read it as a tensor");
   }
   std::string what;
-  if (block_mutates(body, what)) {
+  std::vector<jit::Value*> updated;  // tensors made before the loop that the body updates in place
+  if (block_mutates(body, what, &updated)) {
     refuse("its body changes state (" + what + "), which while_loop's body cannot",
            "compute the new values functionally (x = x * 2, not x.mul_(2))");
   }
@@ -118,6 +127,27 @@ void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0)
     first = bool_tensor(cond0->pred, n);
   }
   init.insert(init.begin(), first);
+  // Tensors made before the loop and updated in place by its body: carried after the loop's own.
+  const size_t own = init.size();
+  std::vector<SVP> outer;
+  std::vector<std::string> outer_names;
+  for (jit::Value* u : updated) {
+    const SVP s = get(u);
+    if (s->k != SV::K::kTensor || !s->cell || s->cell->view_base) {
+      refuse("its body updates '" + u->debugName() + "' in place, a view of another tensor",
+             "update the tensor the view was taken from, or compute the new values functionally");
+    }
+    bool seen = false;
+    for (const SVP& o : outer) seen = seen || o->cell == s->cell;
+    if (seen) continue;
+    auto before = std::make_shared<SV>(*s);  // the value the loop starts from (the body's run updates s)
+    before->cell = std::make_shared<TensorCell>(*s->cell);
+    before->cell->sample = s->cell->sample.clone();
+    before->iv = before->cell->sample;
+    init.push_back(before);
+    outer.push_back(s);
+    outer_names.push_back(u->debugName());
+  }
 
   // Stand-ins the body reads: clones of the carried values (removed once the body is a subgraph).
   std::vector<ir::Node*> stand_in_nodes;
@@ -134,10 +164,12 @@ void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0)
     inner.push_back(sv);
   }
 
-  // The body, traced once on the sample's carried values.
+  // The body, traced once on the sample's carried values (the updated outer tensors read the
+  // stand-ins through their own cells, which the body's in-place updates move on).
+  for (size_t k = own; k < inner.size(); ++k) outer[k - own]->cell->value = inner[k]->cell->value;
   const ir::Node* last = graph_.nodes().back().get();
-  set(body->inputs()[0], from_concrete(c10::IValue(int64_t{0})));
-  for (size_t i = 1; i < inner.size(); ++i) set(body->inputs()[i], inner[i]);
+  set(body->inputs()[0], reads_iteration ? iteration_value(n, inner[0], trip) : from_concrete(c10::IValue(int64_t{0})));
+  for (size_t i = 1; i < own; ++i) set(body->inputs()[i], inner[i]);
   run_block(body);
   std::vector<SVP> next;
   if (counted) {
@@ -154,11 +186,17 @@ void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0)
     next.push_back(bool_tensor(c->pred, n));
   }
   for (size_t i = 1; i < body->outputs().size(); ++i) next.push_back(get(body->outputs()[i]));
+  for (const SVP& o : outer) {
+    auto now = std::make_shared<SV>(*o);
+    now->cell = std::make_shared<TensorCell>(*o->cell);
+    next.push_back(now);
+  }
   for (size_t k = 1; k < next.size(); ++k) {
     const TensorCell& a = *inner[k]->cell;
     const TensorCell& b = *next[k]->cell;
     if (a.shape != b.shape || a.sample.scalar_type() != b.sample.scalar_type()) {
-      refuse("its body changes carried '" + n->input(k + 1)->debugName() + "' from " + shapes::to_string(a.shape) +
+      const std::string name = k < own ? n->input(k + 1)->debugName() : outer_names[k - own];
+      refuse("its body changes carried '" + name + "' from " + shapes::to_string(a.shape) +
                  " " + std::string(c10::toString(a.sample.scalar_type())) + " to " + shapes::to_string(b.shape) + " " +
                  std::string(c10::toString(b.sample.scalar_type())) +
                  ": while_loop requires each carried tensor to keep its shape and dtype",
@@ -188,6 +226,33 @@ void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0)
   std::vector<ir::Value*> ops;
   std::shared_ptr<ir::Graph> body_graph = graph_.extract(body_nodes, outs, ops);
   build_while_loop(n, init, inner, bound, body_graph, ops, stand_in_nodes);
+  // The updated outer tensors are the loop's last outputs from here on (in the concrete run too).
+  ir::Node* loop = graph_.nodes().back().get();
+  for (size_t k = own; k < init.size(); ++k) {
+    TensorCell& c = *outer[k - own]->cell;
+    c.value = loop->outputs()[k];
+    c.sample.copy_(loop_samples_[k]);
+    ++c.version;
+  }
+}
+
+/// The iteration number a counted loop's body reads: the counter's value, `counter.item()` in the
+/// body (as torch writes it in a while_loop body), an unbacked symbol in [0, trip) (ranges and the
+/// relation: the body's `select(t, 0, i)` of a `for v in t` needs i < t.size(0)).
+SVP Tracer::iteration_value(jit::Node* n, const SVP& counter, const SymExpr& trip) {
+  const int64_t v = counter->cell->sample.item<int64_t>();
+  const SymExpr u = env_.create_unbacked(v, shapes::Range{0, std::nullopt}, why(n, ""),
+                                         "the iteration number of a loop on tensor data (counter.item())");
+  if (env_.hint_of(trip) > v) env_.check(shapes::sym_lt(u, trip), why(n, "the iteration number of a loop"));
+  ir::Node* node = graph_.add_call("aten::item.default", {{"self", tensor_value(counter), false}},
+                                   {ir::ValueType::kSymInt}, "item");
+  node->outputs()[0]->set_sym(u);
+  set_meta(node, n);
+  syms_.add_existing(node->outputs()[0]);
+  auto sv = from_concrete(c10::IValue(v));
+  sv->k = SV::K::kInt;
+  sv->sym = u;
+  return sv;
 }
 
 /// The condition graph, the while_loop node, its sample result and the loop's outputs.
@@ -267,11 +332,15 @@ void Tracer::build_while_loop(jit::Node* n, const std::vector<SVP>& init, const 
     std::vector<c10::IValue> step = run_subgraph(*body_graph, values);
     std::move(step.begin(), step.end(), values.begin());
   }
+  loop_samples_.clear();
   for (size_t k = 0; k < init.size(); ++k) {
     ir::Value* v = node->outputs()[k];
     const at::Tensor sample = values[k].toTensor();
+    loop_samples_.push_back(sample);
     v->mutable_meta() = make_meta(sample, inner[k]->cell->shape);
-    if (k == 0) continue;  // the counter or the condition: not an output of the TorchScript loop
+    // the counter or the condition, and the outer tensors updated in place: not outputs of the
+    // TorchScript loop
+    if (k == 0 || k > n->outputs().size()) continue;
     auto sv = std::make_shared<SV>();
     sv->k = SV::K::kTensor;
     sv->iv = sample;
@@ -287,7 +356,7 @@ void Tracer::build_while_loop(jit::Node* n, const std::vector<SVP>& init, const 
 /// buffer or input).
 at::Tensor Tracer::sample_of(const ir::Value* v) {
   for (const auto& [jv, s] : vals_) {
-    if (s->k == SV::K::kTensor && s->cell && s->cell->value == v) return s->cell->sample;
+    if (s->k == SV::K::kTensor && s->cell && (s->cell->value == v || s->cell->original == v)) return s->cell->sample;
     if (s->elems) {
       for (const SVP& e : *s->elems) {
         if (e->k == SV::K::kTensor && e->cell && e->cell->value == v) return e->cell->sample;

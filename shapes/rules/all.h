@@ -8,6 +8,7 @@ namespace ptx::shapes::rules {
 
 // data_dependent.cpp: sizes read from data become unbacked symbols
 Shapes nonzero(RuleContext& ctx, Args args);
+Shapes where_condition(RuleContext& ctx, Args args);
 Shapes masked_select(RuleContext& ctx, Args args);
 Shapes nms(RuleContext& ctx, Args args);  // torchvision::nms
 Shapes unique(RuleContext& ctx, Args args);             // _unique2, unique_consecutive

@@ -16,7 +16,7 @@ Shapes elementwise(RuleContext& ctx, Args args) {
     if (a.kind == RuleArg::Kind::kTensor) shapes.push_back(a.shape);
   }
   if (shapes.empty()) fail("no tensor operand");
-  if (ctx.op == "aten::where" && args.size() == 1) fail("where(condition) has a data-dependent shape");
+  if (ctx.op == "aten::where" && args.size() == 1) return where_condition(ctx, args);
   if (is_inplace(ctx)) {
     if (args.empty() || args[0].kind != RuleArg::Kind::kTensor) fail("in-place op without a tensor self");
     for (size_t i = 1; i < shapes.size(); ++i) require_broadcastable_to(ctx, shapes[i], shapes[0]);

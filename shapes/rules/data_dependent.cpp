@@ -41,6 +41,15 @@ Shapes nonzero(RuleContext& ctx, Args args) {
   return {{u, SymExpr(rank(x))}};
 }
 
+// where(condition) -> one [u] per dim of condition (its nonzero's columns, as torch records
+// aten.where.default), u in [0, numel(condition)].
+Shapes where_condition(RuleContext& ctx, Args args) {
+  const SymShape& x = tensor(args, 0, "condition");
+  if (x.empty()) fail("where(condition) of a 0-dim condition is not supported");
+  const SymExpr u = new_count(ctx, sample_size(ctx, 0, 0), numel(x), "the element count of where(condition)");
+  return Shapes(x.size(), SymShape{u});
+}
+
 // masked_select(self, mask) -> [u], u in [0, numel(broadcast(self, mask))].
 Shapes masked_select(RuleContext& ctx, Args args) {
   const SymShape b = broadcast(ctx, tensor(args, 0, "self"), tensor(args, 1, "mask"));

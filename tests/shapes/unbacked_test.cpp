@@ -108,6 +108,13 @@ TEST_CASE("rules of data-dependent sizes make unbacked symbols with torch's rang
   CHECK(h.env.range_of(r.shapes[0][0]).str() == "[0, 30]");
   // No sample: the rule cannot make the symbol.
   CHECK_FALSE(h.run("aten::nonzero", {T({5, 4}, 11)}).error.empty());
+  // where(condition): one [u] per dim of the condition (torch's aten.where.default), u in [0, numel].
+  r = h.run("aten::where", {T({5, 4}, 11)}, "default", false, {{7}, {7}});
+  REQUIRE(r.error.empty());
+  REQUIRE(r.shapes.size() == 2);
+  CHECK(r.shapes[0] == r.shapes[1]);
+  CHECK(h.env.range_of(r.shapes[0][0]).str() == "[0, 20]");
+  CHECK(h.env.hint_of(r.shapes[0][0]) == 7);
   r = h.run("aten::_unique2", {T({6}), B(true), B(true), B(false)}, "default", false, {{3}, {6}, {0}});
   REQUIRE(r.error.empty());
   CHECK(r.shapes[1] == SymShape{6});

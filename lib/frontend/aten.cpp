@@ -75,7 +75,31 @@ bool Tracer::run_constant_tensor(const AtenCall& call) {
       for (const SVP& e : *s->elems) constant = constant && (e->k != SV::K::kInt || e->sym.is_const()) && e->k != SV::K::kTensor;
     }
   }
-  if (!constant) return false;
+  if (!constant) {
+    // torch.tensor(s, dtype=...) of a symbolic int (torchvision's postprocess: the image's size as a
+    // float tensor): aten.scalar_tensor(s, dtype, device), as torch.export records it.
+    const bool sym_int = !call.in.empty() && call.in[0]->k == SV::K::kInt && !call.in[0]->sym.is_const();
+    if (call.functional != "aten::tensor" || !sym_int || !call.outs[0].isTensor() || call.outs[0].toTensor().dim() != 0) {
+      return false;
+    }
+    const at::Tensor sample = call.outs[0].toTensor();
+    ir::Node* node = graph_.add_call("aten::scalar_tensor.default",
+                                     {{"s", sym_value(call.in[0]->sym), false},
+                                      {"dtype", ir::DTypeArg{to_dtype(sample.scalar_type())}, true},
+                                      {"device", ir::DeviceArg{"cpu"}, true},
+                                      {"pin_memory", false, true}},
+                                     {ir::ValueType::kTensor}, "scalar_tensor");
+    node->outputs()[0]->mutable_meta() = make_meta(sample, {});
+    set_meta(node, call.n);
+    auto sv = std::make_shared<SV>();
+    sv->k = SV::K::kTensor;
+    sv->iv = sample;
+    sv->cell = std::make_shared<TensorCell>();
+    sv->cell->value = node->outputs()[0];
+    sv->cell->sample = sample;
+    set(call.n->output(), sv);
+    return true;
+  }
   SVP sv = from_concrete(call.outs[0]);
   if (sv->cell) sv->cell->fresh = true;
   set(call.n->output(), sv);

@@ -3,7 +3,9 @@
 // specialized with guards and a result read from tensor data is marked data-dependent. See
 // lib/frontend/tracer.h.
 #include <algorithm>
+#include <functional>
 #include <set>
+#include <unordered_map>
 
 #include <torch/csrc/jit/runtime/slice_indices_adjust.h>
 
@@ -247,8 +249,27 @@ void Tracer::evaluate_on_sample(jit::Node* n, const std::string& kind, const std
   const bool reads_data = tensor_in && !kMetadata.count(kind);
   if (reads_data && meta_) needs_data(n, kind + " reads a tensor's values");
   if (reads_data && data_dep.empty()) data_dep = "the values of a tensor, read by " + kind + " at " + why(n, "").source;
+  // A container the op made from its inputs' tensors (`dict(list of (key, tensor))`, torchvision's
+  // OrderedDict([(str(i), v) for ...]) of feature maps) holds those tensors, not constants: the same
+  // symbolic values, found by identity.
+  std::unordered_map<const c10::TensorImpl*, SVP> given;
+  std::function<void(const SVP&)> collect = [&](const SVP& s) {
+    if (s->k == SV::K::kTensor && s->iv.isTensor()) given.emplace(s->iv.toTensor().unsafeGetTensorImpl(), s);
+    if (s->elems) for (const SVP& e : *s->elems) collect(e);
+    for (const auto& kv : s->dict) collect(kv.second);
+  };
+  for (const SVP& s : in) collect(s);
+  std::function<void(SVP&)> rebind = [&](SVP& s) {
+    if (s->k == SV::K::kTensor && s->iv.isTensor()) {
+      auto it = given.find(s->iv.toTensor().unsafeGetTensorImpl());
+      if (it != given.end()) s = it->second;
+    }
+    if (s->elems) for (SVP& e : *s->elems) rebind(e);
+    for (auto& kv : s->dict) rebind(kv.second);
+  };
   for (size_t i = 0; i < outs.size(); ++i) {
     SVP sv = from_concrete(outs[i]);
+    if (sv->k != SV::K::kTensor) rebind(sv);
     if (sv->k == SV::K::kTensor) {
       PTX_USER_FAIL(ExitCode::kExportFailed, "E_UNSUPPORTED_OP")
           << why(n, "").source << ": " << kind << " makes a tensor but is not an ATen operator ptexport can export";

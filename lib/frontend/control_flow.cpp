@@ -252,6 +252,27 @@ void Tracer::run_loop(jit::Node* n) {
 // carry state from one call to the next, which the exported program cannot hold (torch.export wants
 // such state registered as a buffer): that is an export error, as is assigning a parameter or
 // buffer (a buffer is updated in place, `self.buf.copy_(x)`, which ptexport exports as a mutation).
+// Except torchvision's warn-once flag (only_warns): its state decides only whether a warning shows.
+namespace {
+/// torchvision's warn-once idiom, `if not self._has_warned: warnings.warn(...); self._has_warned = True`:
+/// the assignment is in a branch (of an if without outputs) that does nothing else than warn. The state it
+/// carries from one call to the next decides only whether a warning is printed, which no exported
+/// program holds: the attribute may be read before it is assigned.
+bool only_warns(jit::Node* set_attr) {
+  const jit::Node* owner = set_attr->owningBlock()->owningNode();
+  if (owner == nullptr || owner->kind() != c10::prim::If || !owner->outputs().empty()) return false;
+  for (jit::Node* x : set_attr->owningBlock()->nodes()) {
+    const c10::Symbol k = x->kind();
+    if (x == set_attr || k == c10::prim::Constant || k == c10::aten::warn || k == c10::aten::format ||
+        k == c10::aten::str) {
+      continue;
+    }
+    return false;
+  }
+  return true;
+}
+}  // namespace
+
 void Tracer::run_set_attr(jit::Node* n) {
   const SVP obj = get(n->input(0));
   const SVP value = get(n->input(1));
@@ -270,7 +291,8 @@ void Tracer::run_set_attr(jit::Node* n) {
       << where << "forward assigns the parameter or buffer '" << path << "'; update it in place instead "
       << "(self." << name << ".copy_(...)), which is exported as a buffer mutation" << line;
   auto read = read_first_.find(path);
-  PTX_USER_CHECK(read == read_first_.end() || assigned_.count(path) > 0, ExitCode::kExportFailed, "E_SETATTR")
+  PTX_USER_CHECK(read == read_first_.end() || assigned_.count(path) > 0 || only_warns(n), ExitCode::kExportFailed,
+                 "E_SETATTR")
       << where << "forward assigns the module attribute '" << path << "' after reading it (at " << read->second
       << "): it carries state from one call to the next, which an exported program cannot hold; register it "
       << "as a buffer and update it in place" << line;

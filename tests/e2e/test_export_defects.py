@@ -11,6 +11,7 @@ import sys
 import tempfile
 import traceback
 import warnings
+from collections import OrderedDict
 from typing import Dict, List, Optional, Tuple
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -223,6 +224,41 @@ def check_dict_flow(tmp):
     conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
 
 
+class DictFromPairs(nn.Module):
+    """torchvision's SSD feature extractor: OrderedDict([(str(i), v) for i, v in enumerate(output)]) (a
+    dict made by aten::dict from a list of pairs, evaluated on the sample), then list(d.values()). Its
+    tensors are the feature maps, not constants (they were lifted with the sample's values)."""
+
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(4, 4)
+
+    def forward(self, x):
+        output = [self.a(x), x * 2.0]
+        feats = OrderedDict([(str(i), v) for i, v in enumerate(output)])
+        values = list(feats.values())
+        return values[0] + values[1]
+
+
+class SizeAsTensor(nn.Module):
+    """torchvision's resize_boxes: torch.tensor(s, dtype=torch.float32) of a symbolic size, as
+    torch.export writes it: aten.scalar_tensor(s) (was aten::tensor.int, which no interpreter runs)."""
+
+    def forward(self, x):
+        ratio = torch.tensor(x.shape[0], dtype=torch.float32, device=x.device) / torch.tensor(4.0)
+        return x * ratio
+
+
+def check_dict_from_pairs(tmp):
+    for name, module in [("dict_pairs", DictFromPairs()), ("size_tensor", SizeAsTensor())]:
+        model = save_scripted(module, tmp, name)
+        inputs = write_inputs(tmp, name, [tensor("x", [3, 4], ["batch", None])], {"batch": (1, 64)})
+        out = os.path.join(tmp, name + ".pt2")
+        r, _ = export(model, inputs, out)
+        expect(r.returncode == 0, f"{name}: export failed", r)
+        conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
+
+
 # ---------------------------------------------------------------------------------------------
 # Module attributes assigned inside forward (torchvision's RAFT: self.corr_pyramid = [...])
 
@@ -253,6 +289,21 @@ class AttrAcrossCalls(nn.Module):
         return y
 
 
+class WarnOnce(nn.Module):
+    """torchvision's warn-once flag (SSD, GeneralizedRCNN when scripted): read, then assigned in a
+    branch that only warns. Its state decides whether a warning shows, nothing the program computes."""
+
+    def __init__(self):
+        super().__init__()
+        self._has_warned = False
+
+    def forward(self, x):
+        if not self._has_warned:
+            warnings.warn("returns x twice")
+            self._has_warned = True
+        return x * 2.0
+
+
 def check_setattr(tmp):
     model = save_scripted(AttrWithinCall(), tmp, "attr_within")
     inputs = write_inputs(tmp, "attr_within", [tensor("x", [3, 4], ["batch", None])], {"batch": (1, 64)})
@@ -264,6 +315,11 @@ def check_setattr(tmp):
     r2, _ = export(model, inputs, os.path.join(tmp, "attr_across.pt2"))
     expect(r2.returncode == 4 and "carries state from one call to the next" in r2.stderr and ".py:" in r2.stderr,
            "an attribute read then assigned: expected exit 4 naming the line", r2)
+    model = save_scripted(WarnOnce(), tmp, "warn_once")
+    out = os.path.join(tmp, "warn_once.pt2")
+    r3, _ = export(model, inputs, out)
+    expect(r3.returncode == 0, "a warn-once flag read then assigned in a branch that only warns: export failed", r3)
+    conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -459,7 +515,8 @@ def check_int_output(tmp):
     conformance.check_artifact(out, model, inputs, [{}, {"batch": 1}, {"batch": 64}])
 
 
-CHECKS = {"script_object": check_script_object, "int_output": check_int_output, "dict_flow": check_dict_flow, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze, "narrowed": check_narrowed, "log_order": check_log_order,
+CHECKS = {"script_object": check_script_object, "int_output": check_int_output, "dict_flow": check_dict_flow,
+          "dict_from_pairs": check_dict_from_pairs, "setattr": check_setattr, "to_prim_device": check_to_prim_device, "lstm_overload": check_lstm_overload, "lstm_weights_once": check_lstm_weights_once, "lower_bounds": check_lower_bounds, "squeeze": check_squeeze, "narrowed": check_narrowed, "log_order": check_log_order,
           "torchvision_ops": check_torchvision_ops}
 
 

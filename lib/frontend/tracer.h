@@ -325,6 +325,17 @@ class Tracer {
                         const std::vector<ir::Node*>& stand_in_nodes);
   at::Tensor sample_of(const ir::Value* v);
   SVP iteration_value(jit::Node* n, const SVP& counter, const SymExpr& trip);
+  [[noreturn]] void refuse_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0, const std::string& what,
+                                const std::string& fix);
+  SVP loop_tensor(ir::Node* node, const at::Tensor& sample, jit::Node* n);
+  SVP loop_first(jit::Node* n, const SymExpr& trip, const SVP& cond0, SVP& bound);
+  void check_carried(jit::Node* n, const SymExpr& trip, const SVP& cond0, const std::vector<SVP>& inner,
+                     const std::vector<SVP>& next, size_t own, const std::vector<std::string>& outer_names);
+  std::vector<SVP> carry_updated(jit::Node* n, const SymExpr& trip, const SVP& cond0,
+                                 const std::vector<jit::Value*>& updated, std::vector<SVP>& init,
+                                 std::vector<std::string>& names);
+  std::shared_ptr<ir::Graph> extract_body(jit::Node* n, const ir::Node* last, const std::vector<SVP>& next,
+                                          std::vector<ir::Value*>& ops);
   std::vector<at::Tensor> loop_samples_;  // the last while_loop's results on the sample
   SVP bool_tensor(const SVP& pred, jit::Node* n);
   // meta.cpp: the trace on meta tensors (Note [Meta trace])

@@ -50,16 +50,33 @@ bool Tracer::is_data_loop(const SymExpr& trip, const SVP& cond) {
   return env_.has_unbacked(trip) || (!cond->data_dep.empty() && cond->pred);
 }
 
-void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0) {
+/// Exit 4 (E_DATA_DEPENDENT_LOOP) for a data loop that while_loop cannot take here: `what`, then `fix`.
+void Tracer::refuse_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0, const std::string& what,
+                         const std::string& fix) {
   const shapes::Provenance where = why(n, "a loop on tensor data (while_loop)");
   const std::string at = where.source.empty() ? std::string("model") : where.source;
-  const auto refuse = [&](const std::string& what, const std::string& fix) {
-    PTX_USER_FAIL(ExitCode::kExportFailed, "E_DATA_DEPENDENT_LOOP")
-        << at << ": a loop decided by tensor data (" << (env_.has_unbacked(trip) ? "its trip count " + trip.str()
-                                                                                 : cond0->data_dep)
-        << ") becomes torch.ops.higher_order.while_loop, and " << what
-        << (where.code.empty() ? "" : "\n    " + where.code) << called_from(n, "  ") << "\n  " << fix;
-  };
+  PTX_USER_FAIL(ExitCode::kExportFailed, "E_DATA_DEPENDENT_LOOP")
+      << at << ": a loop decided by tensor data (" << (env_.has_unbacked(trip) ? "its trip count " + trip.str()
+                                                                               : cond0->data_dep)
+      << ") becomes torch.ops.higher_order.while_loop, and " << what
+      << (where.code.empty() ? "" : "\n    " + where.code) << called_from(n, "  ") << "\n  " << fix;
+}
+
+/// A new 0-dim tensor value made by `node` while tracing loop `n`, holding `sample`.
+SVP Tracer::loop_tensor(ir::Node* node, const at::Tensor& sample, jit::Node* n) {
+  node->outputs()[0]->mutable_meta() = make_meta(sample, {});
+  set_meta(node, n);
+  auto sv = std::make_shared<SV>();
+  sv->k = SV::K::kTensor;
+  sv->iv = sample;
+  sv->cell = std::make_shared<TensorCell>();
+  sv->cell->value = node->outputs()[0];
+  sv->cell->sample = sample;
+  return sv;
+}
+
+void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0) {
+  const auto refuse = [&](const std::string& what, const std::string& fix) { refuse_loop(n, trip, cond0, what, fix); };
   jit::Block* body = n->blocks()[0];
   const bool counted = env_.has_unbacked(trip);
   if (counted) {
@@ -94,60 +111,12 @@ void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0)
   }
 
   // The first carried value: the counter (counted) or the condition as a 0-dim bool tensor.
-  SVP first;
   SVP bound;  // counted: scalar_tensor(trip), an additional input of the condition graph
-  const auto new_tensor = [&](ir::Node* node, const at::Tensor& sample) {
-    node->outputs()[0]->mutable_meta() = make_meta(sample, {});
-    set_meta(node, n);
-    auto sv = std::make_shared<SV>();
-    sv->k = SV::K::kTensor;
-    sv->iv = sample;
-    sv->cell = std::make_shared<TensorCell>();
-    sv->cell->value = node->outputs()[0];
-    sv->cell->sample = sample;
-    return sv;
-  };
-  if (counted) {
-    first = new_tensor(graph_.add_call("aten::zeros.default",
-                                       {{"size", std::vector<ir::SymIntArg>{}, false},
-                                        {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
-                                        {"device", ir::DeviceArg{"cpu"}, true},
-                                        {"pin_memory", false, true}},
-                                       {ir::ValueType::kTensor}, "zeros"),
-                       at::zeros({}, at::kLong));
-    bound = new_tensor(graph_.add_call("aten::scalar_tensor.default",
-                                       {{"s", sym_value(trip), false},
-                                        {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
-                                        {"layout", ir::NoneArg{}, true},
-                                        {"device", ir::DeviceArg{"cpu"}, true},
-                                        {"pin_memory", ir::NoneArg{}, true}},
-                                       {ir::ValueType::kTensor}, "scalar_tensor"),
-                       at::scalar_tensor(get(n->input(0))->iv.toInt(), at::kLong));
-  } else {
-    first = bool_tensor(cond0->pred, n);
-  }
-  init.insert(init.begin(), first);
+  init.insert(init.begin(), loop_first(n, trip, cond0, bound));
   // Tensors made before the loop and updated in place by its body: carried after the loop's own.
   const size_t own = init.size();
-  std::vector<SVP> outer;
   std::vector<std::string> outer_names;
-  for (jit::Value* u : updated) {
-    const SVP s = get(u);
-    if (s->k != SV::K::kTensor || !s->cell || s->cell->view_base) {
-      refuse("its body updates '" + u->debugName() + "' in place, a view of another tensor",
-             "update the tensor the view was taken from, or compute the new values functionally");
-    }
-    bool seen = false;
-    for (const SVP& o : outer) seen = seen || o->cell == s->cell;
-    if (seen) continue;
-    auto before = std::make_shared<SV>(*s);  // the value the loop starts from (the body's run updates s)
-    before->cell = std::make_shared<TensorCell>(*s->cell);
-    before->cell->sample = s->cell->sample.clone();
-    before->iv = before->cell->sample;
-    init.push_back(before);
-    outer.push_back(s);
-    outer_names.push_back(u->debugName());
-  }
+  const std::vector<SVP> outer = carry_updated(n, trip, cond0, updated, init, outer_names);
 
   // Stand-ins the body reads: clones of the carried values (removed once the body is a subgraph).
   std::vector<ir::Node*> stand_in_nodes;
@@ -176,7 +145,7 @@ void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0)
     ir::Node* add = graph_.add_call("aten::add.Tensor", {{"self", tensor_value(inner[0]), false},
                                                           {"other", int64_t{1}, false}},
                                     {ir::ValueType::kTensor}, "add");
-    next.push_back(new_tensor(add, inner[0]->cell->sample.add(1)));
+    next.push_back(loop_tensor(add, inner[0]->cell->sample.add(1), n));
   } else {
     const SVP c = get(body->outputs()[0]);
     if (c->data_dep.empty() || !c->pred) {
@@ -191,40 +160,9 @@ void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0)
     now->cell = std::make_shared<TensorCell>(*o->cell);
     next.push_back(now);
   }
-  for (size_t k = 1; k < next.size(); ++k) {
-    const TensorCell& a = *inner[k]->cell;
-    const TensorCell& b = *next[k]->cell;
-    if (a.shape != b.shape || a.sample.scalar_type() != b.sample.scalar_type()) {
-      const std::string name = k < own ? n->input(k + 1)->debugName() : outer_names[k - own];
-      refuse("its body changes carried '" + name + "' from " + shapes::to_string(a.shape) +
-                 " " + std::string(c10::toString(a.sample.scalar_type())) + " to " + shapes::to_string(b.shape) + " " +
-                 std::string(c10::toString(b.sample.scalar_type())) +
-                 ": while_loop requires each carried tensor to keep its shape and dtype",
-             "keep the carried tensors' shapes fixed (pad, or collect the results outside the loop)");
-    }
-  }
-  std::vector<ir::Node*> body_nodes;
-  bool after = false;
-  for (const auto& np : graph_.nodes()) {
-    if (after && np->kind() == ir::NodeKind::kCall) body_nodes.push_back(np.get());
-    after = after || np.get() == last;
-  }
-  const std::unordered_set<const ir::Node*> inside(body_nodes.begin(), body_nodes.end());
-  std::vector<ir::Value*> outs;
-  for (const SVP& r : next) {
-    ir::Value* v = tensor_value(r);
-    if (!inside.count(v->producer())) {  // returned as it came in: cloned (no aliasing in subgraphs)
-      ir::Node* clone = graph_.add_call("aten::clone.default", {{"self", v, false}}, {ir::ValueType::kTensor}, "clone");
-      clone->outputs()[0]->mutable_meta() = v->meta();
-      set_meta(clone, n);
-      body_nodes.push_back(clone);
-      v = clone->outputs()[0];
-    }
-    outs.push_back(v);
-  }
-  syms_.forget(body_nodes);
+  check_carried(n, trip, cond0, inner, next, own, outer_names);
   std::vector<ir::Value*> ops;
-  std::shared_ptr<ir::Graph> body_graph = graph_.extract(body_nodes, outs, ops);
+  std::shared_ptr<ir::Graph> body_graph = extract_body(n, last, next, ops);
   build_while_loop(n, init, inner, bound, body_graph, ops, stand_in_nodes);
   // The updated outer tensors are the loop's last outputs from here on (in the concrete run too).
   ir::Node* loop = graph_.nodes().back().get();
@@ -253,6 +191,102 @@ SVP Tracer::iteration_value(jit::Node* n, const SVP& counter, const SymExpr& tri
   sv->k = SV::K::kInt;
   sv->sym = u;
   return sv;
+}
+
+/// The first value a data loop carries: a 0-dim int64 counter from 0 (a counted loop; `bound` is
+/// scalar_tensor(trip)), or the loop's condition as a 0-dim bool tensor.
+SVP Tracer::loop_first(jit::Node* n, const SymExpr& trip, const SVP& cond0, SVP& bound) {
+  if (!env_.has_unbacked(trip)) return bool_tensor(cond0->pred, n);
+  SVP counter = loop_tensor(graph_.add_call("aten::zeros.default",
+                                            {{"size", std::vector<ir::SymIntArg>{}, false},
+                                             {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
+                                             {"device", ir::DeviceArg{"cpu"}, true},
+                                             {"pin_memory", false, true}},
+                                            {ir::ValueType::kTensor}, "zeros"),
+                            at::zeros({}, at::kLong), n);
+  bound = loop_tensor(graph_.add_call("aten::scalar_tensor.default",
+                                      {{"s", sym_value(trip), false},
+                                       {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
+                                       {"layout", ir::NoneArg{}, true},
+                                       {"device", ir::DeviceArg{"cpu"}, true},
+                                       {"pin_memory", ir::NoneArg{}, true}},
+                                      {ir::ValueType::kTensor}, "scalar_tensor"),
+                      at::scalar_tensor(get(n->input(0))->iv.toInt(), at::kLong), n);
+  return counter;
+}
+
+/// torch's rule: each carried tensor keeps its symbolic shape and dtype through the body (`inner` the
+/// values the body read, `next` those it returns); exit 4 naming the variable otherwise.
+void Tracer::check_carried(jit::Node* n, const SymExpr& trip, const SVP& cond0, const std::vector<SVP>& inner,
+                           const std::vector<SVP>& next, size_t own, const std::vector<std::string>& outer_names) {
+  for (size_t k = 1; k < next.size(); ++k) {
+    const TensorCell& a = *inner[k]->cell;
+    const TensorCell& b = *next[k]->cell;
+    if (a.shape != b.shape || a.sample.scalar_type() != b.sample.scalar_type()) {
+      const std::string name = k < own ? n->input(k + 1)->debugName() : outer_names[k - own];
+      refuse_loop(n, trip, cond0,
+                  "its body changes carried '" + name + "' from " + shapes::to_string(a.shape) + " " +
+                      std::string(c10::toString(a.sample.scalar_type())) + " to " + shapes::to_string(b.shape) + " " +
+                      std::string(c10::toString(b.sample.scalar_type())) +
+                      ": while_loop requires each carried tensor to keep its shape and dtype",
+                  "keep the carried tensors' shapes fixed (pad, or collect the results outside the loop)");
+    }
+  }
+}
+
+/// The tensors made before loop `n` that its body updates in place (`updated`), each once: their
+/// values before the loop (a copy of the sample, which the body's run updates) are appended to `init`
+/// and their names to `names`; the live values are returned (the body reads them, and they hold the
+/// loop's outputs afterwards).
+std::vector<SVP> Tracer::carry_updated(jit::Node* n, const SymExpr& trip, const SVP& cond0,
+                                       const std::vector<jit::Value*>& updated, std::vector<SVP>& init,
+                                       std::vector<std::string>& names) {
+  std::vector<SVP> outer;
+  for (jit::Value* u : updated) {
+    const SVP s = get(u);
+    if (s->k != SV::K::kTensor || !s->cell || s->cell->view_base) {
+      refuse_loop(n, trip, cond0, "its body updates '" + u->debugName() + "' in place, a view of another tensor",
+                  "update the tensor the view was taken from, or compute the new values functionally");
+    }
+    bool seen = false;
+    for (const SVP& o : outer) seen = seen || o->cell == s->cell;
+    if (seen) continue;
+    auto before = std::make_shared<SV>(*s);
+    before->cell = std::make_shared<TensorCell>(*s->cell);
+    before->cell->sample = s->cell->sample.clone();
+    before->iv = before->cell->sample;
+    init.push_back(before);
+    outer.push_back(s);
+    names.push_back(u->debugName());
+  }
+  return outer;
+}
+
+/// The body's nodes (the calls made since `last`) as a subgraph returning `next`'s values (a value
+/// returned as it came in is cloned: no aliasing in subgraphs); `ops` gets the outer values it reads.
+std::shared_ptr<ir::Graph> Tracer::extract_body(jit::Node* n, const ir::Node* last, const std::vector<SVP>& next,
+                                                std::vector<ir::Value*>& ops) {
+  std::vector<ir::Node*> body_nodes;
+  bool after = false;
+  for (const auto& np : graph_.nodes()) {
+    if (after && np->kind() == ir::NodeKind::kCall) body_nodes.push_back(np.get());
+    after = after || np.get() == last;
+  }
+  const std::unordered_set<const ir::Node*> inside(body_nodes.begin(), body_nodes.end());
+  std::vector<ir::Value*> outs;
+  for (const SVP& r : next) {
+    ir::Value* v = tensor_value(r);
+    if (!inside.count(v->producer())) {
+      ir::Node* clone = graph_.add_call("aten::clone.default", {{"self", v, false}}, {ir::ValueType::kTensor}, "clone");
+      clone->outputs()[0]->mutable_meta() = v->meta();
+      set_meta(clone, n);
+      body_nodes.push_back(clone);
+      v = clone->outputs()[0];
+    }
+    outs.push_back(v);
+  }
+  syms_.forget(body_nodes);
+  return graph_.extract(body_nodes, outs, ops);
 }
 
 /// The condition graph, the while_loop node, its sample result and the loop's outputs.

@@ -248,6 +248,12 @@ std::vector<SVP> Tracer::carry_updated(jit::Node* n, const SymExpr& trip, const 
       refuse_loop(n, trip, cond0, "its body updates '" + u->debugName() + "' in place, a view of another tensor",
                   "update the tensor the view was taken from, or compute the new values functionally");
     }
+    for (const auto& [fqn, cell] : state_) {
+      if (cell == s->cell) {
+        refuse_loop(n, trip, cond0, "its body updates the parameter or buffer '" + fqn + "' in place",
+                    "update a copy made before the loop and assign it after");
+      }
+    }
     bool seen = false;
     for (const SVP& o : outer) seen = seen || o->cell == s->cell;
     if (seen) continue;

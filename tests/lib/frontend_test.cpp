@@ -207,6 +207,26 @@ def forward(self, x):
   check_same(r, m, {at::tensor({5.0F, 5.0F, 5.0F, 5.0F})});
 }
 
+TEST_CASE("a data loop updating a buffer in place is exit 4 naming it", "[lib][frontend]") {
+  auto m = make_model(R"(
+def forward(self, x):
+    held = [self.buf]
+    b = held[0]
+    u, inverse, counts = torch._unique2(x[x > 0])
+    for c in u:
+        b.add_(c)
+    return x + self.buf
+)", {}, {{"buf", at::zeros({4})}});
+  auto in = make_inputs({{"x", at::tensor({1.0F, -2.0F, 3.0F, 1.0F}), {{}}}});
+  try {
+    ptx::trace_module(m, in);
+    FAIL("expected an error");
+  } catch (const ptx::UserError& e) {
+    CHECK(e.code() == ptx::ExitCode::kExportFailed);
+    CHECK_THAT(std::string(e.what()), ContainsSubstring("updates the parameter or buffer 'buf' in place"));
+  }
+}
+
 TEST_CASE("a branch of an if on data may update a tensor it made, not one made before", "[lib][frontend]") {
   auto local = make_model(R"(
 def forward(self, x):

@@ -2,10 +2,10 @@
 the shared test models of tests/models/make_models.py ($PTX_MODELS_DIR).
 
 make(name, folder) writes folder/name/{model.pt, inputs.json} (and returns the folder) for:
-  datadep  forward loops as many times as data says (`for i in range(int((x > 0).sum()))`) and its
-           body reads the iteration number i, which torch's while_loop does not have: export fails
-           naming the line, exit 4 (a data loop without it exports as while_loop, an `if` on data as
-           torch.cond: tests/e2e/test_data_dependent.py)
+  datadep  forward decides on a count read from data (`if int((x > 0).sum()) > 3:`) and its branch
+           updates a tensor made before the if in place, which no torch.cond branch may do: export
+           fails naming the line, exit 4 (an `if` on data whose branches can be subgraphs exports as
+           torch.cond, a data loop as while_loop: tests/e2e/test_data_dependent.py)
   rand     forward adds torch.rand_like(x): the program cannot match eager, exit 6
   parity   x: [a, a+1] reshaped to [-1, 2], a in [1, 10^7]: the guard a*(a+1) % 2 == 0 holds but is
            nonlinear, and its range is too large to enumerate (docs/solver.md); Z3
@@ -43,9 +43,10 @@ def make(name: str, folder: str) -> str:
     if name == "datadep":
         class DataDep(torch.nn.Module):
             def forward(self, x):
-                for i in range(int((x > 0).sum())):
-                    x = x * 2 + i
-                return x
+                y = x.clone()
+                if int((x > 0).sum()) > 3:
+                    y.add_(1)
+                return y
         torch.jit.script(DataDep()).save(os.path.join(d, "model.pt"))
         _inputs(os.path.join(d, "inputs.json"), "x", [4, 3], [None, None], None)
     elif name == "rand":

@@ -111,7 +111,7 @@ class ExitCodes(unittest.TestCase):
 
     def test_4_export_failed(self):
         model, inputs = own("datadep")
-        self.expect(4, ["export", model, inputs, "-o", os.path.join(TMP, "datadep.pt2")], "while_loop")
+        self.expect(4, ["export", model, inputs, "-o", os.path.join(TMP, "datadep.pt2")], "data-dependent")
         self.assertFalse(os.path.exists(os.path.join(TMP, "datadep.pt2")))
 
     def test_5_constraint_violation(self):

@@ -89,15 +89,7 @@ bool Tracer::run_constant_tensor(const AtenCall& call) {
                                       {"device", ir::DeviceArg{"cpu"}, true},
                                       {"pin_memory", false, true}},
                                      {ir::ValueType::kTensor}, "scalar_tensor");
-    node->outputs()[0]->mutable_meta() = make_meta(sample, {});
-    set_meta(node, call.n);
-    auto sv = std::make_shared<SV>();
-    sv->k = SV::K::kTensor;
-    sv->iv = sample;
-    sv->cell = std::make_shared<TensorCell>();
-    sv->cell->value = node->outputs()[0];
-    sv->cell->sample = sample;
-    set(call.n->output(), sv);
+    set(call.n->output(), node_tensor(node, sample, call.n));
     return true;
   }
   SVP sv = from_concrete(call.outs[0]);

@@ -43,6 +43,12 @@ bool Tracer::read_item(jit::Node* n, const SVP& t, const c10::IValue& out) {
   const std::string kind = n->kind().toQualString();
   const SymExpr u = env_.create_unbacked(v, shapes::Range{shapes::Range::kNoMin, std::nullopt}, why(n, ""),
                                          "the value of a tensor read by " + kind);
+  set(n->output(), item_value(t, v, u, n));
+  return true;
+}
+
+/// aten.item(t) in the graph: the int `u` (an unbacked symbol) whose sample value is `v`.
+SVP Tracer::item_value(const SVP& t, int64_t v, const SymExpr& u, jit::Node* n) {
   ir::Node* node = graph_.add_call("aten::item.default", {{"self", tensor_value(t), false}}, {ir::ValueType::kSymInt},
                                    "item");
   node->outputs()[0]->set_sym(u);
@@ -51,8 +57,7 @@ bool Tracer::read_item(jit::Node* n, const SVP& t, const c10::IValue& out) {
   auto sv = from_concrete(c10::IValue(v));
   sv->k = SV::K::kInt;
   sv->sym = u;
-  set(n->output(), sv);
-  return true;
+  return sv;
 }
 
 // ---- checks ---------------------------------------------------------------------------------------

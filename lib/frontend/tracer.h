@@ -312,6 +312,7 @@ class Tracer {
 
   // data_dependent.cpp: values read from data, checks, torch.cond
   bool read_item(jit::Node* n, const SVP& t, const c10::IValue& out);
+  SVP item_value(const SVP& t, int64_t v, const SymExpr& u, jit::Node* n);
   bool run_check(jit::Node* n, const SVP& c);
   void run_cond(jit::Node* n, const SVP& c);
   ir::Value* sym_bool_value(const SymBool& b, jit::Node* n);
@@ -327,7 +328,7 @@ class Tracer {
   SVP iteration_value(jit::Node* n, const SVP& counter, const SymExpr& trip);
   [[noreturn]] void refuse_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0, const std::string& what,
                                 const std::string& fix);
-  SVP loop_tensor(ir::Node* node, const at::Tensor& sample, jit::Node* n);
+  SVP node_tensor(ir::Node* node, const at::Tensor& sample, jit::Node* n);
   SVP loop_first(jit::Node* n, const SymExpr& trip, const SVP& cond0, SVP& bound);
   void check_carried(jit::Node* n, const SymExpr& trip, const SVP& cond0, const std::vector<SVP>& inner,
                      const std::vector<SVP>& next, size_t own, const std::vector<std::string>& outer_names);

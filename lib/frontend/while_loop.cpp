@@ -62,8 +62,8 @@ void Tracer::refuse_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0, co
       << (where.code.empty() ? "" : "\n    " + where.code) << called_from(n, "  ") << "\n  " << fix;
 }
 
-/// A new 0-dim tensor value made by `node` while tracing loop `n`, holding `sample`.
-SVP Tracer::loop_tensor(ir::Node* node, const at::Tensor& sample, jit::Node* n) {
+/// A new tensor value: `node`'s output, holding `sample` (its sizes static), made for TorchScript node `n`.
+SVP Tracer::node_tensor(ir::Node* node, const at::Tensor& sample, jit::Node* n) {
   node->outputs()[0]->mutable_meta() = make_meta(sample, {});
   set_meta(node, n);
   auto sv = std::make_shared<SV>();
@@ -145,7 +145,7 @@ void Tracer::run_while_loop(jit::Node* n, const SymExpr& trip, const SVP& cond0)
     ir::Node* add = graph_.add_call("aten::add.Tensor", {{"self", tensor_value(inner[0]), false},
                                                           {"other", int64_t{1}, false}},
                                     {ir::ValueType::kTensor}, "add");
-    next.push_back(loop_tensor(add, inner[0]->cell->sample.add(1), n));
+    next.push_back(node_tensor(add, inner[0]->cell->sample.add(1), n));
   } else {
     const SVP c = get(body->outputs()[0]);
     if (c->data_dep.empty() || !c->pred) {
@@ -182,29 +182,21 @@ SVP Tracer::iteration_value(jit::Node* n, const SVP& counter, const SymExpr& tri
   const SymExpr u = env_.create_unbacked(v, shapes::Range{0, std::nullopt}, why(n, ""),
                                          "the iteration number of a loop on tensor data (counter.item())");
   if (env_.hint_of(trip) > v) env_.check(shapes::sym_lt(u, trip), why(n, "the iteration number of a loop"));
-  ir::Node* node = graph_.add_call("aten::item.default", {{"self", tensor_value(counter), false}},
-                                   {ir::ValueType::kSymInt}, "item");
-  node->outputs()[0]->set_sym(u);
-  set_meta(node, n);
-  syms_.add_existing(node->outputs()[0]);
-  auto sv = from_concrete(c10::IValue(v));
-  sv->k = SV::K::kInt;
-  sv->sym = u;
-  return sv;
+  return item_value(counter, v, u, n);
 }
 
 /// The first value a data loop carries: a 0-dim int64 counter from 0 (a counted loop; `bound` is
 /// scalar_tensor(trip)), or the loop's condition as a 0-dim bool tensor.
 SVP Tracer::loop_first(jit::Node* n, const SymExpr& trip, const SVP& cond0, SVP& bound) {
   if (!env_.has_unbacked(trip)) return bool_tensor(cond0->pred, n);
-  SVP counter = loop_tensor(graph_.add_call("aten::zeros.default",
+  SVP counter = node_tensor(graph_.add_call("aten::zeros.default",
                                             {{"size", std::vector<ir::SymIntArg>{}, false},
                                              {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
                                              {"device", ir::DeviceArg{"cpu"}, true},
                                              {"pin_memory", false, true}},
                                             {ir::ValueType::kTensor}, "zeros"),
                             at::zeros({}, at::kLong), n);
-  bound = loop_tensor(graph_.add_call("aten::scalar_tensor.default",
+  bound = node_tensor(graph_.add_call("aten::scalar_tensor.default",
                                       {{"s", sym_value(trip), false},
                                        {"dtype", ir::DTypeArg{ir::DType::kInt64}, true},
                                        {"layout", ir::NoneArg{}, true},

@@ -27,6 +27,7 @@
 #include "cmd/term.h"
 #include "lib/custom_ops.h"
 #include "lib/did_you_mean.h"
+#include "lib/teardown.h"
 #include "serialize/temp_file.h"
 #include "shapes/error.h"
 
@@ -406,7 +407,14 @@ int run_cli(int argc, char** argv) {
   io.err_columns = io.err_is_tty ? fd_columns(2) : 0;
   io.env = TermEnv::from_process();
   std::ios::sync_with_stdio(true);
-  return run_cli(args, io);
+  // The process ends with std::_Exit: no destructor runs, so the model, its graphs and the programs
+  // are not freed one by one on the way out (lib/teardown.h). Output is flushed first.
+  keep_objects_until_exit();
+  const int rc = run_cli(args, io);
+  std::cout.flush();
+  std::cerr.flush();
+  std::fflush(nullptr);
+  std::_Exit(rc);
 }
 
 }  // namespace ptx::cmd

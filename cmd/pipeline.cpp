@@ -1,6 +1,7 @@
 // cmd/pipeline.cpp: the stages of export/check. See cmd/pipeline.h.
 #include "cmd/pipeline.h"
 
+#include <c10/util/ScopeExit.h>
 #include <torch/csrc/jit/api/function_impl.h>
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "cmd/report.h"
 #include "lib/custom_ops.h"
 #include "lib/interpreter.h"
+#include "lib/teardown.h"
 #include "lib/verify.h"
 #include "passes/pipeline.h"
 #include "serialize/pt2_reader.h"
@@ -137,7 +139,11 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
     OpRules op_rules;
     for (const std::string& file : opts.op_rules) op_rules.load(file);
     const ScopedOpRules scoped(&op_rules);
-    Traced t = load_and_trace(stages, opts.model, opts.inputs, opts.dynamic, lo);
+    auto traced = std::make_shared<Traced>(load_and_trace(stages, opts.model, opts.inputs, opts.dynamic, lo));
+    Traced& t = *traced;
+    // The model, the trace and the program read back outlive the command when it runs in ptexport's own
+    // process, which exits without freeing them (lib/teardown.h).
+    const auto keep_traced = c10::make_scope_exit([&] { keep_until_exit(std::shared_ptr<const void>(std::move(traced))); });
     run.timings = stages.timings();
     run.warnings = t.trace.warnings;
     run.op_histogram = op_histogram(*t.trace.program.graph);
@@ -208,7 +214,8 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
     // or ^C leaves the destination untouched).
     std::optional<std::filesystem::path> out;
     std::optional<serialize::TempFile> tmp;
-    std::optional<ir::ExportedProgram> written;
+    std::shared_ptr<ir::ExportedProgram> written;
+    const auto keep_written = c10::make_scope_exit([&] { keep_until_exit(std::shared_ptr<const void>(std::move(written))); });
     if (opts.write_artifact) {
       out = opts.out ? *opts.out : default_output(opts.model);
       tmp.emplace(*out);
@@ -223,7 +230,7 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
           // The graph and metadata are read from the file (verification runs that program); the
           // weights are checked against the writer's digests without being read into memory, and
           // the program read back takes the written program's tensors (held once).
-          written = serialize::read_pt2_written(tmp->path(), program, entries, *out);
+          written = std::make_shared<ir::ExportedProgram>(serialize::read_pt2_written(tmp->path(), program, entries, *out));
           detail += ", read back";
         }
       });
@@ -242,7 +249,7 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
         const VerifyMode mode = opts.verify_full ? VerifyMode::kFull : VerifyMode::kBounded;
         const auto points =
             choose_points(t.trace.env, program.range_constraints, program, opts.verify_element_budget, mode);
-        VerifyResult r = verify_program(program, t.model, t.inputs, t.trace.env, points, vo, written ? &*written : nullptr);
+        VerifyResult r = verify_program(program, t.model, t.inputs, t.trace.env, points, vo, written.get());
         detail = verify_detail(r);
         return r;
       });

@@ -5,13 +5,14 @@
 #include <ATen/core/Generator.h>
 #include <ATen/CPUGeneratorImpl.h>
 #include <torch/csrc/jit/api/function_impl.h>
-#include <torch/csrc/jit/passes/inliner.h>
+#include <torch/csrc/jit/runtime/graph_executor.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <limits>
 #include <random>
+#include <set>
 #include <sstream>
 
 #include "lib/interpreter.h"
@@ -24,17 +25,37 @@ namespace {
 
 using shapes::SymExpr;
 
-bool block_has(const torch::jit::Block* b, const std::vector<c10::Symbol>& kinds) {
+/// True when `b`, or a method or function it calls (followed through prim::CallMethod and
+/// prim::CallFunction, each callee once), has a node of one of `kinds`. The same answer as on the
+/// inlined graph without copying and inlining every callee.
+bool block_has(const torch::jit::Block* b, const std::vector<c10::Symbol>& kinds,
+               std::set<const torch::jit::Function*>& seen) {
   for (const torch::jit::Node* n : b->nodes()) {
     if (std::find(kinds.begin(), kinds.end(), n->kind()) != kinds.end()) return true;
+    const torch::jit::Function* callee = nullptr;
+    if (n->kind() == c10::prim::CallMethod) {
+      if (auto cls = n->input(0)->type()->cast<c10::ClassType>()) callee = cls->findMethod(n->s(c10::attr::name));
+    } else if (n->kind() == c10::prim::CallFunction) {
+      if (auto fn = n->input(0)->type()->cast<c10::FunctionType>()) callee = fn->function();
+    }
+    if (callee != nullptr && seen.insert(callee).second) {
+      if (auto* gf = torch::jit::tryToGraphFunction(const_cast<torch::jit::Function&>(*callee))) {
+        if (block_has(gf->graph()->block(), kinds, seen)) return true;
+      }
+    }
     for (const torch::jit::Block* inner : n->blocks()) {
-      if (block_has(inner, kinds)) return true;
+      if (block_has(inner, kinds, seen)) return true;
     }
   }
   return false;
 }
 
-// What the eager runs of verification need, read off the method's inlined graph.
+bool method_has(const torch::jit::Module& module, const std::string& method, const std::vector<c10::Symbol>& kinds) {
+  std::set<const torch::jit::Function*> seen;
+  return block_has(torch::jit::toGraphFunction(module.get_method(method).function()).graph()->block(), kinds, seen);
+}
+
+// What the eager runs of verification need, read off the method's graph and its callees'.
 struct EagerNeeds {
   // The code asks for grad mode or a tensor's requires_grad (nn.MultiheadAttention's and
   // TransformerEncoderLayer's fast-path checks): the answer picks the code path, so the eager run
@@ -49,12 +70,10 @@ struct EagerNeeds {
 
 EagerNeeds eager_needs(const torch::jit::Module& module, const std::string& method,
                        const ir::ExportedProgram& program) {
-  auto graph = torch::jit::toGraphFunction(module.get_method(method).function()).graph()->copy();
-  torch::jit::Inline(*graph);
   EagerNeeds needs;
-  needs.grad_mode = block_has(graph->block(), {c10::Symbol::fromQualString("aten::is_grad_enabled"),
-                                               c10::prim::requires_grad});
-  needs.fresh_copy = block_has(graph->block(), {c10::prim::SetAttr}) ||
+  needs.grad_mode =
+      method_has(module, method, {c10::Symbol::fromQualString("aten::is_grad_enabled"), c10::prim::requires_grad});
+  needs.fresh_copy = method_has(module, method, {c10::prim::SetAttr}) ||
                      std::any_of(program.output_specs.begin(), program.output_specs.end(), [](const ir::OutputSpec& o) {
                        return o.kind == ir::OutputKind::kBufferMutation;
                      });
@@ -244,6 +263,18 @@ bool check_shapes(const ir::ExportedProgram& program, const ir::ExportedProgram&
   return true;
 }
 
+/// The eager runs go through TorchScript's simple executor: the method's graph as written, without
+/// the profiling executor's profiling run and optimization passes (a third of resnet50's eager time
+/// at three points went to planning, perf). It runs the same ATen calls; the setting is taken when a
+/// method first runs (its executor is made then) and restored after.
+struct PlainExecutor {
+  const bool profiling = torch::jit::getProfilingMode().exchange(false);
+  PlainExecutor() = default;
+  PlainExecutor(const PlainExecutor&) = delete;
+  PlainExecutor& operator=(const PlainExecutor&) = delete;
+  ~PlainExecutor() { torch::jit::getProfilingMode() = profiling; }
+};
+
 /// A values check (lib/verify.h) at `values`: the eager model and `run` on the same inputs.
 void check_values(const ir::ExportedProgram& program, const ir::ExportedProgram& run, const LoadedModel& model,
                   const Inputs& inputs, const EagerNeeds& needs, const shapes::Assignment& values, uint64_t seed,
@@ -261,6 +292,7 @@ void check_values(const ir::ExportedProgram& program, const ir::ExportedProgram&
       fresh->eval();
     }
     const at::AutoGradMode grad_mode(needs.grad_mode && at::GradMode::is_enabled());
+    const PlainExecutor plain;
     flatten_by_spec((fresh ? *fresh : model.module).get_method(inputs.method)(eager_args), program.out_spec, want,
                     structure);
   } catch (const c10::Error& e) {
@@ -422,7 +454,17 @@ std::vector<VerifyPoint> choose_points(const shapes::ShapeEnv& env, const std::m
     } else {
       points.push_back(make_point("max " + name, place(hi, -1, hi, element_budget)));
     }
-    points.push_back(make_point("interior " + name, place(interior, +1, hi, element_budget)));
+    if (bounded && lo < s.hint && s.hint < range_hi) {
+      // The sample is itself an interior value, checked for values; this interior point, anywhere in the
+      // whole range, is checked for shapes (its fallback is the small interior).
+      std::uniform_int_distribution<int64_t> wide(lo + 1, std::max(lo + 1, range_hi - 1));
+      VerifyPoint p = make_point("interior " + name,
+                                 place(wide(rng), +1, range_hi, std::numeric_limits<int64_t>::max()), VerifyCheck::kShapes);
+      p.fallback = place(interior, +1, hi, element_budget);
+      points.push_back(p);
+    } else {
+      points.push_back(make_point("interior " + name, place(interior, +1, hi, element_budget)));
+    }
     joint_target[s.sym.symbol_id()] = interior;
   }
   // Every symbol at once at an interior value, the nearest point Z3 finds that satisfies every

@@ -28,8 +28,10 @@ enum class VerifyCheck : uint8_t { kValues, kShapes };
 /// "values" / "shapes", as the report writes them.
 const char* to_string(VerifyCheck c);
 
-/// kBounded (export's default): values at the sample and at small points (each symbol's min, a
-/// small interior value), shapes at each symbol's max. kFull: values at every point, the max
+/// kBounded (export's default): values at the sample and at small points (each symbol's min; a
+/// small interior value unless the sample's value is already inside the range, when the interior
+/// point is anywhere inside it and checked for shapes; every symbol at a small interior value
+/// together), shapes at each symbol's max. kFull: values at every point, the max
 /// capped by the element budget (`--verify=full`, and `ptexport verify`).
 enum class VerifyMode : uint8_t { kBounded, kFull };
 
@@ -77,7 +79,8 @@ struct VerifyOptions {
 /// unbounded range is tried up to 4x the sample. kFull: values everywhere; a max is lowered until
 /// the program's inputs fit in `element_budget` elements; the interior is anywhere in the range.
 /// kBounded: the max is the range's own, checked for shapes (its fallback is kFull's max); the
-/// interior is small (at most twice the sample's value).
+/// interior is small (at most twice the sample's value), or, when the sample's value is strictly
+/// inside the range, anywhere inside it and checked for shapes (its fallback the small one).
 std::vector<VerifyPoint> choose_points(const shapes::ShapeEnv& env, const std::map<std::string, shapes::Range>& ranges,
                                        const ir::ExportedProgram& program, int64_t element_budget,
                                        VerifyMode mode = VerifyMode::kFull);

@@ -87,14 +87,23 @@ def test_buffer_mutation(tmp):
 def test_resnet18(tmp):
     report = export_json("resnet18", os.path.join(tmp, "r.pt2"), extra=("--dynamic", "batch=1:1024"))
     points = {p["label"]: p for p in report["verification"]}
+    # s0 is the batch (sample 2, range [1, 1024]), s1 and s2 the height and width (sample 64, ranges
+    # [32, 224]). Each sample value is inside its range: the sample is the interior value checked for
+    # values, and each symbol's own interior point, anywhere in its range, is checked for shapes, as the
+    # maxima are. Values: the sample, each min, and every symbol at a small interior value together.
+    sample = points["sample"]["sizes"]
+    assert sample == {"s0": 2, "s1": 64, "s2": 64}, sample
     for label, p in points.items():
-        assert p["check"] == ("shapes" if label.startswith("max ") else "values"), p
+        shapes = label.startswith("max ") or label in ("interior s0", "interior s1", "interior s2")
+        assert p["check"] == ("shapes" if shapes else "values"), p
         assert "meta" not in p["note"], p  # convolutions take their sizes from the metadata on meta
-    # s0 is the batch (sample 2), s1 and s2 the height and width (ranges up to 224)
     assert points["max s0"]["sizes"]["s0"] == 1024, points["max s0"]
     assert points["max s1"]["sizes"]["s1"] == 224 and points["max s2"]["sizes"]["s2"] == 224, points
-    assert points["interior s0"]["sizes"]["s0"] <= 4, points["interior s0"]  # twice the sample's 2
-    print(f"ok   resnet18: {len(points)} points, shapes only at {sorted(l for l in points if l.startswith('max'))}")
+    assert 1 < points["interior s0"]["sizes"]["s0"] < 1024, points["interior s0"]
+    joint = points["interior all"]["sizes"]
+    assert 1 < joint["s0"] <= 4 and 32 < joint["s1"] <= 128 and 32 < joint["s2"] <= 128, joint  # twice the sample's
+    assert points["min s0"]["sizes"]["s0"] == 1 and points["min s1"]["sizes"]["s1"] == 32, points
+    print(f"ok   resnet18: {len(points)} points, shapes only at {sorted(l for l, p in points.items() if p['check'] == 'shapes')}")
 
 
 def test_verify_modes(tmp):

@@ -2,6 +2,7 @@
 #include "cmd/stages.h"
 
 #include "cmd/report.h"
+#include "lib/method.h"
 #include "lib/op_policy.h"
 
 namespace ptx::cmd {
@@ -24,8 +25,11 @@ Traced load_and_trace(StageRunner& stages, const std::filesystem::path& model, c
   if (options.loaded) options.loaded(chosen);
   Inputs in = std::move(chosen.inputs);
   TraceResult trace = stages.run("trace", [&](std::string& detail) {
-    if (!options.allow_unsafe_ops) refuse_ops(refused_ops(m.module, in.method), model.string(), "--allow-unsafe-ops");
-    TraceResult r = trace_module(m, in, options.trace);
+    // One inlined graph (lib/method.h) for the allowlist and the trace.
+    TraceOptions to = options.trace;
+    to.graph = inlined_graph(find_method(m.module, model, in.method, inputs.string()));
+    if (!options.allow_unsafe_ops) refuse_ops(refused_ops(*to.graph), model.string(), "--allow-unsafe-ops");
+    TraceResult r = trace_module(m, in, to);
     size_t calls = 0;
     for (const auto& n : r.program.graph->nodes()) calls += n->kind() == ir::NodeKind::kCall;
     detail = std::to_string(r.script_nodes) + " TorchScript nodes -> " + std::to_string(calls) + " ATen nodes, " +

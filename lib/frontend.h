@@ -54,6 +54,9 @@ struct TraceResult {
 struct TraceOptions {
   bool draft = false;
   bool concrete = false;
+  /// The method's inlined graph (lib/method.h inlined_graph) when the caller has made it already
+  /// (cmd/ does, for the op allowlist); read, never changed. Null: the trace makes it.
+  std::shared_ptr<torch::jit::Graph> graph;
 };
 
 TraceResult trace_module(const LoadedModel& model, const Inputs& inputs, const TraceOptions& options = {});

@@ -2,9 +2,13 @@
 #include "lib/method.h"
 
 #include <torch/csrc/jit/api/function_impl.h>
+#include <torch/csrc/jit/ir/ir_views.h>
+#include <torch/csrc/jit/passes/constant_propagation.h>
 
 #include <algorithm>
+#include <unordered_map>
 
+#include "lib/teardown.h"
 #include "shapes/error.h"
 
 namespace ptx {
@@ -27,7 +31,100 @@ std::vector<std::string> overloads_of(const torch::jit::Module& module, const st
   return out;
 }
 
+/// Note [Inlining as written]
+/// torch::jit::Inline replaces each call by the callee's optimized graph, which TorchScript makes the
+/// first time it is asked for: the callee inlined, then peephole rewrites, constant propagation and
+/// constant pooling, each building an alias database. For vit_b_16 that was four fifths of the trace
+/// stage (perf, 2026-12-07), and none of it is needed: the frontend evaluates constants, known
+/// conditions and list idioms itself, as it does for the top method's own graph, which Inline leaves
+/// as written. So callees go in as written, bottom-up as Inline does (each function's graph with its
+/// own calls inlined, made once, then copied into its callers by torch::jit::inlineCallTo), so that
+/// each node's inlined call stack (its provenance: stack_trace, nn_module_stack) is the same. Of the
+/// optimizations only constant propagation on immutable values runs (no alias database): it removes
+/// the branches that constants decide, with the code only they read, after `x is None` of a value
+/// that cannot be None is folded (fold_known_conditions). The rest of the peephole pass is left out: a cat of a cat stays two cats, as the model's code and torch.export have it (raft).
+using InlinedGraphs = std::unordered_map<const torch::jit::GraphFunction*, std::shared_ptr<torch::jit::Graph>>;
+
+void inline_block(torch::jit::Block* block, InlinedGraphs& done);
+
+/// Two rules of TorchScript's peephole pass that the frontend needs: `x is None` / `x is not None`
+/// where x's type cannot hold None (an Optional argument given a plain value, once inlined) becomes
+/// its answer (constant propagation then removes the branch it decided), and an if that only turns its
+/// condition into a bool is replaced by the condition.
+void fold_known_conditions(torch::jit::Block* block) {
+  const auto may_be_none = [](const c10::TypePtr& t) {
+    return t->kind() == c10::TypeKind::OptionalType || t->kind() == c10::TypeKind::NoneType ||
+           t->kind() == c10::TypeKind::AnyType || t->kind() == c10::TypeKind::UnionType;
+  };
+  for (torch::jit::Node* n : block->nodes()) {
+    for (torch::jit::Block* inner : n->blocks()) fold_known_conditions(inner);
+    if (n->kind() == c10::prim::If) {
+      // `c and True`, `c or False` (an if whose bool output is True when c holds, False otherwise):
+      // the output is c itself, so that a condition read from data reaches the if that uses it.
+      torch::jit::IfView view(n);
+      for (size_t i = 0; i < n->outputs().size(); ++i) {
+        if (n->output(i)->type()->kind() != c10::TypeKind::BoolType) continue;
+        const auto then_value = torch::jit::constant_as<bool>(view.thenOutputs().at(i));
+        const auto else_value = torch::jit::constant_as<bool>(view.elseOutputs().at(i));
+        if (then_value == true && else_value == false) n->output(i)->replaceAllUsesWith(view.cond());
+      }
+      continue;
+    }
+    const bool is = n->kind() == c10::aten::__is__, is_not = n->kind() == c10::aten::__isnot__;
+    if ((!is && !is_not) || n->inputs().size() != 2) continue;
+    torch::jit::Value* a = n->input(0);
+    torch::jit::Value* b = n->input(1);
+    if (a->type()->kind() == c10::TypeKind::NoneType) std::swap(a, b);
+    if (b->type()->kind() != c10::TypeKind::NoneType || may_be_none(a->type())) continue;
+    torch::jit::WithInsertPoint guard(n);
+    n->output()->replaceAllUsesWith(block->owningGraph()->insertConstant(is_not));
+  }
+}
+
+torch::jit::Graph* inlined_as_written(torch::jit::GraphFunction& fn, InlinedGraphs& done) {
+  if (auto it = done.find(&fn); it != done.end()) return it->second.get();
+  fn.ensure_defined();  // a loaded module's methods are compiled when first used
+  std::shared_ptr<torch::jit::Graph> g = fn.graph()->copy();
+  inline_block(g->block(), done);
+  // Branches on constants go, and with them the code only they used (torchvision's resize when the
+  // module's fixed_size is a constant): code TorchScript's optimized graph does not have either, and
+  // that the frontend must not trace (it may not be exportable, or add guards nothing needs).
+  fold_known_conditions(g->block());
+  torch::jit::ConstantPropagationImmutableTypes(g);
+  return done.emplace(&fn, std::move(g)).first->second.get();
+}
+
+void inline_block(torch::jit::Block* block, InlinedGraphs& done) {
+  for (auto it = block->nodes().begin(), end = block->nodes().end(); it != end;) {
+    torch::jit::Node* cur = *it++;
+    torch::jit::GraphFunction* callee = nullptr;
+    if (cur->kind() == c10::prim::CallFunction) {
+      if (auto fn = cur->input(0)->type()->cast<c10::FunctionType>()) callee = torch::jit::tryToGraphFunction(*fn->function());
+      if (callee != nullptr) cur->removeInput(0);  // the function itself, a constant
+    } else if (cur->kind() == c10::prim::CallMethod) {
+      if (auto cls = cur->input(0)->type()->cast<c10::ClassType>()) {
+        if (torch::jit::Function* m = cls->findMethod(cur->s(c10::attr::name))) callee = torch::jit::tryToGraphFunction(*m);
+      }
+    }
+    if (callee != nullptr) {
+      torch::jit::inlineCallTo(cur, callee, inlined_as_written(*callee, done));
+    } else {
+      for (torch::jit::Block* inner : cur->blocks()) inline_block(inner, done);
+    }
+  }
+}
+
 }  // namespace
+
+std::shared_ptr<torch::jit::Graph> inlined_graph(const torch::jit::Method& method) {
+  torch::jit::GraphFunction& fn = torch::jit::toGraphFunction(method.function());
+  fn.ensure_defined();
+  std::shared_ptr<torch::jit::Graph> graph = fn.graph()->copy();
+  InlinedGraphs done;
+  inline_block(graph->block(), done);
+  keep_until_exit(std::move(done));  // the callees' inlined copies: freed by the exit (lib/teardown.h)
+  return graph;
+}
 
 torch::jit::Method find_method(const torch::jit::Module& module, const std::filesystem::path& model_file,
                                const std::string& name, const std::string& asked_in) {

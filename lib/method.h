@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -38,6 +39,11 @@ struct MethodChoice {
 /// `asked_in` names what asked for it ("--method", the inputs file).
 torch::jit::Method find_method(const torch::jit::Module& module, const std::filesystem::path& model_file,
                                const std::string& name, const std::string& asked_in);
+
+/// `method`'s graph, copied, with every call of a TorchScript method or function replaced by the
+/// callee's graph as written (Note [Inlining as written] in lib/method.cpp): what the frontend walks and
+/// what the op allowlist (lib/op_policy.h) reads.
+std::shared_ptr<torch::jit::Graph> inlined_graph(const torch::jit::Method& method);
 
 /// Chooses the method (see the file comment) and binds the inputs to it (load_inputs).
 /// UserError ExitCode::kUsage (E_NO_METHOD) naming the model's methods when the method does not

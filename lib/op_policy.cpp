@@ -1,9 +1,10 @@
 // lib/op_policy.cpp: see lib/op_policy.h.
 #include "lib/op_policy.h"
 
+#include "lib/method.h"
+
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/ir.h>
-#include <torch/csrc/jit/passes/inliner.h>
 #include <torch/csrc/jit/runtime/operator.h>
 
 #include <algorithm>
@@ -11,6 +12,7 @@
 #include <set>
 #include <vector>
 
+#include "lib/method.h"
 #include "shapes/error.h"
 
 namespace ptx {
@@ -79,18 +81,14 @@ std::optional<std::string> op_refusal(const std::string& name, const std::string
   return std::nullopt;
 }
 
-std::map<std::string, std::string> refused_ops(const torch::jit::Module& module, const std::string& method) {
+std::map<std::string, std::string> refused_ops(const torch::jit::Graph& inlined) {
   std::map<std::string, std::string> out;
-  auto m = module.find_method(method);
-  if (!m) return out;
-  std::shared_ptr<torch::jit::Graph> graph = torch::jit::toGraphFunction(m->function()).graph()->copy();
-  torch::jit::Inline(*graph);
-  std::vector<torch::jit::Block*> blocks = {graph->block()};
+  std::vector<const torch::jit::Block*> blocks = {inlined.block()};
   while (!blocks.empty()) {
-    torch::jit::Block* b = blocks.back();
+    const torch::jit::Block* b = blocks.back();
     blocks.pop_back();
-    for (torch::jit::Node* n : b->nodes()) {
-      for (torch::jit::Block* inner : n->blocks()) blocks.push_back(inner);
+    for (const torch::jit::Node* n : b->nodes()) {
+      for (const torch::jit::Block* inner : n->blocks()) blocks.push_back(inner);
       const std::string name = n->kind().toQualString();
       std::optional<std::string> reason = namespace_refusal(name);
       if (!reason) {
@@ -102,6 +100,12 @@ std::map<std::string, std::string> refused_ops(const torch::jit::Module& module,
     }
   }
   return out;
+}
+
+std::map<std::string, std::string> refused_ops(const torch::jit::Module& module, const std::string& method) {
+  auto m = module.find_method(method);
+  if (!m) return {};
+  return refused_ops(*inlined_graph(*m));
 }
 
 namespace {

@@ -42,6 +42,8 @@ std::optional<std::string> op_refusal(const std::string& name, const std::string
 
 /// The refused ops that `method` of `module` calls (its graph inlined, every block): op -> reason.
 std::map<std::string, std::string> refused_ops(const torch::jit::Module& module, const std::string& method);
+/// The same of a method's inlined graph (lib/method.h inlined_graph).
+std::map<std::string, std::string> refused_ops(const torch::jit::Graph& inlined);
 
 /// The refused ops that an artifact's graph calls: target -> reason.
 std::map<std::string, std::string> refused_ops(const ir::ExportedProgram& program);

@@ -2,7 +2,6 @@
 // of a trace (Tracer::run). See lib/frontend/tracer.h for how the work is split.
 #include <torch/csrc/jit/api/function_impl.h>
 #include <spdlog/spdlog.h>
-#include <torch/csrc/jit/passes/inliner.h>
 
 #include "lib/frontend/tracer.h"
 #include "lib/method.h"
@@ -13,10 +12,10 @@
 namespace ptx {
 namespace frontend {
 
-void Tracer::run() {
-  const torch::jit::Method method = find_method(model_.module, model_.file, inputs_.method, model_.file.string());
-  auto graph = torch::jit::toGraphFunction(method.function()).graph()->copy();
-  torch::jit::Inline(*graph);
+void Tracer::run(std::shared_ptr<jit::Graph> graph) {
+  if (graph == nullptr) {
+    graph = inlined_graph(find_method(model_.module, model_.file, inputs_.method, model_.file.string()));
+  }
 
   lift_state();
   bind_inputs(graph);
@@ -29,7 +28,7 @@ void Tracer::run() {
   PTX_INTERNAL_CHECK(graph->outputs().size() == 1) << "method returns " << graph->outputs().size() << " values";
   collect_outputs(get(graph->outputs()[0]));
   // Freeing the inlined copy (every node of every submodule's method) is left to the process's exit
-  // when the command line runs (lib/teardown.h); here it was a sixth of vit_b_16's trace.
+  // when the command line runs (lib/teardown.h).
   keep_until_exit(std::shared_ptr<const void>(std::move(graph)));
 }
 
@@ -78,7 +77,7 @@ TraceResult trace_module(const LoadedModel& model, const Inputs& inputs, const T
     TraceResult out;
     try {
       frontend::Tracer tracer(model, inputs, out, /*on_meta=*/true);
-      tracer.run();
+      tracer.run(options.graph);
       out.on_meta = true;
       if (auto log = spdlog::get("trace")) log->trace("traced on meta tensors: no tensor data read, nothing computed");
       finish(out);
@@ -103,7 +102,7 @@ TraceResult trace_module(const LoadedModel& model, const Inputs& inputs, const T
   copy.module.eval();
   out.env.set_draft(options.draft);
   frontend::Tracer tracer(copy, inputs, out, /*on_meta=*/false);
-  tracer.run();
+  tracer.run(options.graph);
   out.needed_data = needed_data;
   finish(out);
   return out;

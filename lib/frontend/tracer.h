@@ -211,7 +211,8 @@ class Tracer {
       : model_(model), inputs_(inputs), out_(out), env_(out.env), graph_(*out.program.graph), syms_(graph_),
         meta_(on_meta) {}
 
-  void run();
+  /// `graph`: the method's inlined graph, or null (run makes it).
+  void run(std::shared_ptr<jit::Graph> graph = nullptr);
 
  private:
   // signature.cpp: inputs, lifted state, outputs

@@ -91,8 +91,7 @@ def test_resnet18(tmp):
     # [32, 224]). Each sample value is inside its range: the sample is the interior value checked for
     # values, and each symbol's own interior point, anywhere in its range, is checked for shapes, as the
     # maxima are. Values: the sample, each min, and every symbol at a small interior value together.
-    sample = points["sample"]["sizes"]
-    assert sample == {"s0": 2, "s1": 64, "s2": 64}, sample
+    assert points["sample"]["check"] == "values" and points["sample"]["ok"], points["sample"]  # at its own sizes
     for label, p in points.items():
         shapes = label.startswith("max ") or label in ("interior s0", "interior s1", "interior s2")
         assert p["check"] == ("shapes" if shapes else "values"), p
@@ -115,7 +114,8 @@ def test_verify_modes(tmp):
             assert p["check"] == "values", p
         else:  # a max is a shapes point anyway; the others were values points
             assert p["check"] == "shapes", p
-            assert p["label"].startswith("max ") or "time budget" in p["note"], p
+            # a max, and mlp's interior point (its sample's batch is inside the range), are shapes points anyway
+            assert p["label"].startswith("max ") or p["label"] == "interior s0" or "time budget" in p["note"], p
     print(f"ok   mlp: --verify full: {len(full['verification'])} points of values; a spent budget: shapes after the sample")
 
 

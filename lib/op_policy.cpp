@@ -1,7 +1,6 @@
 // lib/op_policy.cpp: see lib/op_policy.h.
 #include "lib/op_policy.h"
 
-#include "lib/method.h"
 
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/ir.h>
@@ -12,7 +11,6 @@
 #include <set>
 #include <vector>
 
-#include "lib/method.h"
 #include "shapes/error.h"
 
 namespace ptx {
@@ -100,12 +98,6 @@ std::map<std::string, std::string> refused_ops(const torch::jit::Graph& inlined)
     }
   }
   return out;
-}
-
-std::map<std::string, std::string> refused_ops(const torch::jit::Module& module, const std::string& method) {
-  auto m = module.find_method(method);
-  if (!m) return {};
-  return refused_ops(*inlined_graph(*m));
 }
 
 namespace {

@@ -40,9 +40,8 @@ void allow_op_namespace(const std::string& ns);
 /// TorchScript node, give its schema instead through the other overload).
 std::optional<std::string> op_refusal(const std::string& name, const std::string& overload);
 
-/// The refused ops that `method` of `module` calls (its graph inlined, every block): op -> reason.
-std::map<std::string, std::string> refused_ops(const torch::jit::Module& module, const std::string& method);
-/// The same of a method's inlined graph (lib/method.h inlined_graph).
+/// The refused ops that a method calls, read off its inlined graph (lib/method.h inlined_graph; every
+/// block): op -> reason.
 std::map<std::string, std::string> refused_ops(const torch::jit::Graph& inlined);
 
 /// The refused ops that an artifact's graph calls: target -> reason.

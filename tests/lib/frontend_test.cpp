@@ -76,8 +76,8 @@ void check_same(const ptx::TraceResult& r, ptx::LoadedModel& m, const std::vecto
   }
   REQUIRE(got.size() == want.size());
   for (size_t i = 0; i < got.size(); ++i) {
-    CHECK(got[i].sizes() == want[i].sizes());
-    CHECK(at::allclose(got[i], want[i], 1e-5, 1e-6));
+    REQUIRE(got[i].sizes() == want[i].sizes());
+    REQUIRE(at::allclose(got[i], want[i], 1e-5, 1e-6));
   }
 }
 
@@ -101,18 +101,18 @@ def forward(self, x):
   auto in = make_inputs({{"x", at::randn({8, 64}), {sym("batch"), {}}}}, {{"batch", {"batch", 1, 1024}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
   const auto& g = *r.program.graph;
-  CHECK(count_target(g, "aten::addmm.default") == 2);
-  CHECK(count_target(g, "aten::relu.default") == 1);
+  REQUIRE(count_target(g, "aten::addmm.default") == 2);
+  REQUIRE(count_target(g, "aten::relu.default") == 1);
   // Parameters first, named as torch.export names them, then the user input.
   REQUIRE(r.program.input_specs.size() == 5);
-  CHECK(r.program.input_specs[0].arg == "p_w1");
-  CHECK(r.program.input_specs[0].kind == ptx::ir::InputKind::kParameter);
-  CHECK(r.program.input_specs[4].arg == "x");
-  CHECK(g.outputs()[0]->meta().sizes[0].str() == "s0");
-  CHECK(g.outputs()[0]->meta().sizes[1].str() == "10");
-  CHECK(r.env.guards().empty());
-  CHECK(r.program.range_constraints.at("s0").min == 1);
-  CHECK(r.program.range_constraints.at("s0").max == 1024);
+  REQUIRE(r.program.input_specs[0].arg == "p_w1");
+  REQUIRE(r.program.input_specs[0].kind == ptx::ir::InputKind::kParameter);
+  REQUIRE(r.program.input_specs[4].arg == "x");
+  REQUIRE(g.outputs()[0]->meta().sizes[0].str() == "s0");
+  REQUIRE(g.outputs()[0]->meta().sizes[1].str() == "10");
+  REQUIRE(r.env.guards().empty());
+  REQUIRE(r.program.range_constraints.at("s0").min == 1);
+  REQUIRE(r.program.range_constraints.at("s0").max == 1024);
   for (int64_t b : {1, 8, 13, 300}) check_same(r, m, {at::randn({b, 64})});
 }
 
@@ -123,8 +123,8 @@ def forward(self, x):
 )");
   auto in = make_inputs({{"x", at::randn({6, 4, 5}), {sym("batch"), {}, {}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
-  CHECK(count_target(*r.program.graph, "aten::sym_size.int") == 1);
-  CHECK(r.program.graph->outputs()[0]->meta().sizes[1].str() == "20");
+  REQUIRE(count_target(*r.program.graph, "aten::sym_size.int") == 1);
+  REQUIRE(r.program.graph->outputs()[0]->meta().sizes[1].str() == "20");
   for (int64_t b : {2, 6, 17}) check_same(r, m, {at::randn({b, 4, 5})});
 }
 
@@ -138,10 +138,10 @@ def forward(self, x):
   auto in = make_inputs({{"x", at::randn({8, 3}), {sym("batch"), {}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
   REQUIRE(r.env.guards().size() == 1);
-  CHECK(r.env.guards()[0].cond.str() == "s0 >= 5");  // canonical form of s0 > 4
-  CHECK(r.env.guards()[0].origin.op == "prim::If");
-  CHECK(count_target(*r.program.graph, "aten::mul.Scalar") == 1);
-  CHECK(count_target(*r.program.graph, "aten::sub.Scalar") == 0);
+  REQUIRE(r.env.guards()[0].cond.str() == "s0 >= 5");  // canonical form of s0 > 4
+  REQUIRE(r.env.guards()[0].origin.op == "prim::If");
+  REQUIRE(count_target(*r.program.graph, "aten::mul.Scalar") == 1);
+  REQUIRE(count_target(*r.program.graph, "aten::sub.Scalar") == 0);
 }
 
 TEST_CASE("a condition on tensor data becomes one torch.cond node", "[lib][frontend]") {
@@ -153,8 +153,8 @@ def forward(self, x):
 )");
   auto in = make_inputs({{"x", at::ones({4}), {{}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
-  CHECK(count_target(*r.program.graph, "higher_order::cond") == 1);
-  CHECK(count_target(*r.program.graph, "aten::mul.Scalar") == 0);  // inside the branch's subgraph
+  REQUIRE(count_target(*r.program.graph, "higher_order::cond") == 1);
+  REQUIRE(count_target(*r.program.graph, "aten::mul.Scalar") == 0);  // inside the branch's subgraph
 }
 
 TEST_CASE("a loop whose trip count is read from data is a while_loop", "[lib][frontend]") {
@@ -166,8 +166,8 @@ def forward(self, x):
 )");
   auto in = make_inputs({{"x", at::ones({4}), {{}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
-  CHECK(count_target(*r.program.graph, "higher_order::while_loop") == 1);
-  CHECK(count_target(*r.program.graph, "aten::mul.Scalar") == 0);  // inside the body's subgraph
+  REQUIRE(count_target(*r.program.graph, "higher_order::while_loop") == 1);
+  REQUIRE(count_target(*r.program.graph, "aten::mul.Scalar") == 0);  // inside the body's subgraph
   // 4 iterations on the sample, 0 and 2 on others: the interpreter runs the while_loop as eager does
   check_same(r, m, {at::ones({4})});
   check_same(r, m, {-at::ones({4})});
@@ -183,8 +183,8 @@ def forward(self, x):
 )");
   auto in = make_inputs({{"x", at::ones({4}), {{}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
-  CHECK(count_target(*r.program.graph, "higher_order::while_loop") == 1);
-  CHECK(count_target(*r.program.graph, "aten::item.default") == 1);  // the trip count's; counter.item() is in the body
+  REQUIRE(count_target(*r.program.graph, "higher_order::while_loop") == 1);
+  REQUIRE(count_target(*r.program.graph, "aten::item.default") == 1);  // the trip count's; counter.item() is in the body
   check_same(r, m, {at::ones({4})});
   check_same(r, m, {-at::ones({4})});
   check_same(r, m, {at::tensor({1.0F, -2.0F, 3.0F, -1.0F})});
@@ -201,7 +201,7 @@ def forward(self, x):
 )");
   auto in = make_inputs({{"x", at::tensor({1.0F, -2.0F, 3.0F, 1.0F}), {{}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
-  CHECK(count_target(*r.program.graph, "higher_order::while_loop") == 1);
+  REQUIRE(count_target(*r.program.graph, "higher_order::while_loop") == 1);
   check_same(r, m, {at::tensor({1.0F, -2.0F, 3.0F, 1.0F})});
   check_same(r, m, {-at::ones({4})});
   check_same(r, m, {at::tensor({5.0F, 5.0F, 5.0F, 5.0F})});
@@ -222,7 +222,7 @@ def forward(self, x):
     ptx::trace_module(m, in);
     FAIL("expected an error");
   } catch (const ptx::UserError& e) {
-    CHECK(e.code() == ptx::ExitCode::kExportFailed);
+    REQUIRE(e.code() == ptx::ExitCode::kExportFailed);
     CHECK_THAT(std::string(e.what()), ContainsSubstring("updates the parameter or buffer 'buf' in place"));
   }
 }
@@ -239,7 +239,7 @@ def forward(self, x):
 )");
   auto in = make_inputs({{"x", at::ones({4}), {{}}}});
   const ptx::TraceResult r = ptx::trace_module(local, in);
-  CHECK(count_target(*r.program.graph, "higher_order::cond") == 1);
+  REQUIRE(count_target(*r.program.graph, "higher_order::cond") == 1);
   check_same(r, local, {at::ones({4})});
   check_same(r, local, {-at::ones({4})});
   auto outer = make_model(R"(
@@ -255,7 +255,7 @@ def forward(self, x):
     ptx::trace_module(outer, in);
     FAIL("expected an error");
   } catch (const ptx::UserError& e) {
-    CHECK(e.code() == ptx::ExitCode::kExportFailed);
+    REQUIRE(e.code() == ptx::ExitCode::kExportFailed);
     // no torch.cond: the if updates y, made before it (it has no outputs to merge)
     CHECK_THAT(std::string(e.what()), ContainsSubstring("depends on the values in a tensor"));
   }
@@ -271,9 +271,9 @@ def forward(self, x):
 )");
   auto in = make_inputs({{"x", at::randn({5, 2}), {sym("n"), {}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
-  CHECK(count_target(*r.program.graph, "aten::relu.default") == 1);
-  CHECK(count_target(*r.program.graph, "aten::add.Tensor") == 1);
-  CHECK(count_target(*r.program.graph, "aten::relu_.default") == 0);
+  REQUIRE(count_target(*r.program.graph, "aten::relu.default") == 1);
+  REQUIRE(count_target(*r.program.graph, "aten::add.Tensor") == 1);
+  REQUIRE(count_target(*r.program.graph, "aten::relu_.default") == 0);
   for (int64_t n : {1, 5, 9}) check_same(r, m, {at::randn({n, 2})});
 }
 
@@ -286,9 +286,9 @@ def forward(self, x):
   auto in = make_inputs({{"x", at::randn({3}), {{}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
   REQUIRE(r.program.output_specs.size() == 2);
-  CHECK(r.program.output_specs[0].kind == ptx::ir::OutputKind::kUserInputMutation);
-  CHECK(r.program.output_specs[0].target == "x");
-  CHECK(r.program.output_specs[1].kind == ptx::ir::OutputKind::kUserOutput);
+  REQUIRE(r.program.output_specs[0].kind == ptx::ir::OutputKind::kUserInputMutation);
+  REQUIRE(r.program.output_specs[0].target == "x");
+  REQUIRE(r.program.output_specs[1].kind == ptx::ir::OutputKind::kUserOutput);
 }
 
 TEST_CASE("two symbols with equal samples stay distinct; broadcasting them guards", "[lib][frontend]") {
@@ -299,10 +299,10 @@ def forward(self, x, y):
   auto in = make_inputs({{"x", at::randn({4}), {sym("a")}}, {"y", at::randn({4}), {sym("b")}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
   REQUIRE(r.env.symbols().size() == 2);
-  CHECK(r.env.symbols()[0].sym != r.env.symbols()[1].sym);
+  REQUIRE(r.env.symbols()[0].sym != r.env.symbols()[1].sym);
   bool relates = false;
   for (const auto& g : r.env.guards()) relates = relates || g.cond.free_symbols().size() == 2;
-  CHECK(relates);
+  REQUIRE(relates);
 }
 
 TEST_CASE("derived dims share their root symbol", "[lib][frontend]") {
@@ -313,7 +313,7 @@ def forward(self, x, y):
   auto in = make_inputs({{"x", at::randn({3, 2}), {sym("d"), {}}}, {"y", at::randn({7, 2}), {sym("d", 2, 1), {}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
   REQUIRE(r.env.symbols().size() == 1);
-  CHECK(r.program.graph->outputs()[0]->meta().sizes[0].str() == "2*s0 + 1");
+  REQUIRE(r.program.graph->outputs()[0]->meta().sizes[0].str() == "2*s0 + 1");
   for (int64_t d : {1, 3, 10}) check_same(r, m, {at::randn({d, 2}), at::randn({2 * d + 1, 2})});
 }
 
@@ -329,9 +329,9 @@ def forward(self, x):
 )");
   auto in = make_inputs({{"x", at::randn({4, 3}), {sym("n"), {}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
-  CHECK(r.env.guards().empty());
+  REQUIRE(r.env.guards().empty());
   REQUIRE(r.program.input_specs.size() == 1);  // the user input only: no tensor lifted as a constant
-  CHECK(r.program.graph->outputs()[1]->meta().sizes[1].str() == "s0");
+  REQUIRE(r.program.graph->outputs()[1]->meta().sizes[1].str() == "s0");
   for (int64_t n : {1, 4, 9}) check_same(r, m, {at::randn({n, 3})});
 }
 
@@ -344,9 +344,9 @@ def forward(self, x, g):
   auto in = make_inputs({{"x", at::randn({2, 3, 5, 6}), {sym("n"), {}, sym("h"), {}}},
                          {"g", at::rand({2, 4, 7, 2}) * 2 - 1, {sym("n"), sym("k"), {}, {}}}});
   const ptx::TraceResult r = ptx::trace_module(m, in);
-  CHECK(r.on_meta);
-  CHECK(r.needed_data.empty());
-  CHECK(r.program.graph->outputs()[0]->meta().sizes[2].str() == "s2");
+  REQUIRE(r.on_meta);
+  REQUIRE(r.needed_data.empty());
+  REQUIRE(r.program.graph->outputs()[0]->meta().sizes[2].str() == "s2");
   for (int64_t n : {1, 3}) check_same(r, m, {at::randn({n, 3, 9, 6}), at::rand({n, 5, 7, 2}) * 2 - 1});
 }
 
@@ -360,7 +360,7 @@ def forward(self, x, y):
     ptx::trace_module(m, in);
     FAIL("expected an error");
   } catch (const ptx::UserError& e) {
-    CHECK(e.code() == ptx::ExitCode::kInput);
+    REQUIRE(e.code() == ptx::ExitCode::kInput);
     CHECK_THAT(std::string(e.what()), ContainsSubstring("y.size()[0] is 4"));
   }
 }
@@ -376,7 +376,7 @@ def forward(self, x):
     ptx::trace_module(m, in);
     FAIL("expected an error");
   } catch (const ptx::UserError& e) {
-    CHECK(e.code() == ptx::ExitCode::kInput);
+    REQUIRE(e.code() == ptx::ExitCode::kInput);
     CHECK_THAT(std::string(e.what()), ContainsSubstring("raises an exception"));
   }
 }
@@ -392,8 +392,8 @@ def forward(self, x):
   std::vector<ptx::ir::InputKind> kinds;
   for (const auto& s : r.program.input_specs) kinds.push_back(s.kind);
   REQUIRE(kinds.size() >= 3);
-  CHECK(kinds.front() == ptx::ir::InputKind::kParameter);
-  CHECK(kinds.back() == ptx::ir::InputKind::kUserInput);
+  REQUIRE(kinds.front() == ptx::ir::InputKind::kParameter);
+  REQUIRE(kinds.back() == ptx::ir::InputKind::kUserInput);
   for (int64_t b : {1, 4, 7}) check_same(r, m, {at::randn({b, 2})});
 }
 
@@ -410,9 +410,9 @@ TEST_CASE("traced size arithmetic on 0-dim tensors stays symbolic", "[lib][front
   REQUIRE(r.env.symbols().size() == 2);
   const auto& out = r.program.graph->outputs()[0]->meta().sizes;
   REQUIRE(out.size() == 3);
-  CHECK(out[0].str() == "s0");
-  CHECK(out[1].str() == "s1");
-  CHECK(out[2].str() == "32");
+  REQUIRE(out[0].str() == "s0");
+  REQUIRE(out[1].str() == "s1");
+  REQUIRE(out[2].str() == "32");
   for (const auto& g : r.env.guards()) {
     // nothing pins batch or sequence length to the sample (Eq(s0, 2), Eq(s1, 10))
     CHECK_FALSE((g.cond.str() == "Eq(s0, 2)" || g.cond.str() == "Eq(s1, 10)"));
@@ -447,7 +447,7 @@ def forward(self, x):
     FAIL("expected an error");
   } catch (const ptx::UserError& e) {
     const std::string msg = e.what();
-    CHECK(e.code() == ptx::ExitCode::kExportFailed);
+    REQUIRE(e.code() == ptx::ExitCode::kExportFailed);
     // first line: the inner module's loop, with its code on the next line
     const std::string first = msg.substr(0, msg.find('\n'));
     CHECK_THAT(first, ContainsSubstring("a loop decided by tensor data"));
@@ -482,9 +482,9 @@ def forward(self, x):
   const std::string& trace = relu->meta().stack_trace;
   CHECK_THAT(trace, ContainsSubstring("inner).forward(x"));
   CHECK_THAT(trace, ContainsSubstring("torch.relu(x)"));
-  CHECK(trace.find("inner).forward(x") < trace.find("torch.relu(x)"));  // outermost first
+  REQUIRE(trace.find("inner).forward(x") < trace.find("torch.relu(x)"));  // outermost first
   // the node's source line is the inner one (the line of torch.relu in the saved code)
   const auto line_start = trace.rfind("line ");
   REQUIRE(line_start != std::string::npos);
-  CHECK(std::atoi(trace.c_str() + line_start + 5) == relu->meta().source_line);
+  REQUIRE(std::atoi(trace.c_str() + line_start + 5) == relu->meta().source_line);
 }

@@ -236,7 +236,7 @@ TEST_CASE("inputs: every error names the file, the JSON path or the flag", "[lib
     (void)load_inputs(file, c.flags, script_schema(kParams));
     FAIL("no error; expected: " << want);
   } catch (const UserError& e) {
-    CHECK(std::string(e.what()) == want);
-    CHECK(static_cast<int>(e.code()) == static_cast<int>(c.code));
+    REQUIRE(std::string(e.what()) == want);
+    REQUIRE(static_cast<int>(e.code()) == static_cast<int>(c.code));
   }
 }

@@ -85,36 +85,36 @@ const char* kBasic = R"({
 
 TEST_CASE("inputs: a basic file binds to forward's schema", "[lib][inputs]") {
   const Inputs in = load(kBasic);
-  CHECK(in.method == "forward");
+  REQUIRE(in.method == "forward");
   REQUIRE(in.sets.size() == 1);
   const SampleSet& s = in.sets[0];
-  CHECK(s.names == std::vector<std::string>({"x", "k", "ys"}));
-  CHECK(sources(s) == "PPP");
+  REQUIRE(s.names == std::vector<std::string>({"x", "k", "ys"}));
+  REQUIRE(sources(s) == "PPP");
   REQUIRE(s.args.size() == 3);
   REQUIRE(s.args[0].isTensor());
-  CHECK(at::equal(s.args[0].toTensor(), at::full({8, 64}, 1.5, at::kFloat)));
-  CHECK(s.args[1].isInt());
-  CHECK(s.args[1].toInt() == 4);
+  REQUIRE(at::equal(s.args[0].toTensor(), at::full({8, 64}, 1.5, at::kFloat)));
+  REQUIRE(s.args[1].isInt());
+  REQUIRE(s.args[1].toInt() == 4);
   REQUIRE(s.args[2].isTensorList());
   const auto ys = s.args[2].toTensorVector();
   REQUIRE(ys.size() == 2);
-  CHECK(at::equal(ys[0], at::tensor({1, 2, 3, 4, 5}, at::kLong)));
-  CHECK(ys[1].scalar_type() == at::kFloat);
-  CHECK(ys[1].sizes() == at::IntArrayRef({11, 2}));
+  REQUIRE(at::equal(ys[0], at::tensor({1, 2, 3, 4, 5}, at::kLong)));
+  REQUIRE(ys[1].scalar_type() == at::kFloat);
+  REQUIRE(ys[1].sizes() == at::IntArrayRef({11, 2}));
 
   REQUIRE(s.tensors.size() == 3);
-  CHECK(s.tensors[0].path == "x");
-  CHECK(s.tensors[0].shape == std::vector<int64_t>({8, 64}));
-  CHECK(describe(s.tensors[0].dims) == std::vector<std::string>({"1*batch+0", "static"}));
-  CHECK(s.tensors[1].path == "ys[0]");
-  CHECK(describe(s.tensors[1].dims) == std::vector<std::string>({"1*n+0"}));
-  CHECK(s.tensors[2].path == "ys[1]");
-  CHECK(describe(s.tensors[2].dims) == std::vector<std::string>({"2*n+1", "static"}));
+  REQUIRE(s.tensors[0].path == "x");
+  REQUIRE(s.tensors[0].shape == std::vector<int64_t>({8, 64}));
+  REQUIRE(describe(s.tensors[0].dims) == std::vector<std::string>({"1*batch+0", "static"}));
+  REQUIRE(s.tensors[1].path == "ys[0]");
+  REQUIRE(describe(s.tensors[1].dims) == std::vector<std::string>({"1*n+0"}));
+  REQUIRE(s.tensors[2].path == "ys[1]");
+  REQUIRE(describe(s.tensors[2].dims) == std::vector<std::string>({"2*n+1", "static"}));
 
   // Every used symbol is listed; only batch has a range.
   REQUIRE(in.symbols.size() == 2);
-  CHECK(in.symbols.at("batch").min == 1);
-  CHECK(in.symbols.at("batch").max == 1024);
+  REQUIRE(in.symbols.at("batch").min == 1);
+  REQUIRE(in.symbols.at("batch").max == 1024);
   CHECK_FALSE(in.symbols.at("n").min);
   CHECK_FALSE(in.symbols.at("n").max);
 }
@@ -125,27 +125,27 @@ TEST_CASE("inputs: defaults, kwargs and the binding order", "[lib][inputs]") {
       "args": [{"name": "x", "dtype": "float32", "shape": [2]}],
       "kwargs": {"ys": {"value": []}}})");
     const SampleSet& s = in.sets[0];
-    CHECK(sources(s) == "PDK");
-    CHECK(s.args[1].toInt() == 3);
-    CHECK(s.args[2].toTensorVector().empty());
-    CHECK(in.symbols.empty());
+    REQUIRE(sources(s) == "PDK");
+    REQUIRE(s.args[1].toInt() == 3);
+    REQUIRE(s.args[2].toTensorVector().empty());
+    REQUIRE(in.symbols.empty());
   }
   SECTION("kwargs are placed by name, tensors listed in schema order") {
     const Inputs in = load(R"({"schema": "ptexport.inputs/v1",
       "kwargs": {"ys": {"value": [{"dtype": "float32", "shape": [1]}]}, "k": {"value": 9},
                  "x": {"name": "x", "dtype": "float64", "shape": [3, 1]}}})");
     const SampleSet& s = in.sets[0];
-    CHECK(sources(s) == "KKK");
-    CHECK(s.args[0].toTensor().scalar_type() == at::kDouble);
-    CHECK(s.args[1].toInt() == 9);
+    REQUIRE(sources(s) == "KKK");
+    REQUIRE(s.args[0].toTensor().scalar_type() == at::kDouble);
+    REQUIRE(s.args[1].toInt() == 9);
     REQUIRE(s.tensors.size() == 2);
-    CHECK(s.tensors[0].path == "x");
-    CHECK(s.tensors[1].path == "ys[0]");
+    REQUIRE(s.tensors[0].path == "x");
+    REQUIRE(s.tensors[1].path == "ys[0]");
   }
   SECTION("names are optional in args") {
     const Inputs in = load(R"({"schema": "ptexport.inputs/v1",
       "args": [{"dtype": "float32", "shape": []}, {"value": 1}, {"value": []}], "method": "forward"})");
-    CHECK(in.sets[0].args[0].toTensor().dim() == 0);
+    REQUIRE(in.sets[0].args[0].toTensor().dim() == 0);
   }
 }
 
@@ -171,32 +171,32 @@ TEST_CASE("inputs: every argument type of a TorchScript schema", "[lib][inputs]"
                          {}, schema);
   const SampleSet& s = in.sets[0];
   REQUIRE(s.args.size() == 13);
-  CHECK(s.args[0].isTensor());
-  CHECK(s.args[1].toIntVector() == std::vector<int64_t>({1, 2, 3}));
-  CHECK(s.args[2].isDouble());
-  CHECK(s.args[2].toDouble() == 2.0);
-  CHECK(s.args[3].toBool());
-  CHECK(s.args[4].toStringRef() == "mean");
+  REQUIRE(s.args[0].isTensor());
+  REQUIRE(s.args[1].toIntVector() == std::vector<int64_t>({1, 2, 3}));
+  REQUIRE(s.args[2].isDouble());
+  REQUIRE(s.args[2].toDouble() == 2.0);
+  REQUIRE(s.args[3].toBool());
+  REQUIRE(s.args[4].toStringRef() == "mean");
   REQUIRE(s.args[5].isTuple());
-  CHECK(s.args[5].toTupleRef().elements()[1].toInt() == 7);
+  REQUIRE(s.args[5].toTupleRef().elements()[1].toInt() == 7);
   REQUIRE(s.args[6].isGenericDict());
   const auto d = s.args[6].toGenericDict();
   std::vector<std::string> keys;
   for (const auto& e : d) keys.push_back(e.key().toStringRef());
-  CHECK(keys == std::vector<std::string>({"zeta", "alpha"}));  // file order, like a Python dict
-  CHECK(d.at("zeta").toTensor().scalar_type() == at::kInt);
-  CHECK(s.args[7].isNone());
-  CHECK(s.args[8].toTensor().scalar_type() == at::kHalf);
-  CHECK(s.args[9].isDouble());
-  CHECK(s.args[10].toDoubleVector() == std::vector<double>({1.0, 2.5}));
+  REQUIRE(keys == std::vector<std::string>({"zeta", "alpha"}));  // file order, like a Python dict
+  REQUIRE(d.at("zeta").toTensor().scalar_type() == at::kInt);
+  REQUIRE(s.args[7].isNone());
+  REQUIRE(s.args[8].toTensor().scalar_type() == at::kHalf);
+  REQUIRE(s.args[9].isDouble());
+  REQUIRE(s.args[10].toDoubleVector() == std::vector<double>({1.0, 2.5}));
   REQUIRE(s.args[11].isList());
-  CHECK(s.args[11].toListRef()[0].isNone());
-  CHECK(s.args[11].toListRef()[1].toTensor().scalar_type() == at::kByte);
-  CHECK(s.args[12].toInt() == -1);
+  REQUIRE(s.args[11].toListRef()[0].isNone());
+  REQUIRE(s.args[11].toListRef()[1].toTensor().scalar_type() == at::kByte);
+  REQUIRE(s.args[12].toInt() == -1);
   std::vector<std::string> paths;
   for (const auto& t : s.tensors) paths.push_back(t.path);
-  CHECK(paths == std::vector<std::string>({"x", "t[0]", "d['zeta']", "d['alpha']", "o2", "maybe[1]"}));
-  CHECK(in.symbols.count("m") == 1);
+  REQUIRE(paths == std::vector<std::string>({"x", "t[0]", "d['zeta']", "d['alpha']", "o2", "maybe[1]"}));
+  REQUIRE(in.symbols.count("m") == 1);
 }
 
 TEST_CASE("inputs: a parsed operator-style schema (Scalar, no class type for self)", "[lib][inputs]") {
@@ -207,10 +207,10 @@ TEST_CASE("inputs: a parsed operator-style schema (Scalar, no class type for sel
       load_inputs(file, {}, torch::jit::parseSchema("forward(Tensor self, Scalar n, Scalar m, Tensor x) -> Tensor"));
   const SampleSet& s = in.sets[0];
   REQUIRE(s.args.size() == 3);
-  CHECK(s.args[0].isInt());
-  CHECK(s.args[0].toInt() == 2);
-  CHECK(s.args[1].isDouble());
-  CHECK(s.names == std::vector<std::string>({"n", "m", "x"}));
+  REQUIRE(s.args[0].isInt());
+  REQUIRE(s.args[0].toInt() == 2);
+  REQUIRE(s.args[1].isDouble());
+  REQUIRE(s.names == std::vector<std::string>({"n", "m", "x"}));
 }
 
 TEST_CASE("inputs: fill and value data", "[lib][inputs]") {
@@ -225,16 +225,16 @@ TEST_CASE("inputs: fill and value data", "[lib][inputs]") {
     ]})",
                          {}, schema);
   const auto& a = in.sets[0].args;
-  CHECK(at::equal(a[0].toTensor(), at::full({2, 2}, -7, at::kLong)));
-  CHECK(at::equal(a[1].toTensor(), at::ones({3}, at::kBool)));
-  CHECK(at::equal(a[2].toTensor(),
+  REQUIRE(at::equal(a[0].toTensor(), at::full({2, 2}, -7, at::kLong)));
+  REQUIRE(at::equal(a[1].toTensor(), at::ones({3}, at::kBool)));
+  REQUIRE(at::equal(a[2].toTensor(),
                   at::tensor({1.0, 2.5, 3.0, 4.0, 5.0, -6.0}, at::kDouble).reshape({2, 3})));
-  CHECK(at::equal(a[3].toTensor(), at::tensor({1, 0}, at::kLong).to(at::kBool)));
-  CHECK(a[4].toTensor().dim() == 0);
-  CHECK(a[4].toTensor().scalar_type() == at::kByte);
-  CHECK(a[4].toTensor().item<int64_t>() == 255);
-  CHECK(a[5].toTensor().sizes() == at::IntArrayRef({0, 2}));
-  CHECK(a[5].toTensor().scalar_type() == at::kBFloat16);
+  REQUIRE(at::equal(a[3].toTensor(), at::tensor({1, 0}, at::kLong).to(at::kBool)));
+  REQUIRE(a[4].toTensor().dim() == 0);
+  REQUIRE(a[4].toTensor().scalar_type() == at::kByte);
+  REQUIRE(a[4].toTensor().item<int64_t>() == 255);
+  REQUIRE(a[5].toTensor().sizes() == at::IntArrayRef({0, 2}));
+  REQUIRE(a[5].toTensor().scalar_type() == at::kBFloat16);
 }
 
 TEST_CASE("inputs: npy and npz data, relative to the JSON file", "[lib][inputs]") {
@@ -248,11 +248,11 @@ TEST_CASE("inputs: npy and npz data, relative to the JSON file", "[lib][inputs]"
     ]})",
                                    schema);
   const auto& a = in.sets[0].args;
-  CHECK(at::equal(a[0].toTensor(), npy_expected(at::kFloat, {17, 32})));
-  CHECK(at::equal(a[1].toTensor(), npy_expected(at::kFloat, {2, 3})));
-  CHECK(at::equal(a[2].toTensor(), npy_expected(at::kLong, {4})));
-  CHECK(at::equal(a[3].toTensor(), npy_expected(at::kFloat, {17, 32})));
-  CHECK(at::equal(a[4].toTensor(), npy_expected(at::kFloat, {2, 3}).to(at::kBFloat16)));
+  REQUIRE(at::equal(a[0].toTensor(), npy_expected(at::kFloat, {17, 32})));
+  REQUIRE(at::equal(a[1].toTensor(), npy_expected(at::kFloat, {2, 3})));
+  REQUIRE(at::equal(a[2].toTensor(), npy_expected(at::kLong, {4})));
+  REQUIRE(at::equal(a[3].toTensor(), npy_expected(at::kFloat, {17, 32})));
+  REQUIRE(at::equal(a[4].toTensor(), npy_expected(at::kFloat, {2, 3}).to(at::kBFloat16)));
 }
 
 TEST_CASE("inputs: random data is seeded, repeatable and independent of torch's global seed", "[lib][inputs]") {
@@ -272,29 +272,29 @@ TEST_CASE("inputs: random data is seeded, repeatable and independent of torch's 
   const Inputs two = load(json, {}, schema);
   for (size_t i = 0; i < 6; ++i) {
     INFO("argument " << i);
-    CHECK(at::equal(one.sets[0].args[i].toTensor(), two.sets[0].args[i].toTensor()));
+    REQUIRE(at::equal(one.sets[0].args[i].toTensor(), two.sets[0].args[i].toTensor()));
   }
   const auto& t = one.sets[0].args;
   // seed 7, normal: the draws of a CPUGeneratorImpl seeded with 7.
   at::Generator gen = at::make_generator<at::CPUGeneratorImpl>(7);
-  CHECK(at::equal(t[0].toTensor(), at::empty({64, 64}, at::kFloat).normal_(0, 1, gen)));
+  REQUIRE(at::equal(t[0].toTensor(), at::empty({64, 64}, at::kFloat).normal_(0, 1, gen)));
   // b has no data: normal with the default seed (its position, 1), so it differs from a.
   CHECK_FALSE(at::equal(t[0].toTensor(), t[1].toTensor()));
-  CHECK(t[1].toTensor().mean().abs().item<double>() < 0.1);
-  CHECK(std::abs(t[1].toTensor().std().item<double>() - 1.0) < 0.1);
+  REQUIRE(t[1].toTensor().mean().abs().item<double>() < 0.1);
+  REQUIRE(std::abs(t[1].toTensor().std().item<double>() - 1.0) < 0.1);
   // uniform in [-2, 3)
-  CHECK(t[2].toTensor().min().item<double>() >= -2.0);
-  CHECK(t[2].toTensor().max().item<double>() < 3.0);
-  CHECK(t[2].toTensor().max().item<double>() > 2.5);
+  REQUIRE(t[2].toTensor().min().item<double>() >= -2.0);
+  REQUIRE(t[2].toTensor().max().item<double>() < 3.0);
+  REQUIRE(t[2].toTensor().max().item<double>() > 2.5);
   // int in [-5, 5), and the default int range [0, 10)
-  CHECK(t[3].toTensor().scalar_type() == at::kInt);
-  CHECK(t[3].toTensor().min().item<int64_t>() == -5);
-  CHECK(t[3].toTensor().max().item<int64_t>() == 4);
-  CHECK(t[4].toTensor().min().item<int64_t>() == 0);
-  CHECK(t[4].toTensor().max().item<int64_t>() == 9);
+  REQUIRE(t[3].toTensor().scalar_type() == at::kInt);
+  REQUIRE(t[3].toTensor().min().item<int64_t>() == -5);
+  REQUIRE(t[3].toTensor().max().item<int64_t>() == 4);
+  REQUIRE(t[4].toTensor().min().item<int64_t>() == 0);
+  REQUIRE(t[4].toTensor().max().item<int64_t>() == 9);
   // float16: the float32 draw of the same seed, rounded; mean and std applied.
   at::Generator gen2 = at::make_generator<at::CPUGeneratorImpl>(7);
-  CHECK(at::equal(t[5].toTensor(), at::empty({64, 64}, at::kFloat).normal_(10, 0.5, gen2).to(at::kHalf)));
+  REQUIRE(at::equal(t[5].toTensor(), at::empty({64, 64}, at::kFloat).normal_(10, 0.5, gen2).to(at::kHalf)));
 }
 
 TEST_CASE("inputs: random data equals python torch's draws from torch.Generator().manual_seed(seed)",
@@ -307,9 +307,9 @@ TEST_CASE("inputs: random data equals python torch's draws from torch.Generator(
     ]})",
                          {}, "a: Tensor, b: Tensor, c: Tensor");
   const auto& t = in.sets[0].args;
-  CHECK(at::equal(t[0].toTensor(), read_npy(kData / "torch_normal_seed7.npy")));
-  CHECK(at::equal(t[1].toTensor(), read_npy(kData / "torch_uniform_seed3.npy")));
-  CHECK(at::equal(t[2].toTensor(), read_npy(kData / "torch_randint_seed5.npy")));
+  REQUIRE(at::equal(t[0].toTensor(), read_npy(kData / "torch_normal_seed7.npy")));
+  REQUIRE(at::equal(t[1].toTensor(), read_npy(kData / "torch_uniform_seed3.npy")));
+  REQUIRE(at::equal(t[2].toTensor(), read_npy(kData / "torch_randint_seed5.npy")));
 }
 
 TEST_CASE("inputs: --dynamic flags mark dimensions and set ranges", "[lib][inputs]") {
@@ -317,29 +317,29 @@ TEST_CASE("inputs: --dynamic flags mark dimensions and set ranges", "[lib][input
     const Inputs in = load(kBasic, {"x.1=seq", "x.0=dynamic", "ys[1].-1=auto", "seq=1:512",
                                     "ys[0].0=n"});
     const SampleSet& s = in.sets[0];
-    CHECK(describe(s.tensors[0].dims) == std::vector<std::string>({"dynamic", "1*seq+0"}));
-    CHECK(describe(s.tensors[2].dims) == std::vector<std::string>({"2*n+1", "auto"}));
+    REQUIRE(describe(s.tensors[0].dims) == std::vector<std::string>({"dynamic", "1*seq+0"}));
+    REQUIRE(describe(s.tensors[2].dims) == std::vector<std::string>({"2*n+1", "auto"}));
     // batch is no longer used by any input (x.0 became dynamic): its JSON range is dropped.
-    CHECK(in.symbols.count("batch") == 0);
-    CHECK(in.symbols.at("seq").min == 1);
-    CHECK(in.symbols.at("seq").max == 512);
+    REQUIRE(in.symbols.count("batch") == 0);
+    REQUIRE(in.symbols.at("seq").min == 1);
+    REQUIRE(in.symbols.at("seq").max == 512);
   }
   SECTION("a range flag replaces the JSON's range, the last flag wins") {
     const Inputs in = load(kBasic, {"batch=4:", "batch=:64"});
     CHECK_FALSE(in.symbols.at("batch").min);
-    CHECK(in.symbols.at("batch").max == 64);
+    REQUIRE(in.symbols.at("batch").max == 64);
   }
   SECTION("the mission's line: ptexport model.pt inputs.json --dynamic batch=0:1024") {
     const Inputs in = load(kBasic, {"batch=0:1024"});
-    CHECK(in.symbols.at("batch").min == 0);
-    CHECK(in.symbols.at("batch").max == 1024);
+    REQUIRE(in.symbols.at("batch").min == 0);
+    REQUIRE(in.symbols.at("batch").max == 1024);
   }
   SECTION("nested targets use the TensorLeaf path, with either quote") {
     const char* schema = "d: Dict[str, Tensor]";
     const Inputs in = load(R"({"schema": "ptexport.inputs/v1", "args": [
         {"name": "d", "value": {"k": {"dtype": "float32", "shape": [3, 4]}}}]})",
                            {"d[\"k\"].0=rows", "d['k'].-1=3*rows-5", "rows=2:"}, schema);
-    CHECK(describe(in.sets[0].tensors[0].dims) == std::vector<std::string>({"1*rows+0", "3*rows+-5"}));
+    REQUIRE(describe(in.sets[0].tensors[0].dims) == std::vector<std::string>({"1*rows+0", "3*rows+-5"}));
   }
 }
 
@@ -356,19 +356,19 @@ TEST_CASE("inputs: samples infer dynamic dimensions like torch's AdditionalInput
   for (const SampleSet& s : in.sets) {
     // x.0 differs (8, 16, 8): dynamic, inferred (auto in one sample becomes dynamic); x.1 never
     // differs: static; x.2 is a symbol in one sample: it stays that symbol in all.
-    CHECK(describe(s.tensors[0].dims) == std::vector<std::string>({"dynamic(samples)", "static", "1*c+0"}));
+    REQUIRE(describe(s.tensors[0].dims) == std::vector<std::string>({"dynamic(samples)", "static", "1*c+0"}));
     // ys[0].0 never differs: auto as marked.
-    CHECK(describe(s.tensors[1].dims) == std::vector<std::string>({"auto"}));
+    REQUIRE(describe(s.tensors[1].dims) == std::vector<std::string>({"auto"}));
   }
-  CHECK(in.sets[1].tensors[0].shape == std::vector<int64_t>({16, 64, 4}));
-  CHECK(in.sets[1].args[1].toInt() == 3);  // the default equals sample 0's explicit 3
-  CHECK(in.symbols.count("c") == 1);
+  REQUIRE(in.sets[1].tensors[0].shape == std::vector<int64_t>({16, 64, 4}));
+  REQUIRE(in.sets[1].args[1].toInt() == 3);  // the default equals sample 0's explicit 3
+  REQUIRE(in.symbols.count("c") == 1);
 }
 
 TEST_CASE("inputs: read_inputs_method", "[lib][inputs]") {
   TempDir t;
-  CHECK(read_inputs_method(t.write("a.json", R"({"schema": "ptexport.inputs/v1", "args": []})")) == "forward");
-  CHECK(read_inputs_method(t.write("b.json", R"({"schema": "ptexport.inputs/v1", "method": "forward__1"})")) ==
+  REQUIRE(read_inputs_method(t.write("a.json", R"({"schema": "ptexport.inputs/v1", "args": []})")) == "forward");
+  REQUIRE(read_inputs_method(t.write("b.json", R"({"schema": "ptexport.inputs/v1", "method": "forward__1"})")) ==
         "forward__1");
   CHECK_THROWS_AS(read_inputs_method(t.write("c.json", "{")), UserError);
 }

@@ -64,10 +64,10 @@ struct TempFile {
 };
 
 void check_equal(const at::Tensor& got, const at::Tensor& want) {
-  CHECK(got.scalar_type() == want.scalar_type());
-  CHECK(got.sizes() == want.sizes());
-  CHECK(got.is_contiguous());
-  CHECK(at::equal(got, want));
+  REQUIRE(got.scalar_type() == want.scalar_type());
+  REQUIRE(got.sizes() == want.sizes());
+  REQUIRE(got.is_contiguous());
+  REQUIRE(at::equal(got, want));
 }
 
 }  // namespace
@@ -93,7 +93,7 @@ TEST_CASE("npy: rank 0, empty, Fortran order and format 2.0", "[lib][npy]") {
 TEST_CASE("npz: stored and deflated archives", "[lib][npy]") {
   for (const char* file : {"arrays.npz", "compressed.npz"}) {
     INFO(file);
-    CHECK(npz_keys(kData / file) == std::vector<std::string>({"a", "b"}));
+    REQUIRE(npz_keys(kData / file) == std::vector<std::string>({"a", "b"}));
     check_equal(read_npz(kData / file, "a"), expected(at::kFloat, {2, 3}));
     check_equal(read_npz(kData / file, "b.npy"), expected(at::kLong, {4}));
   }
@@ -118,8 +118,8 @@ TEST_CASE("npy: refused and broken files say why", "[lib][npy]") {
   try {
     read_npy(kData / file);
   } catch (const UserError& e) {
-    CHECK(e.code() == ExitCode::kInput);
-    CHECK(e.diag_code() == "E_INPUT_NPY");
+    REQUIRE(e.code() == ExitCode::kInput);
+    REQUIRE(e.diag_code() == "E_INPUT_NPY");
   }
 }
 

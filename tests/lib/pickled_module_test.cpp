@@ -56,7 +56,7 @@ std::string user_error(const std::filesystem::path& file, ExitCode want) {
   try {
     ptx::load_pickled_module(file);
   } catch (const ptx::UserError& e) {
-    CHECK(e.code() == want);
+    REQUIRE(e.code() == want);
     return e.what();
   }
   FAIL("loaded " << file);
@@ -79,9 +79,9 @@ TEST_CASE("torch.save'd Sequential models run like eager PyTorch", "[lib][pickle
   const at::Tensor input = ref->get("input")->tensor();
   const at::Tensor want = ref->get("output")->tensor();
   at::Tensor got = module.forward({input.clone()}).toTensor();
-  CHECK(got.sizes() == want.sizes());
-  CHECK(got.scalar_type() == want.scalar_type());
-  CHECK(at::allclose(got, want, 1e-5, 1e-6));
+  REQUIRE(got.sizes() == want.sizes());
+  REQUIRE(got.scalar_type() == want.scalar_type());
+  REQUIRE(at::allclose(got, want, 1e-5, 1e-6));
 
   // The TorchScript path (torch.jit.script of the same model, when torch can script it) has the same
   // parameters and buffers under the same names, and the same tensor ops once frozen.
@@ -97,12 +97,12 @@ TEST_CASE("torch.save'd Sequential models run like eager PyTorch", "[lib][pickle
     for (const auto& [key, value] : theirs) {
       INFO(key);
       REQUIRE(ours.count(key));
-      CHECK(at::equal(ours[key], value));
+      REQUIRE(at::equal(ours[key], value));
     }
-    CHECK(frozen_tensor_ops(module) == frozen_tensor_ops(scripted));
-    CHECK(at::allclose(scripted.forward({input.clone()}).toTensor(), want, 1e-5, 1e-6));
+    REQUIRE(frozen_tensor_ops(module) == frozen_tensor_ops(scripted));
+    REQUIRE(at::allclose(scripted.forward({input.clone()}).toTensor(), want, 1e-5, 1e-6));
   } else {
-    CHECK(name == "zoo2d");  // AdaptiveAvgPool2d((None, 2)) cannot be scripted; eager is the reference
+    REQUIRE(name == "zoo2d");  // AdaptiveAvgPool2d((None, 2)) cannot be scripted; eager is the reference
   }
 }
 
@@ -110,22 +110,22 @@ TEST_CASE("pickled modules keep torch's names and tensors", "[lib][pickled_modul
   torch::jit::Module cnn = ptx::load_pickled_module(kPickles / "cnn.pt");
   std::set<std::string> names;
   for (const auto& p : cnn.named_parameters()) names.insert(p.name);
-  CHECK(names == std::set<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias", "5.weight",
+  REQUIRE(names == std::set<std::string>{"0.weight", "0.bias", "1.weight", "1.bias", "4.weight", "4.bias", "5.weight",
                                        "5.bias", "9.weight", "9.bias"});
   std::set<std::string> buffers;
   for (const auto& b : cnn.named_buffers()) buffers.insert(b.name);
-  CHECK(buffers.count("1.running_mean"));
-  CHECK(buffers.count("5.num_batches_tracked"));
-  CHECK(cnn.type()->name()->qualifiedName().find("__torch__.torch.nn.modules.container") == 0);
+  REQUIRE(buffers.count("1.running_mean"));
+  REQUIRE(buffers.count("5.num_batches_tracked"));
+  REQUIRE(cnn.type()->name()->qualifiedName().find("__torch__.torch.nn.modules.container") == 0);
 
   torch::jit::Module nested = ptx::load_pickled_module(kPickles / "nested.pt");
   names.clear();
   for (const auto& p : nested.named_parameters()) names.insert(p.name);
-  CHECK(names == std::set<std::string>{"fc1.weight", "conv.weight", "conv.bias", "bn3.weight", "bn3.bias", "fc2.weight",
+  REQUIRE(names == std::set<std::string>{"fc1.weight", "conv.weight", "conv.bias", "bn3.weight", "bn3.bias", "fc2.weight",
                                        "fc2.bias"});
   buffers.clear();
   for (const auto& b : nested.named_buffers()) buffers.insert(b.name);
-  CHECK(buffers.count("block.norm.running_var"));
+  REQUIRE(buffers.count("block.norm.running_var"));
 }
 
 TEST_CASE("pickled modules name their origin in the generated code", "[lib][pickled_module]") {
@@ -169,9 +169,9 @@ TEST_CASE("files that are not a loadable module are explained", "[lib][pickled_m
 }
 
 TEST_CASE("archive kinds are told apart without throwing", "[lib][pickled_module]") {
-  CHECK(ptx::is_torchscript_archive(kPickles / "torchscript.pt"));
+  REQUIRE(ptx::is_torchscript_archive(kPickles / "torchscript.pt"));
   CHECK_FALSE(ptx::is_torch_save_archive(kPickles / "torchscript.pt"));
-  CHECK(ptx::is_torch_save_archive(kPickles / "state_dict.pt"));
+  REQUIRE(ptx::is_torch_save_archive(kPickles / "state_dict.pt"));
   CHECK_FALSE(ptx::is_torch_save_archive(kPickles / "legacy.pt"));
   CHECK_FALSE(ptx::is_torchscript_archive(kPickles / "legacy.pt"));
   CHECK_FALSE(ptx::is_torch_save_archive(kPickles / "does_not_exist.pt"));
@@ -180,17 +180,17 @@ TEST_CASE("archive kinds are told apart without throwing", "[lib][pickled_module
 
 TEST_CASE("the model loader dispatches torch.save files to the pickled-module loader", "[lib][pickled_module]") {
   ptx::LoadedModel loaded = ptx::load_model(kPickles / "mlp.pt");
-  CHECK(loaded.kind == "pickled-module");
+  REQUIRE(loaded.kind == "pickled-module");
   CHECK_FALSE(loaded.module.is_training());
   ptx::PickleValuePtr ref = ptx::load_torch_save(kPickles / "mlp.ref.pt");
-  CHECK(at::allclose(loaded.module.forward({ref->get("input")->tensor()}).toTensor(), ref->get("output")->tensor(),
+  REQUIRE(at::allclose(loaded.module.forward({ref->get("input")->tensor()}).toTensor(), ref->get("output")->tensor(),
                      1e-5, 1e-6));
-  CHECK(ptx::load_model(kPickles / "torchscript.pt").kind == "torchscript");
+  REQUIRE(ptx::load_model(kPickles / "torchscript.pt").kind == "torchscript");
   try {
     ptx::load_model(kPickles / "user_class.pt");
     FAIL("loaded a user class");
   } catch (const ptx::UserError& e) {
-    CHECK(e.code() == ExitCode::kInput);
+    REQUIRE(e.code() == ExitCode::kInput);
     CHECK_THAT(std::string(e.what()), ContainsSubstring("torch.jit.script(model).save"));
   }
 }
@@ -217,21 +217,21 @@ TEST_CASE("the frontend traces pickled models with a dynamic batch", "[lib][pick
   // The program equals the eager reference on the sample, and the module at other batch sizes.
   const std::vector<at::Tensor> got = ptx::run_program(traced.program, {sample.clone()});
   REQUIRE(got.size() == 1);
-  CHECK(at::allclose(got[0], ref->get("output")->tensor(), 1e-5, 1e-6));
+  REQUIRE(at::allclose(got[0], ref->get("output")->tensor(), 1e-5, 1e-6));
   for (int64_t batch : {2, 9, 64}) {
     INFO("batch " << batch);
     std::vector<int64_t> shape = sample.sizes().vec();
     shape[0] = batch;
     const at::Tensor x = sample.is_floating_point() ? at::randn(shape) : at::randint(0, 50, shape, at::kLong);
     const std::vector<at::Tensor> y = ptx::run_program(traced.program, {x.clone()});
-    CHECK(at::allclose(y[0], model.module.forward({x.clone()}).toTensor(), 1e-5, 1e-6));
+    REQUIRE(at::allclose(y[0], model.module.forward({x.clone()}).toTensor(), 1e-5, 1e-6));
   }
 }
 
 TEST_CASE("supported layer classes are sorted and named as torch names them", "[lib][pickled_module]") {
   const auto classes = ptx::supported_layer_classes();
-  CHECK(std::is_sorted(classes.begin(), classes.end()));
-  CHECK(std::find(classes.begin(), classes.end(), "torch.nn.modules.conv.Conv2d") != classes.end());
+  REQUIRE(std::is_sorted(classes.begin(), classes.end()));
+  REQUIRE(std::find(classes.begin(), classes.end(), "torch.nn.modules.conv.Conv2d") != classes.end());
   for (auto c : classes) CHECK(c.starts_with("torch.nn.modules."));
 }
 

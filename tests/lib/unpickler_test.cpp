@@ -37,7 +37,7 @@ std::string refusal(const std::string& pickle, const ptx::StorageLoader& loader 
   try {
     ptx::unpickle(pickle, "test.pkl", loader);
   } catch (const ptx::UserError& e) {
-    CHECK(e.code() == ExitCode::kInput);
+    REQUIRE(e.code() == ExitCode::kInput);
     return e.what();
   }
   FAIL("the pickle was accepted");
@@ -71,24 +71,24 @@ TEST_CASE("unpickler reads plain values", "[lib][unpickler]") {
   REQUIRE(v->entries().size() == 4);
   const auto& a = v->get("a")->items();
   REQUIRE(a.size() == 6);
-  CHECK(a[0]->is_none());
-  CHECK(a[5]->as_str() == "x");
-  CHECK(a[1]->as_bool());
-  CHECK(a[2]->as_int() == 7);
-  CHECK(a[3]->as_int() == -2);
-  CHECK(a[4]->as_float() == 1.5);
-  CHECK(v->get("b")->is(K::kTuple));
-  CHECK(v->get("b")->items()[1]->as_int() == 2);
-  CHECK(v->get("c")->type_name() == "OrderedDict");
-  CHECK(v->entries()[3].first->as_int() == 300);
-  CHECK(v->entries()[3].second->is(K::kSet));
-  CHECK(v->repr() == "{'a': [None, True, 7, -2, 1.5, 'x'], 'b': (1, 2), 'c': {}, 300: {1, 2}}");
+  REQUIRE(a[0]->is_none());
+  REQUIRE(a[5]->as_str() == "x");
+  REQUIRE(a[1]->as_bool());
+  REQUIRE(a[2]->as_int() == 7);
+  REQUIRE(a[3]->as_int() == -2);
+  REQUIRE(a[4]->as_float() == 1.5);
+  REQUIRE(v->get("b")->is(K::kTuple));
+  REQUIRE(v->get("b")->items()[1]->as_int() == 2);
+  REQUIRE(v->get("c")->type_name() == "OrderedDict");
+  REQUIRE(v->entries()[3].first->as_int() == 300);
+  REQUIRE(v->entries()[3].second->is(K::kSet));
+  REQUIRE(v->repr() == "{'a': [None, True, 7, -2, 1.5, 'x'], 'b': (1, 2), 'c': {}, 300: {1, 2}}");
 }
 
 TEST_CASE("unpickler decodes LONG1 and refuses integers beyond 64 bits", "[lib][unpickler]") {
-  CHECK(ptx::unpickle(kProto + "\x8a\x02\x00\xff."s, "t")->as_int() == -256);
-  CHECK(ptx::unpickle(kProto + "\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f.", "t")->as_int() == INT64_MAX);
-  CHECK(ptx::unpickle(kProto + "\x8a\x00."s, "t")->as_int() == 0);
+  REQUIRE(ptx::unpickle(kProto + "\x8a\x02\x00\xff."s, "t")->as_int() == -256);
+  REQUIRE(ptx::unpickle(kProto + "\x8a\x08\xff\xff\xff\xff\xff\xff\xff\x7f.", "t")->as_int() == INT64_MAX);
+  REQUIRE(ptx::unpickle(kProto + "\x8a\x00."s, "t")->as_int() == 0);
   CHECK_THAT(refusal(kProto + "\x8a\x09\x00\x00\x00\x00\x00\x00\x00\x00\x01."s),
              ContainsSubstring("does not fit in 64 bits"));
 }
@@ -96,7 +96,7 @@ TEST_CASE("unpickler decodes LONG1 and refuses integers beyond 64 bits", "[lib][
 TEST_CASE("unpickler shares memoized values", "[lib][unpickler]") {
   ptx::PickleValuePtr v = ptx::unpickle(kProto + "]q\x00h\x00\x86."s, "t");  // ([], <same list>)
   REQUIRE(v->items().size() == 2);
-  CHECK(v->items()[0].get() == v->items()[1].get());
+  REQUIRE(v->items()[0].get() == v->items()[1].get());
 }
 
 TEST_CASE("unpickler refuses globals outside the allowlist, naming them", "[lib][unpickler][security]") {
@@ -132,12 +132,12 @@ TEST_CASE("unpickler builds inert torch.nn objects", "[lib][unpickler]") {
   ptx::PickleValuePtr v = ptx::unpickle(
       kProto + global("torch.nn.modules.linear", "Linear") + ")\x81}" + str("in_features") + "K\x03sb.", "t");
   REQUIRE(v->is(K::kObject));
-  CHECK(v->qualified_name() == "torch.nn.modules.linear.Linear");
-  CHECK(v->state()->get("in_features")->as_int() == 3);
+  REQUIRE(v->qualified_name() == "torch.nn.modules.linear.Linear");
+  REQUIRE(v->state()->get("in_features")->as_int() == 3);
   ptx::PickleValuePtr r = ptx::unpickle(kProto + global("copy_reg", "_reconstructor") + global("torch.nn.modules.activation", "ReLU") +
                                             global("__builtin__", "object") + "N\x87R}b.",
                                         "t");
-  CHECK(r->qualified_name() == "torch.nn.modules.activation.ReLU");
+  REQUIRE(r->qualified_name() == "torch.nn.modules.activation.ReLU");
   CHECK_THAT(refusal(kProto + global("torch.nn.modules.linear", "Linear") + ")\x81}b}b."), ContainsSubstring("BUILD twice"));
 }
 
@@ -145,7 +145,7 @@ TEST_CASE("unpickler rebuilds tensors inside their storage only", "[lib][unpickl
   const std::string size23 = "K\x02K\x03\x86", stride31 = "K\x03K\x01\x86";
   ptx::PickleValuePtr t = ptx::unpickle(tensor_pickle(6, size23, stride31, 0), "t", zeros_storage);
   REQUIRE(t->is(K::kTensor));
-  CHECK(t->tensor().sizes() == at::IntArrayRef({2, 3}));
+  REQUIRE(t->tensor().sizes() == at::IntArrayRef({2, 3}));
   CHECK_FALSE(t->is_parameter());
   CHECK_THAT(refusal(tensor_pickle(5, size23, stride31, 0), zeros_storage), ContainsSubstring("reaches past its storage"));
   CHECK_THAT(refusal(tensor_pickle(6, size23, stride31, 1), zeros_storage), ContainsSubstring("reaches past its storage"));
@@ -189,30 +189,30 @@ TEST_CASE("unpickler refuses malformed pickles", "[lib][unpickler][malformed]") 
     std::string ok = kProto;
     for (int i = 0; i < 900; ++i) ok += "]";
     for (int i = 0; i < 899; ++i) ok += "a";
-    CHECK(ptx::unpickle(ok + ".", "t")->is(K::kList));
+    REQUIRE(ptx::unpickle(ok + ".", "t")->is(K::kList));
   }
 }
 
 TEST_CASE("load_torch_save reads a real torch.save file", "[lib][unpickler][torch]") {
   ptx::PickleValuePtr root = ptx::load_torch_save(kPickles / "mlp.pt");
   REQUIRE(root->is(K::kObject));
-  CHECK(root->qualified_name() == "torch.nn.modules.container.Sequential");
+  REQUIRE(root->qualified_name() == "torch.nn.modules.container.Sequential");
   const ptx::PickleValuePtr modules = root->state()->get("_modules");
   REQUIRE(modules);
   REQUIRE(modules->entries().size() == 6);
   const PickleValue& linear = *modules->get("0");
-  CHECK(linear.qualified_name() == "torch.nn.modules.linear.Linear");
-  CHECK(linear.state()->get("in_features")->as_int() == 8);
+  REQUIRE(linear.qualified_name() == "torch.nn.modules.linear.Linear");
+  REQUIRE(linear.state()->get("in_features")->as_int() == 8);
   const PickleValue& weight = *linear.state()->get("_parameters")->get("weight");
-  CHECK(weight.is_parameter());
-  CHECK(weight.requires_grad());
-  CHECK(weight.tensor().sizes() == at::IntArrayRef({16, 8}));
-  CHECK(modules->get("4")->state()->get("p")->as_float() == 0.2);
+  REQUIRE(weight.is_parameter());
+  REQUIRE(weight.requires_grad());
+  REQUIRE(weight.tensor().sizes() == at::IntArrayRef({16, 8}));
+  REQUIRE(modules->get("4")->state()->get("p")->as_float() == 0.2);
   // The weights equal those torch itself stored (the scripted copy of the same model).
   ptx::PickleValuePtr ref = ptx::load_torch_save(kPickles / "mlp.ref.pt");
   REQUIRE(ref->is(K::kDict));
-  CHECK(ref->get("input")->tensor().sizes() == at::IntArrayRef({5, 8}));
-  CHECK(ref->get("output")->tensor().sizes() == at::IntArrayRef({5, 4}));
+  REQUIRE(ref->get("input")->tensor().sizes() == at::IntArrayRef({5, 8}));
+  REQUIRE(ref->get("output")->tensor().sizes() == at::IntArrayRef({5, 4}));
   // The eager output, recomputed from the loaded weights with ATen, matches the reference.
   at::Tensor x = ref->get("input")->tensor();
   auto lin = [&](const char* i, const at::Tensor& in) {
@@ -220,7 +220,7 @@ TEST_CASE("load_torch_save reads a real torch.save file", "[lib][unpickler][torc
     return at::linear(in, p->get("weight")->tensor(), p->get("bias")->tensor());
   };
   at::Tensor y = lin("5", at::tanh(lin("2", at::relu(lin("0", x)))));
-  CHECK(at::allclose(y, ref->get("output")->tensor(), 1e-5, 1e-6));
+  REQUIRE(at::allclose(y, ref->get("output")->tensor(), 1e-5, 1e-6));
 }
 
 TEST_CASE("malicious torch.save files are refused and their payload never runs", "[lib][unpickler][security]") {
@@ -233,7 +233,7 @@ TEST_CASE("malicious torch.save files are refused and their payload never runs",
       ptx::load_torch_save(kPickles / (std::string(file) + ".pt"));
       FAIL("accepted");
     } catch (const ptx::UserError& e) {
-      CHECK(e.code() == ExitCode::kInput);
+      REQUIRE(e.code() == ExitCode::kInput);
       CHECK_THAT(std::string(e.what()), ContainsSubstring(std::string("global '") + global + "' is refused"));
     }
     CHECK_FALSE(std::filesystem::exists(marker));
@@ -245,7 +245,7 @@ TEST_CASE("damaged torch.save archives are input errors", "[lib][unpickler][malf
     try {
       ptx::load_torch_save(kPickles / file);
     } catch (const ptx::UserError& e) {
-      CHECK(e.code() == ExitCode::kInput);
+      REQUIRE(e.code() == ExitCode::kInput);
       return std::string(e.what());
     }
     FAIL("accepted " << file);
@@ -260,10 +260,10 @@ TEST_CASE("damaged torch.save archives are input errors", "[lib][unpickler][malf
 
 TEST_CASE("TorchZipArchive lists records under the top folder", "[lib][unpickler]") {
   ptx::TorchZipArchive zip(kPickles / "mlp.pt");
-  CHECK(zip.top() == "mlp");
-  CHECK(zip.has_record("data.pkl"));
-  CHECK(zip.has_record("data/0"));
-  CHECK(zip.record_size("data/0") == 16 * 8 * 4);
+  REQUIRE(zip.top() == "mlp");
+  REQUIRE(zip.has_record("data.pkl"));
+  REQUIRE(zip.has_record("data/0"));
+  REQUIRE(zip.record_size("data/0") == 16 * 8 * 4);
   CHECK_FALSE(zip.has_record("code/__torch__.py"));
   CHECK_THROWS_AS(zip.read_record("data.pkl", 10), ptx::UserError);
 }

@@ -105,12 +105,12 @@ void check_case(const Case& c) {
   passes::run_pipeline(*after, po);
   REQUIRE_NOTHROW(ir::verify(*after));
   INFO(ir::to_string(*after->graph));
-  CHECK(histogram(*after->graph) == c.want);
+  REQUIRE(histogram(*after->graph) == c.want);
   const auto got = run(*after, in);
   REQUIRE(got.size() == want.size());
   for (size_t i = 0; i < got.size(); ++i) {
-    CHECK(got[i].sizes() == want[i].sizes());
-    CHECK(at::allclose(got[i], want[i], 1e-5, 1e-6));
+    REQUIRE(got[i].sizes() == want[i].sizes());
+    REQUIRE(at::allclose(got[i], want[i], 1e-5, 1e-6));
   }
 }
 
@@ -125,8 +125,8 @@ TEST_CASE("the decomposition table is sorted, without duplicates", "[passes][dec
   const auto all = passes::decomposable_targets(IrLevel::kCore);
   for (size_t i = 1; i < all.size(); ++i) CHECK(all[i - 1] < all[i]);
   const auto inference = passes::decomposable_targets(IrLevel::kInference);
-  CHECK(inference.size() < all.size());
-  CHECK(passes::decomposable_targets(IrLevel::kTraining).empty());
+  REQUIRE(inference.size() < all.size());
+  REQUIRE(passes::decomposable_targets(IrLevel::kTraining).empty());
 }
 
 TEST_CASE("each decomposition equals the op on the interpreter", "[passes][decompose]") {
@@ -462,14 +462,14 @@ TEST_CASE("decompose: --keep leaves an op undecomposed; an unknown op is a usage
     passes::DecomposeOptions o{IrLevel::kCore, {keep}};
     CHECK_FALSE(passes::decompose(*p, o));
     const std::map<std::string, int> want = {{"aten::conv2d.default", 1}};
-    CHECK(histogram(*p->graph) == want);
+    REQUIRE(histogram(*p->graph) == want);
   }
   auto p = parse(c);
   try {
     passes::decompose(*p, {IrLevel::kCore, {"aten::conv9d"}});
     FAIL("no error");
   } catch (const UserError& e) {
-    CHECK(e.code() == ExitCode::kUsage);
+    REQUIRE(e.code() == ExitCode::kUsage);
     CHECK_THAT(e.what(), Catch::Matchers::ContainsSubstring("aten::conv9d"));
   }
 }
@@ -477,7 +477,7 @@ TEST_CASE("decompose: --keep leaves an op undecomposed; an unknown op is a usage
 TEST_CASE("non_core_targets names the calls outside the core ATen opset", "[passes][decompose]") {
   Case c{"core", kConv, {}, IrLevel::kCore, {}};
   auto p = parse(c);
-  CHECK(passes::non_core_targets(*p->graph) == std::vector<std::string>{"aten::conv2d.default"});
+  REQUIRE(passes::non_core_targets(*p->graph) == std::vector<std::string>{"aten::conv2d.default"});
   passes::decompose(*p, {IrLevel::kCore, {}});
-  CHECK(passes::non_core_targets(*p->graph).empty());
+  REQUIRE(passes::non_core_targets(*p->graph).empty());
 }

@@ -48,7 +48,7 @@ void check_violation(const ir::ExportedProgram& p, const std::vector<at::Tensor>
     run_program(p, inputs);
     FAIL("the assertion did not fire");
   } catch (const UserError& e) {
-    CHECK(e.code() == ExitCode::kInput);
+    REQUIRE(e.code() == ExitCode::kInput);
     CHECK_THAT(e.what(), ContainsSubstring(message));
   }
 }
@@ -73,7 +73,7 @@ Range constraints: {s0: VR[2, int_oo]}
   REQUIRE(passes::insert_runtime_asserts(*p->graph, {guard(divisible, "model.py", 21, "return x.view(-1, 4)"),
                                                      guard(divisible), guard(shapes::SymBool(true))}));
   CHECK_NOTHROW(ir::verify(*p));
-  CHECK(ir::to_string(*p->graph) == R"txt(class GraphModule(torch.nn.Module):
+  REQUIRE(ir::to_string(*p->graph) == R"txt(class GraphModule(torch.nn.Module):
     def forward(self, x: "f32[s0]"):
         # No stacktrace found for following nodes
         sym_size_int: "Sym(s0)" = torch.ops.aten.sym_size.int(x, 0)
@@ -90,7 +90,7 @@ Range constraints: {s0: VR[2, int_oo]}
   const at::Tensor x = at::arange(12, at::kFloat);
   const auto out = run_program(*p, {x});
   REQUIRE(out.size() == 1);
-  CHECK(at::equal(out[0], x.view({-1, 4})));
+  REQUIRE(at::equal(out[0], x.view({-1, 4})));
   // Violated: the assert stops it before view, with torch's message.
   check_violation(*p, {at::arange(10, at::kFloat)},
                   "runtime assertion Eq(Mod(s0, 4), 0) (node _assert_scalar");
@@ -120,7 +120,7 @@ Range constraints: {s0: VR[2, int_oo], s1: VR[2, int_oo]}
   REQUIRE(longer.str() == "s0 >= s1 + 1");
   REQUIRE(passes::insert_runtime_asserts(*p->graph, {guard(longer, "model.py", 13, "if x.shape[0] > y.shape[0]:")}));
   CHECK_NOTHROW(ir::verify(*p));
-  CHECK(ir::to_string(*p->graph) == R"txt(class GraphModule(torch.nn.Module):
+  REQUIRE(ir::to_string(*p->graph) == R"txt(class GraphModule(torch.nn.Module):
     def forward(self, x: "f32[s0]", y: "f32[s1]"):
         # File: model.py:14 in forward, code: return x[: y.shape[0]] + y
         sym_size_int_1: "Sym(s1)" = torch.ops.aten.sym_size.int(y, 0)
@@ -142,7 +142,7 @@ Range constraints: {s0: VR[2, int_oo], s1: VR[2, int_oo]}
   const at::Tensor x = at::arange(8, at::kFloat), y = at::ones({3});
   const auto out = run_program(*p, {x, y});
   REQUIRE(out.size() == 1);
-  CHECK(at::equal(out[0], x.slice(0, 0, 3) + y));
+  REQUIRE(at::equal(out[0], x.slice(0, 0, 3) + y));
   check_violation(*p, {at::arange(3, at::kFloat), at::ones({3})},
                   "runtime assertion s0 >= s1 + 1 (node _assert_scalar");
   check_violation(*p, {at::arange(2, at::kFloat), at::ones({5})}, "runtime assertion s0 >= s1 + 1 (node _assert_scalar");
@@ -165,7 +165,7 @@ Range constraints: {s0: VR[0, 100]}
   REQUIRE(passes::insert_runtime_asserts(*p->graph, {guard(shapes::sym_ne(shapes::floor_div(s0, 4), 1)),
                                                      guard(shapes::sym_le(s0, 50))}));
   CHECK_NOTHROW(ir::verify(*p));
-  CHECK(ir::to_string(*p->graph) == R"txt(class GraphModule(torch.nn.Module):
+  REQUIRE(ir::to_string(*p->graph) == R"txt(class GraphModule(torch.nn.Module):
     def forward(self, x: "f32[2*s0 + 1, 3]"):
         # No stacktrace found for following nodes
         sym_size_int: "Sym(2*s0 + 1)" = torch.ops.aten.sym_size.int(x, 0)
@@ -181,7 +181,7 @@ Range constraints: {s0: VR[0, 100]}
         return (relu,)
 )txt");
   const at::Tensor ok = at::randn({2 * 3 + 1, 3});
-  CHECK(at::equal(run_program(*p, {ok})[0], ok.relu()));
+  REQUIRE(at::equal(run_program(*p, {ok})[0], ok.relu()));
   // s0 = 5: (5//4) == 1 violates Ne((s0//4), 1).
   check_violation(*p, {at::randn({11, 3})}, "runtime assertion Ne((s0//4), 1) (node _assert_scalar");
   // s0 = 60 is in the range [0, 100] but violates s0 <= 50.

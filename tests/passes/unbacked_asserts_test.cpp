@@ -54,13 +54,13 @@ TEST_CASE("the range of nonzero's count is asserted right after nonzero", "[pass
   for (const auto& n : p->graph->nodes()) order.push_back(n->name());
   const std::vector<std::string> want{"x",  "gt", "nonzero", "sym_size_int", "ge", "_assert_scalar_default",
                                       "le", "_assert_scalar_default_1", "add"};
-  CHECK(order == want);
+  REQUIRE(order == want);
   const std::string text = ir::to_string(*p);
   CHECK_THAT(text, ContainsSubstring("\"Runtime assertion failed for expression u0 <= 20 on node 'le'\""));
   // The assertions run (and hold) on any input: 0 to 20 positive elements.
   for (float fill : {1.0f, -1.0f}) {
     const auto out = run_program(*p, {at::full({5, 4}, fill)});
-    CHECK(out[0].size(0) == (fill > 0 ? 20 : 0));
+    REQUIRE(out[0].size(0) == (fill > 0 ? 20 : 0));
   }
 }
 
@@ -95,9 +95,9 @@ Range constraints: {u0: VR[-int_oo, int_oo]}
   std::vector<std::string> order;
   for (const auto& n : p->graph->nodes()) order.push_back(n->name());
   const std::vector<std::string> want{"x", "n", "item", "ge", "_assert_scalar_default", "add"};
-  CHECK(order == want);
+  REQUIRE(order == want);
   CHECK_THAT(ir::to_string(*p), ContainsSubstring("on node 'ge': k > 3 on the sample"));
-  CHECK(run_program(*p, {at::zeros({3}), at::scalar_tensor(5, at::kLong)})[0].equal(at::ones({3})));
+  REQUIRE(run_program(*p, {at::zeros({3}), at::scalar_tensor(5, at::kLong)})[0].equal(at::ones({3})));
   try {
     run_program(*p, {at::zeros({3}), at::scalar_tensor(2, at::kLong)});
     FAIL("the draft decision was not checked");
@@ -137,6 +137,6 @@ Range constraints: {u0: VR[0, 20]}
   for (const auto& n : p->graph->nodes()) order.push_back(n->name());
   const std::vector<std::string> want{"x",  "gt", "nonzero", "add", "sym_size_int", "ge", "_assert_scalar_default",
                                       "le", "_assert_scalar_default_1", "slice_1"};
-  CHECK(order == want);
+  REQUIRE(order == want);
   for (float fill : {1.0f, -1.0f}) CHECK(run_program(*p, {at::full({5, 4}, fill)})[0].size(0) == (fill > 0 ? 20 : 0));
 }

@@ -97,15 +97,8 @@ torch::jit::Graph* inlined_as_written(torch::jit::GraphFunction& fn, InlinedGrap
 void inline_block(torch::jit::Block* block, InlinedGraphs& done) {
   for (auto it = block->nodes().begin(), end = block->nodes().end(); it != end;) {
     torch::jit::Node* cur = *it++;
-    torch::jit::GraphFunction* callee = nullptr;
-    if (cur->kind() == c10::prim::CallFunction) {
-      if (auto fn = cur->input(0)->type()->cast<c10::FunctionType>()) callee = torch::jit::tryToGraphFunction(*fn->function());
-      if (callee != nullptr) cur->removeInput(0);  // the function itself, a constant
-    } else if (cur->kind() == c10::prim::CallMethod) {
-      if (auto cls = cur->input(0)->type()->cast<c10::ClassType>()) {
-        if (torch::jit::Function* m = cls->findMethod(cur->s(c10::attr::name))) callee = torch::jit::tryToGraphFunction(*m);
-      }
-    }
+    torch::jit::GraphFunction* callee = called_function(cur);
+    if (callee != nullptr && cur->kind() == c10::prim::CallFunction) cur->removeInput(0);  // the function, a constant
     if (callee != nullptr) {
       torch::jit::inlineCallTo(cur, callee, inlined_as_written(*callee, done));
     } else {
@@ -115,6 +108,17 @@ void inline_block(torch::jit::Block* block, InlinedGraphs& done) {
 }
 
 }  // namespace
+
+torch::jit::GraphFunction* called_function(const torch::jit::Node* n) {
+  if (n->kind() == c10::prim::CallFunction) {
+    if (auto fn = n->input(0)->type()->cast<c10::FunctionType>()) return torch::jit::tryToGraphFunction(*fn->function());
+  } else if (n->kind() == c10::prim::CallMethod) {
+    if (auto cls = n->input(0)->type()->cast<c10::ClassType>()) {
+      if (torch::jit::Function* m = cls->findMethod(n->s(c10::attr::name))) return torch::jit::tryToGraphFunction(*m);
+    }
+  }
+  return nullptr;
+}
 
 std::shared_ptr<torch::jit::Graph> inlined_graph(const torch::jit::Method& method) {
   torch::jit::GraphFunction& fn = torch::jit::toGraphFunction(method.function());

@@ -18,6 +18,10 @@
 
 #include "lib/inputs.h"
 
+namespace torch::jit {
+struct GraphFunction;
+}  // namespace torch::jit
+
 namespace ptx {
 
 struct MethodChoice {
@@ -44,6 +48,10 @@ torch::jit::Method find_method(const torch::jit::Module& module, const std::file
 /// callee's graph as written (Note [Inlining as written] in lib/method.cpp): what the frontend walks and
 /// what the op allowlist (lib/op_policy.h) reads.
 std::shared_ptr<torch::jit::Graph> inlined_graph(const torch::jit::Method& method);
+
+/// The TorchScript function that call node `n` (prim::CallMethod, prim::CallFunction) runs, when it
+/// has a graph; null for any other node. (inlined_graph and lib/verify.cpp follow calls with it.)
+torch::jit::GraphFunction* called_function(const torch::jit::Node* n);
 
 /// Chooses the method (see the file comment) and binds the inputs to it (load_inputs).
 /// UserError ExitCode::kUsage (E_NO_METHOD) naming the model's methods when the method does not

@@ -16,6 +16,7 @@
 #include <sstream>
 
 #include "lib/interpreter.h"
+#include "lib/method.h"
 #include "lib/torch_convert.h"
 #include "shapes/error.h"
 #include "shapes/witness.h"
@@ -29,20 +30,11 @@ using shapes::SymExpr;
 /// prim::CallFunction, each callee once), has a node of one of `kinds`. The same answer as on the
 /// inlined graph without copying and inlining every callee.
 bool block_has(const torch::jit::Block* b, const std::vector<c10::Symbol>& kinds,
-               std::set<const torch::jit::Function*>& seen) {
+               std::set<const torch::jit::GraphFunction*>& seen) {
   for (const torch::jit::Node* n : b->nodes()) {
     if (std::find(kinds.begin(), kinds.end(), n->kind()) != kinds.end()) return true;
-    const torch::jit::Function* callee = nullptr;
-    if (n->kind() == c10::prim::CallMethod) {
-      if (auto cls = n->input(0)->type()->cast<c10::ClassType>()) callee = cls->findMethod(n->s(c10::attr::name));
-    } else if (n->kind() == c10::prim::CallFunction) {
-      if (auto fn = n->input(0)->type()->cast<c10::FunctionType>()) callee = fn->function();
-    }
-    if (callee != nullptr && seen.insert(callee).second) {
-      if (auto* gf = torch::jit::tryToGraphFunction(const_cast<torch::jit::Function&>(*callee))) {
-        if (block_has(gf->graph()->block(), kinds, seen)) return true;
-      }
-    }
+    const torch::jit::GraphFunction* callee = called_function(n);
+    if (callee != nullptr && seen.insert(callee).second && block_has(callee->graph()->block(), kinds, seen)) return true;
     for (const torch::jit::Block* inner : n->blocks()) {
       if (block_has(inner, kinds, seen)) return true;
     }
@@ -51,7 +43,7 @@ bool block_has(const torch::jit::Block* b, const std::vector<c10::Symbol>& kinds
 }
 
 bool method_has(const torch::jit::Module& module, const std::string& method, const std::vector<c10::Symbol>& kinds) {
-  std::set<const torch::jit::Function*> seen;
+  std::set<const torch::jit::GraphFunction*> seen;
   return block_has(torch::jit::toGraphFunction(module.get_method(method).function()).graph()->block(), kinds, seen);
 }
 

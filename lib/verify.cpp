@@ -4,6 +4,7 @@
 #include <ATen/ATen.h>
 #include <ATen/core/Generator.h>
 #include <ATen/CPUGeneratorImpl.h>
+#include <ATen/core/LegacyTypeDispatch.h>
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/runtime/graph_executor.h>
 
@@ -52,8 +53,12 @@ struct EagerNeeds {
   // The code asks for grad mode or a tensor's requires_grad (nn.MultiheadAttention's and
   // TransformerEncoderLayer's fast-path checks): the answer picks the code path, so the eager run
   // keeps grad mode on, as under torch.export. Otherwise grad mode changes no result and the run
-  // goes without it (autograd would keep every activation alive).
+  // goes without it.
   bool grad_mode = false;
+  // The code reads a tensor's requires_grad: autograd records the run, so that an intermediate
+  // answers as in python (true when computed from parameters). Otherwise nothing is recorded for a
+  // backward (Note [Eager runs below autograd]).
+  bool record_autograd = true;
   // The model may change its own state: a fresh copy of the module per point, so that each starts
   // from the state the program was exported with. Otherwise the module itself is run (a copy of
   // the full vit_b_16 is 330 MB).
@@ -63,8 +68,10 @@ struct EagerNeeds {
 EagerNeeds eager_needs(const torch::jit::Module& module, const std::string& method,
                        const ir::ExportedProgram& program) {
   EagerNeeds needs;
+  const bool reads_requires_grad = method_has(module, method, {c10::prim::requires_grad});
   needs.grad_mode =
-      method_has(module, method, {c10::Symbol::fromQualString("aten::is_grad_enabled"), c10::prim::requires_grad});
+      reads_requires_grad || method_has(module, method, {c10::Symbol::fromQualString("aten::is_grad_enabled")});
+  needs.record_autograd = reads_requires_grad;
   needs.fresh_copy = method_has(module, method, {c10::prim::SetAttr}) ||
                      std::any_of(program.output_specs.begin(), program.output_specs.end(), [](const ir::OutputSpec& o) {
                        return o.kind == ir::OutputKind::kBufferMutation;
@@ -284,6 +291,19 @@ void check_values(const ir::ExportedProgram& program, const ir::ExportedProgram&
       fresh->eval();
     }
     const at::AutoGradMode grad_mode(needs.grad_mode && at::GradMode::is_enabled());
+    // Note [Eager runs below autograd]
+    // With grad mode on, autograd records every op and keeps the activations a backward would read
+    // (vit_b_16 at batch 2: +271 MiB of peak, measured in python), for a backward that never comes.
+    // Dispatching below the autograd keys runs the same kernels without recording, while
+    // torch.is_grad_enabled() still answers true and parameters still require grad. But an
+    // intermediate's requires_grad then answers false where python's grad mode answers true, so code
+    // that reads requires_grad (nn.MultiheadAttention's fast-path check reads its query's) is run with
+    // autograd recording: a model whose branch follows an intermediate's requires_grad must be
+    // compared with what it computes in python (tests/e2e/test_verify_eager.py, requires_grad_branch).
+    // The view-tracking key stays on either way: without it views lose their metadata and aten::matmul
+    // stops folding (vit_b_16: bmm instead of mm, 4x slower; python, torch.profiler).
+    std::optional<at::AutoDispatchBelowAutograd> below_autograd;
+    if (!needs.record_autograd) below_autograd.emplace();
     const PlainExecutor plain;
     flatten_by_spec((fresh ? *fresh : model.module).get_method(inputs.method)(eager_args), program.out_spec, want,
                     structure);

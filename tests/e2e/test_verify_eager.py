@@ -6,6 +6,12 @@ wrong changes the answer:
   Verification must run the eager model with grad mode on for such code: export exits 0 with every
   point verified, and the artifact equals the eager TorchScript module under grad mode (and differs
   from it under no_grad, which is what a verification without grad mode would have compared with).
+- requires_grad_branch branches on an intermediate's requires_grad (true in python under grad mode:
+  it is computed from parameters; torch.export takes lin(x) * 2). The eager runs of verification
+  record autograd for code that reads requires_grad, so that such a branch is compared with what
+  the model computes in python: an artifact is written only if it equals that (today the frontend
+  answers false for intermediates, the artifact would be lin(x) * 3, and export refuses it, exit 6,
+  nothing written). A verification that ran below autograd for it would have written lin(x) * 3.
 - buffer_mutation updates its buffers on every call: each verification point starts from the state
   the program was exported with (a fresh copy of the module), so all points agree; `ptexport verify`
   on the written artifact agrees too.
@@ -72,6 +78,44 @@ def test_grad_mode_branch(tmp):
     print("ok   grad_mode_branch: verified with grad mode on; artifact == eager(grad on) == torch.export")
 
 
+class RequiresGradBranch(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(8, 8)
+
+    def forward(self, x):
+        y = self.lin(x)
+        if y.requires_grad:
+            return y * 2.0
+        return y * 3.0
+
+
+def test_requires_grad_branch(tmp):
+    torch.manual_seed(0)
+    module = RequiresGradBranch().eval()
+    m, i, out = (os.path.join(tmp, n) for n in ("rg.pt", "rg.json", "rg.pt2"))
+    torch.jit.script(module).save(m)
+    with open(i, "w") as f:
+        json.dump({"schema": "ptexport.inputs/v1", "dims": {"batch": {"min": 1, "max": 64}},
+                   "args": [{"name": "x", "dtype": "float32", "shape": [4, 8], "dims": ["batch", None],
+                             "data": {"random": {"dist": "normal", "seed": 0}}}]}, f)
+    r = cli_common.run("export", m, i, "-o", out, "--json", conformance=False)
+    x = torch.randn(5, 8)
+    with torch.enable_grad():
+        want = module(x).detach()
+    with torch.no_grad():
+        assert not torch.allclose(want, module(x)), "grad mode made no difference; the test shows nothing"
+    if r.returncode == 0:  # only if it is what python computes under grad mode (torch.export's program)
+        with torch.no_grad():
+            torch.testing.assert_close(torch.export.load(out).module()(x), want, rtol=1e-5, atol=1e-5)
+        print("ok   requires_grad_branch: exported as python computes it under grad mode")
+        return
+    assert r.returncode == 6, f"exit {r.returncode}\n{r.stderr[-2000:]}"
+    assert "differs from the eager model" in r.stderr, r.stderr[-2000:]
+    assert not os.path.exists(out), "an artifact that differs from the eager model was written"
+    print("ok   requires_grad_branch: the program differs from eager under grad mode: exit 6, nothing written")
+
+
 def test_buffer_mutation(tmp):
     out = os.path.join(tmp, "b.pt2")
     export_json("buffer_mutation", out)
@@ -122,6 +166,7 @@ def test_verify_modes(tmp):
 def main():
     with tempfile.TemporaryDirectory() as tmp:
         test_grad_mode_branch(tmp)
+        test_requires_grad_branch(tmp)
         test_buffer_mutation(tmp)
         test_resnet18(tmp)
         test_verify_modes(tmp)

@@ -6,6 +6,9 @@
 #include <torch/csrc/jit/passes/constant_propagation.h>
 
 #include <algorithm>
+#include <bit>
+#include <map>
+#include <set>
 #include <unordered_map>
 
 #include "lib/teardown.h"
@@ -41,11 +44,58 @@ std::vector<std::string> overloads_of(const torch::jit::Module& module, const st
 /// own calls inlined, made once, then copied into its callers by torch::jit::inlineCallTo), so that
 /// each node's inlined call stack (its provenance: stack_trace, nn_module_stack) is the same. Of the
 /// optimizations only constant propagation on immutable values runs (no alias database): it removes
-/// the branches that constants decide, with the code only they read, after `x is None` of a value
-/// that cannot be None is folded (fold_known_conditions). The rest of the peephole pass is left out: a cat of a cat stays two cats, as the model's code and torch.export have it (raft).
-using InlinedGraphs = std::unordered_map<const torch::jit::GraphFunction*, std::shared_ptr<torch::jit::Graph>>;
+/// the branches that constants decide, with the code only they used, after `x is None` of a value
+/// that cannot be None is folded (fold_known_conditions). The rest of the peephole pass is left out:
+/// a cat of a cat stays two cats, as the model's code and torch.export have it (raft).
+///
+/// Note [Module attributes as constants]
+/// A method's code branches on its module's settings: nn.MultiheadAttention calls
+/// F.multi_head_attention_forward in two places, one per value of `self._qkv_same_embed_dim`;
+/// nn.TransformerEncoderLayer has its attention and feed-forward blocks twice, for `self.norm_first`
+/// true and false. Copied as written, each call site costs a copy of the callee, and half of them are
+/// code the trace never reaches (it reads the attribute's value and walks one branch), so a callee is
+/// specialized to the module instance that runs it: the attributes it reads that hold a bool, int,
+/// float, string or None become constants (what the trace would read: torch.export specializes on
+/// them too), the branches they decide go before the callees are copied in, and instances whose
+/// settings are the same share one specialization (the key: the function, the values it read, in
+/// order, and its callees' keys). Only when the model never sets an attribute (no prim::SetAttr in any
+/// code the method reaches): otherwise a value could change while the method runs, and every callee
+/// is inlined as written.
+using GraphPtr = std::shared_ptr<torch::jit::Graph>;
+using ObjectPtr = c10::intrusive_ptr<c10::ivalue::Object>;
+/// Module objects known while reading one graph: its `self` and the submodules read off it.
+using KnownObjects = std::unordered_map<const torch::jit::Value*, ObjectPtr>;
 
-void inline_block(torch::jit::Block* block, InlinedGraphs& done);
+/// An attribute value that becomes a constant: immutable and not a tensor.
+bool foldable(const c10::IValue& v) { return v.isBool() || v.isInt() || v.isDouble() || v.isString() || v.isNone(); }
+
+/// `v` written exactly (a double by its bits: 1e-5 and 1.0000001e-5 are different settings).
+std::string exact(const c10::IValue& v) {
+  if (v.isBool()) return v.toBool() ? "T" : "F";
+  if (v.isInt()) return "i" + std::to_string(v.toInt());
+  if (v.isDouble()) return "d" + std::to_string(std::bit_cast<uint64_t>(v.toDouble()));
+  if (v.isString()) return "s" + std::to_string(v.toStringRef().size()) + ":" + v.toStringRef();
+  return "N";
+}
+
+/// The object that `n`, a prim::GetAttr of a known object, reads, when it is one.
+ObjectPtr object_read(const torch::jit::Node* n, const KnownObjects& known) {
+  if (n->kind() != c10::prim::GetAttr) return {};
+  auto it = known.find(n->input(0));
+  if (it == known.end()) return {};
+  const c10::IValue v = it->second->getAttr(n->s(c10::attr::name));
+  return v.isObject() ? v.toObject() : ObjectPtr{};
+}
+
+/// The value a prim::GetAttr of a known object reads, when it becomes a constant.
+std::optional<c10::IValue> constant_read(const torch::jit::Node* n, const KnownObjects& known) {
+  if (n->kind() != c10::prim::GetAttr) return std::nullopt;
+  auto it = known.find(n->input(0));
+  if (it == known.end()) return std::nullopt;
+  c10::IValue v = it->second->getAttr(n->s(c10::attr::name));
+  if (!foldable(v)) return std::nullopt;
+  return v;
+}
 
 /// Two rules of TorchScript's peephole pass that the frontend needs: `x is None` / `x is not None`
 /// where x's type cannot hold None (an Optional argument given a plain value, once inlined) becomes
@@ -81,31 +131,133 @@ void fold_known_conditions(torch::jit::Block* block) {
   }
 }
 
-torch::jit::Graph* inlined_as_written(torch::jit::GraphFunction& fn, InlinedGraphs& done) {
-  if (auto it = done.find(&fn); it != done.end()) return it->second.get();
-  fn.ensure_defined();  // a loaded module's methods are compiled when first used
-  std::shared_ptr<torch::jit::Graph> g = fn.graph()->copy();
-  inline_block(g->block(), done);
-  // Branches on constants go, and with them the code only they used (torchvision's resize when the
-  // module's fixed_size is a constant): code TorchScript's optimized graph does not have either, and
-  // that the frontend must not trace (it may not be exportable, or add guards nothing needs).
-  fold_known_conditions(g->block());
-  torch::jit::ConstantPropagationImmutableTypes(g);
-  return done.emplace(&fn, std::move(g)).first->second.get();
-}
+class Inliner {
+ public:
+  /// Reads every function `top` reaches once, to learn whether attribute values may be folded.
+  explicit Inliner(const torch::jit::Graph& top) {
+    std::set<const torch::jit::GraphFunction*> seen;
+    scan(top.block(), seen);
+  }
 
-void inline_block(torch::jit::Block* block, InlinedGraphs& done) {
-  for (auto it = block->nodes().begin(), end = block->nodes().end(); it != end;) {
-    torch::jit::Node* cur = *it++;
-    torch::jit::GraphFunction* callee = called_function(cur);
-    if (callee != nullptr && cur->kind() == c10::prim::CallFunction) cur->removeInput(0);  // the function, a constant
-    if (callee != nullptr) {
-      torch::jit::inlineCallTo(cur, callee, inlined_as_written(*callee, done));
-    } else {
-      for (torch::jit::Block* inner : cur->blocks()) inline_block(inner, done);
+  /// `block`'s calls replaced by their callees' graphs (specialized to the objects in `known`).
+  void inline_block(torch::jit::Block* block, KnownObjects& known) {
+    for (auto it = block->nodes().begin(), end = block->nodes().end(); it != end;) {
+      torch::jit::Node* cur = *it++;
+      if (ObjectPtr o = object_read(cur, known)) known.emplace(cur->output(), std::move(o));
+      torch::jit::GraphFunction* callee = called_function(cur);
+      if (callee == nullptr) {
+        for (torch::jit::Block* inner : cur->blocks()) inline_block(inner, known);
+        continue;
+      }
+      ObjectPtr self;
+      if (cur->kind() == c10::prim::CallMethod) {
+        if (auto k = known.find(cur->input(0)); k != known.end()) self = k->second;
+      } else {
+        cur->removeInput(0);  // the function, a constant
+      }
+      torch::jit::inlineCallTo(cur, callee, inlined(*callee, self));
     }
   }
-}
+
+  /// Keeps the callees' graphs until the process exits (lib/teardown.h).
+  void keep() { keep_until_exit(std::move(done_)); }
+
+ private:
+  /// `fn` run on `self` (null: any object), its calls inlined and its known branches removed.
+  torch::jit::Graph* inlined(torch::jit::GraphFunction& fn, const ObjectPtr& self) {
+    const int key = key_of(fn, self);
+    if (auto it = done_.find(key); it != done_.end()) return it->second.get();
+    fn.ensure_defined();  // a loaded module's methods are compiled when first used
+    GraphPtr g = fn.graph()->copy();
+    KnownObjects known;
+    if (fold_ && self) {
+      known.emplace(g->inputs().at(0), self);
+      if (fold_attributes(g->block(), known)) {
+        // The branches the settings decide go before any callee is copied into them.
+        fold_known_conditions(g->block());
+        torch::jit::ConstantPropagationImmutableTypes(g);
+      }
+      known.clear();
+      known.emplace(g->inputs().at(0), self);
+    }
+    inline_block(g->block(), known);
+    // Branches on constants go, and with them the code only they used (torchvision's resize when the
+    // module's fixed_size is a constant): code TorchScript's optimized graph does not have either, and
+    // that the frontend must not trace (it may not be exportable, or add guards nothing needs).
+    fold_known_conditions(g->block());
+    torch::jit::ConstantPropagationImmutableTypes(g);
+    return done_.emplace(key, std::move(g)).first->second.get();
+  }
+
+  /// Replaces the reads of foldable attributes of known objects by constants; true when any was.
+  bool fold_attributes(torch::jit::Block* block, KnownObjects& known) {
+    bool any = false;
+    for (torch::jit::Node* n : block->nodes()) {
+      for (torch::jit::Block* inner : n->blocks()) any = fold_attributes(inner, known) || any;
+      if (ObjectPtr o = object_read(n, known)) {
+        known.emplace(n->output(), std::move(o));
+      } else if (auto v = constant_read(n, known)) {
+        torch::jit::WithInsertPoint guard(n);
+        n->output()->replaceAllUsesWith(block->owningGraph()->insertConstant(*v));
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  /// Whether the code of `block` and of every function it calls (each once) may set an attribute:
+  /// a prim::SetAttr, or a method called through an interface (code not read here).
+  void scan(const torch::jit::Block* block, std::set<const torch::jit::GraphFunction*>& seen) {
+    for (const torch::jit::Node* n : block->nodes()) {
+      for (const torch::jit::Block* inner : n->blocks()) scan(inner, seen);
+      if (n->kind() == c10::prim::SetAttr) fold_ = false;
+      if (n->kind() == c10::prim::CallMethod && n->input(0)->type()->kind() == c10::TypeKind::InterfaceType) {
+        fold_ = false;
+      }
+      torch::jit::GraphFunction* callee = called_function(n);
+      if (callee != nullptr && seen.insert(callee).second) {
+        callee->ensure_defined();
+        scan(callee->graph()->block(), seen);
+      }
+    }
+  }
+
+  /// The specialization's key: equal for two pairs whose inlined graphs are the same (see the Note).
+  int key_of(torch::jit::GraphFunction& fn, const ObjectPtr& self) {
+    const ObjectPtr obj = fold_ ? self : ObjectPtr{};
+    const auto pair = std::make_pair(&fn, obj.get());
+    if (auto it = pair_keys_.find(pair); it != pair_keys_.end()) return it->second;
+    std::string text = std::to_string(reinterpret_cast<uintptr_t>(&fn));
+    if (obj) {
+      KnownObjects known;
+      known.emplace(fn.graph()->inputs().at(0), obj);
+      describe(fn.graph()->block(), known, text);
+    }
+    const int key = text_keys_.emplace(text, static_cast<int>(text_keys_.size())).first->second;
+    pair_keys_.emplace(pair, key);
+    return key;
+  }
+
+  /// Appends to `text` what specializing `block` to `known` depends on, in the order read.
+  void describe(const torch::jit::Block* block, KnownObjects& known, std::string& text) {
+    for (const torch::jit::Node* n : block->nodes()) {
+      for (const torch::jit::Block* inner : n->blocks()) describe(inner, known, text);
+      if (ObjectPtr o = object_read(n, known)) {
+        known.emplace(n->output(), std::move(o));
+      } else if (auto v = constant_read(n, known)) {
+        text += "|" + exact(*v);
+      } else if (torch::jit::GraphFunction* callee = called_function(n)) {
+        auto k = n->kind() == c10::prim::CallMethod ? known.find(n->input(0)) : known.end();
+        text += "|c" + std::to_string(key_of(*callee, k != known.end() ? k->second : ObjectPtr{}));
+      }
+    }
+  }
+
+  bool fold_ = true;
+  std::map<std::pair<const torch::jit::GraphFunction*, const c10::ivalue::Object*>, int> pair_keys_;
+  std::unordered_map<std::string, int> text_keys_;
+  std::unordered_map<int, GraphPtr> done_;
+};
 
 }  // namespace
 
@@ -124,9 +276,11 @@ std::shared_ptr<torch::jit::Graph> inlined_graph(const torch::jit::Method& metho
   torch::jit::GraphFunction& fn = torch::jit::toGraphFunction(method.function());
   fn.ensure_defined();
   std::shared_ptr<torch::jit::Graph> graph = fn.graph()->copy();
-  InlinedGraphs done;
-  inline_block(graph->block(), done);
-  keep_until_exit(std::move(done));  // the callees' inlined copies: freed by the exit (lib/teardown.h)
+  Inliner inliner(*graph);
+  KnownObjects known;
+  known.emplace(graph->inputs().at(0), method.owner()._ivalue());
+  inliner.inline_block(graph->block(), known);
+  inliner.keep();
   return graph;
 }
 

@@ -45,8 +45,9 @@ torch::jit::Method find_method(const torch::jit::Module& module, const std::file
                                const std::string& name, const std::string& asked_in);
 
 /// `method`'s graph, copied, with every call of a TorchScript method or function replaced by the
-/// callee's graph as written (Note [Inlining as written] in lib/method.cpp): what the frontend walks and
-/// what the op allowlist (lib/op_policy.h) reads.
+/// callee's graph as written (Note [Inlining as written] in lib/method.cpp), specialized to the
+/// settings of the module instance that runs it (Note [Module attributes as constants]): what the
+/// frontend walks and what the op allowlist (lib/op_policy.h) reads.
 std::shared_ptr<torch::jit::Graph> inlined_graph(const torch::jit::Method& method);
 
 /// The TorchScript function that call node `n` (prim::CallMethod, prim::CallFunction) runs, when it

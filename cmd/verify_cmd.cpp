@@ -6,8 +6,10 @@
 // model is traced on INPUTS (with the same --dynamic flags) to know which input dimension each
 // symbol is and which guards hold; the artifact must have the same user inputs with the same
 // symbolic shapes, which is the case for an artifact ptexport exported from this model and inputs.
+#include <c10/util/ScopeExit.h>
 #include <nlohmann/json.hpp>
 
+#include <memory>
 #include <sstream>
 
 #include "cmd/commands.h"
@@ -17,6 +19,7 @@
 #include "lib/interpreter.h"
 #include "lib/method.h"
 #include "lib/op_policy.h"
+#include "lib/teardown.h"
 #include "lib/verify.h"
 #include "serialize/pt2_reader.h"
 #include "shapes/error.h"
@@ -61,14 +64,20 @@ void run_verify_command(const VerifyArgs& args, Context& ctx, CommandOutput& out
   LoadAndTraceOptions lo;
   lo.allow_unsafe_ops = args.allow_unsafe_ops;
   lo.method = args.method;
-  Traced t = load_and_trace(stages, args.model, args.inputs, args.dynamic, lo);
-  const ir::ExportedProgram artifact = stages.run("read artifact", [&](std::string& detail) {
+  // The model, its trace and the artifact outlive the command in ptexport's own process, which exits
+  // without freeing them (lib/teardown.h), as export's do.
+  auto traced = std::make_shared<Traced>(load_and_trace(stages, args.model, args.inputs, args.dynamic, lo));
+  const auto keep_traced = c10::make_scope_exit([&] { keep_until_exit(std::shared_ptr<const void>(std::move(traced))); });
+  const Traced& t = *traced;
+  auto read = std::make_shared<const ir::ExportedProgram>(stages.run("read artifact", [&](std::string& detail) {
     ir::ExportedProgram a = serialize::read_pt2(args.artifact);
     if (!args.allow_unsafe_ops) refuse_ops(refused_ops(a), args.artifact.string(), "--allow-unsafe-ops");
     check_same_signature(a, t.trace.program, args);
     detail = std::to_string(a.range_constraints.size()) + " symbols";
     return a;
-  });
+  }));
+  const auto keep_read = c10::make_scope_exit([&] { keep_until_exit(std::shared_ptr<const void>(std::move(read))); });
+  const ir::ExportedProgram& artifact = *read;
   const VerifyResult result = stages.run("verify", [&](std::string& detail) {
     ptx::VerifyOptions vo;
     vo.atol = args.atol;

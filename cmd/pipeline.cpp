@@ -224,6 +224,7 @@ void run_export(const ExportOptions& opts, const StageObserver& observer, Export
         serialize::WriteOptions wo;
         wo.dialect = passes::ir_level_dialect(level);
         for (const shapes::SymbolInfo& s : t.trace.env.symbols()) wo.symbol_hints[s.sym.str()] = s.hint;
+        wo.digests = opts.verify;  // only a file read back is checked against them
         const serialize::WrittenEntries entries = serialize::write_pt2_uncommitted(program, *tmp, wo);
         detail = out->string() + " (" + std::to_string(std::filesystem::file_size(tmp->path())) + " bytes)";
         if (opts.verify) {

@@ -48,7 +48,9 @@ Pt2Json serialize_pt2_json(const ir::ExportedProgram& ep, const WriteOptions& op
 
 void write_pt2(const ir::ExportedProgram& ep, const std::filesystem::path& out, const WriteOptions& opts) {
   TempFile tmp(out);
-  write_pt2_uncommitted(ep, tmp, opts);
+  WriteOptions o = opts;
+  o.digests = false;  // nothing reads the archive back here
+  write_pt2_uncommitted(ep, tmp, o);
   tmp.commit();
 }
 
@@ -99,7 +101,7 @@ WrittenEntries write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tm
     // the sample inputs; then PT2ArchiveWriter.__exit__: archive_format, archive_version.
     // Each tensor entry's digest is computed from the bytes as they are handed to the writer.
     auto put_blob = [&](const Blob& b) {
-      written[b.path] = {b.data, b.nbytes, b.nbytes ? crc32_of(b.data, b.nbytes) : 0};
+      written[b.path] = {b.data, b.nbytes, b.nbytes && opts.digests ? crc32_of(b.data, b.nbytes) : 0};
       put(b.path, b.data, b.nbytes);
     };
     for (const Blob& b : serializer.weight_blobs()) put_blob(b);

@@ -29,6 +29,10 @@ struct WriteOptions {
   std::map<std::string, int64_t> symbol_hints;
   /// The IR dialect recorded in "verifiers": torch.export.export 2.14 writes "TRAINING".
   std::string dialect = "TRAINING";
+  /// write_pt2_uncommitted computes each weight and constant entry's CRC-32 from the bytes handed to
+  /// the writer, for read_pt2_written's check. Off, their crc32 is 0 and nothing may check them: a
+  /// write that is not read back (write_pt2, export --no-verify) saves a pass over the weights.
+  bool digests = true;
 };
 
 /// Writes `ep` to `out` atomically: a temporary file in out's folder, fsync, rename over `out`.
@@ -42,7 +46,8 @@ void write_pt2(const ir::ExportedProgram& ep, const std::filesystem::path& out,
 /// The same archive written to `tmp`'s temporary file, not committed: the caller checks it (export
 /// reads it back with read_pt2_written, pt2_reader.h) and then calls tmp.commit(), or lets `tmp`
 /// remove it. Errors name tmp.dest(). Returns what was written into each weight and constant
-/// entry: its storage, size and the CRC-32 of the bytes, computed as they are written.
+/// entry: its storage, size and the CRC-32 of the bytes, computed as they are written (0 when
+/// opts.digests is off).
 WrittenEntries write_pt2_uncommitted(const ir::ExportedProgram& ep, TempFile& tmp, const WriteOptions& opts = {});
 
 /// The JSON documents write_pt2 puts in the archive, exactly as written.

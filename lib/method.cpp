@@ -133,11 +133,13 @@ void fold_known_conditions(torch::jit::Block* block) {
 
 class Inliner {
  public:
-  /// Reads every function `top` reaches once, to learn whether attribute values may be folded.
-  explicit Inliner(const torch::jit::Graph& top) {
-    std::set<const torch::jit::GraphFunction*> seen;
-    scan(top.block(), seen);
-  }
+  /// Attribute values may be folded unless code that `top` reaches may set one: a prim::SetAttr, or a
+  /// method called through an interface (code not read here).
+  explicit Inliner(const torch::jit::Graph& top)
+      : fold_(!code_reaches(top.block(), [](const torch::jit::Node* n) {
+          return n->kind() == c10::prim::SetAttr ||
+                 (n->kind() == c10::prim::CallMethod && n->input(0)->type()->kind() == c10::TypeKind::InterfaceType);
+        })) {}
 
   /// `block`'s calls replaced by their callees' graphs (specialized to the objects in `known`).
   void inline_block(torch::jit::Block* block, KnownObjects& known) {
@@ -169,17 +171,17 @@ class Inliner {
     if (auto it = done_.find(key); it != done_.end()) return it->second.get();
     fn.ensure_defined();  // a loaded module's methods are compiled when first used
     GraphPtr g = fn.graph()->copy();
-    KnownObjects known;
-    if (fold_ && self) {
-      known.emplace(g->inputs().at(0), self);
-      if (fold_attributes(g->block(), known)) {
+    const ObjectPtr obj = fold_ ? self : ObjectPtr{};
+    if (obj) {
+      KnownObjects read{{g->inputs().at(0), obj}};
+      if (fold_attributes(g->block(), read)) {
         // The branches the settings decide go before any callee is copied into them.
         fold_known_conditions(g->block());
         torch::jit::ConstantPropagationImmutableTypes(g);
       }
-      known.clear();
-      known.emplace(g->inputs().at(0), self);
     }
+    KnownObjects known;  // anew: the propagation above may have removed nodes the first pass read
+    if (obj) known.emplace(g->inputs().at(0), obj);
     inline_block(g->block(), known);
     // Branches on constants go, and with them the code only they used (torchvision's resize when the
     // module's fixed_size is a constant): code TorchScript's optimized graph does not have either, and
@@ -203,23 +205,6 @@ class Inliner {
       }
     }
     return any;
-  }
-
-  /// Whether the code of `block` and of every function it calls (each once) may set an attribute:
-  /// a prim::SetAttr, or a method called through an interface (code not read here).
-  void scan(const torch::jit::Block* block, std::set<const torch::jit::GraphFunction*>& seen) {
-    for (const torch::jit::Node* n : block->nodes()) {
-      for (const torch::jit::Block* inner : n->blocks()) scan(inner, seen);
-      if (n->kind() == c10::prim::SetAttr) fold_ = false;
-      if (n->kind() == c10::prim::CallMethod && n->input(0)->type()->kind() == c10::TypeKind::InterfaceType) {
-        fold_ = false;
-      }
-      torch::jit::GraphFunction* callee = called_function(n);
-      if (callee != nullptr && seen.insert(callee).second) {
-        callee->ensure_defined();
-        scan(callee->graph()->block(), seen);
-      }
-    }
   }
 
   /// The specialization's key: equal for two pairs whose inlined graphs are the same (see the Note).
@@ -253,7 +238,7 @@ class Inliner {
     }
   }
 
-  bool fold_ = true;
+  const bool fold_;
   std::map<std::pair<const torch::jit::GraphFunction*, const c10::ivalue::Object*>, int> pair_keys_;
   std::unordered_map<std::string, int> text_keys_;
   std::unordered_map<int, GraphPtr> done_;
@@ -270,6 +255,31 @@ torch::jit::GraphFunction* called_function(const torch::jit::Node* n) {
     }
   }
   return nullptr;
+}
+
+namespace {
+
+bool reaches(const torch::jit::Block* block, const std::function<bool(const torch::jit::Node*)>& pred,
+             std::set<const torch::jit::GraphFunction*>& seen) {
+  for (const torch::jit::Node* n : block->nodes()) {
+    if (pred(n)) return true;
+    for (const torch::jit::Block* inner : n->blocks()) {
+      if (reaches(inner, pred, seen)) return true;
+    }
+    torch::jit::GraphFunction* callee = called_function(n);
+    if (callee != nullptr && seen.insert(callee).second) {
+      callee->ensure_defined();  // a loaded module's methods are compiled when first used
+      if (reaches(callee->graph()->block(), pred, seen)) return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace
+
+bool code_reaches(const torch::jit::Block* block, const std::function<bool(const torch::jit::Node*)>& pred) {
+  std::set<const torch::jit::GraphFunction*> seen;
+  return reaches(block, pred, seen);
 }
 
 std::shared_ptr<torch::jit::Graph> inlined_graph(const torch::jit::Method& method) {

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -53,6 +54,12 @@ std::shared_ptr<torch::jit::Graph> inlined_graph(const torch::jit::Method& metho
 /// The TorchScript function that call node `n` (prim::CallMethod, prim::CallFunction) runs, when it
 /// has a graph; null for any other node. (inlined_graph and lib/verify.cpp follow calls with it.)
 torch::jit::GraphFunction* called_function(const torch::jit::Node* n);
+
+/// True when a node of `block`, or of a method or function it calls (followed through prim::CallMethod
+/// and prim::CallFunction, each callee once), satisfies `pred`: the answer on the inlined graph
+/// without copying any callee. (inlined_graph asks it whether the code sets attributes, lib/verify.cpp
+/// what the eager runs need.)
+bool code_reaches(const torch::jit::Block* block, const std::function<bool(const torch::jit::Node*)>& pred);
 
 /// Chooses the method (see the file comment) and binds the inputs to it (load_inputs).
 /// UserError ExitCode::kUsage (E_NO_METHOD) naming the model's methods when the method does not

@@ -1,7 +1,6 @@
 // lib/op_policy.cpp: see lib/op_policy.h.
 #include "lib/op_policy.h"
 
-
 #include <torch/csrc/jit/api/function_impl.h>
 #include <torch/csrc/jit/ir/ir.h>
 #include <torch/csrc/jit/runtime/operator.h>

@@ -27,25 +27,10 @@ namespace {
 
 using shapes::SymExpr;
 
-/// True when `b`, or a method or function it calls (followed through prim::CallMethod and
-/// prim::CallFunction, each callee once), has a node of one of `kinds`. The same answer as on the
-/// inlined graph without copying and inlining every callee.
-bool block_has(const torch::jit::Block* b, const std::vector<c10::Symbol>& kinds,
-               std::set<const torch::jit::GraphFunction*>& seen) {
-  for (const torch::jit::Node* n : b->nodes()) {
-    if (std::find(kinds.begin(), kinds.end(), n->kind()) != kinds.end()) return true;
-    const torch::jit::GraphFunction* callee = called_function(n);
-    if (callee != nullptr && seen.insert(callee).second && block_has(callee->graph()->block(), kinds, seen)) return true;
-    for (const torch::jit::Block* inner : n->blocks()) {
-      if (block_has(inner, kinds, seen)) return true;
-    }
-  }
-  return false;
-}
-
+/// True when `method` of `module`, or code it calls, has a node of one of `kinds` (code_reaches).
 bool method_has(const torch::jit::Module& module, const std::string& method, const std::vector<c10::Symbol>& kinds) {
-  std::set<const torch::jit::GraphFunction*> seen;
-  return block_has(torch::jit::toGraphFunction(module.get_method(method).function()).graph()->block(), kinds, seen);
+  return code_reaches(torch::jit::toGraphFunction(module.get_method(method).function()).graph()->block(),
+                      [&](const torch::jit::Node* n) { return std::find(kinds.begin(), kinds.end(), n->kind()) != kinds.end(); });
 }
 
 // What the eager runs of verification need, read off the method's graph and its callees'.
